@@ -2,10 +2,11 @@
 
 import dagster as dg
 
-from pipelines import analytics, delivery, dunning, ingest, portal, serving
+from pipelines import analytics, delivery, documents, dunning, ingest, portal, serving
 
 defs = dg.Definitions.merge(
     ingest.defs,
+    documents.defs,
     delivery.defs,
     portal.defs,
     dunning.defs,

@@ -177,6 +177,18 @@ dunning_lines = Table(
     UniqueConstraint("run_date", "policy", "step", "invoice_number", "customer_id", name="uq_dunning_line"),
 )
 
+document_index = Table(
+    "document_index", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("invoice_number", String(64), nullable=False, index=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("format", String(16), nullable=False),  # pdf (Factur-X PDF/A-3), ubl, cii, edifact, attachment
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("invoice_number", "format", "sha256", name="uq_document_index"),
+)
+
 sequences = Table(
     "sequences", metadata,
     Column("name", String(64), primary_key=True),
@@ -314,7 +326,7 @@ def events_since(conn, last_id: int, limit: int = 100_000) -> list[dict[str, Any
 
 __all__ = [
     "metadata", "events", "outbox", "requests", "audit_log", "portal_tokens", "api_keys", "dunning_lines",
-    "sequences", "customer_holds", "EVENT_TYPES", "RETRIEVAL_TYPES", "LIFECYCLE_STATUSES", "OUTBOX_STATES",
+    "document_index", "sequences", "customer_holds", "EVENT_TYPES", "RETRIEVAL_TYPES", "LIFECYCLE_STATUSES", "OUTBOX_STATES",
     "DUNNING_LINE_STATES", "make_engine", "init_schema", "open_store", "record_event", "record_events",
     "next_sequence", "audit", "events_since", "utcnow", "update", "select", "insert",
 ]
