@@ -1,0 +1,171 @@
+"""The issuing company's identity, read from config/company.toml and checked before any document is made.
+
+A wrong SIREN, VAT number, IBAN or BIC on every invoice is costly, so each is checked (python-stdnum for
+SIREN/SIRET/VAT, schwifty for IBAN/BIC) and a bad value stops with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from channels.documents.model import OperationCategory, PaymentInstructions, PostalAddress, Seller
+from stores.home import CONFIG_ROOT
+
+DEFAULT_COMPANY_FILE = CONFIG_ROOT / "company.toml"
+UBL_ENDPOINT_SCHEMES = ("0225", "0002", "0009")
+
+
+class CompanyConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LegalMentions:
+    late_payment_penalties: str  # PMD note
+    recovery_indemnity: str  # PMT note
+    early_payment_discount: str  # AAB note
+    vat_on_debits: str
+    vat_exemption_reason: str
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    attachments_root: Path  # absolute: supporting documents must sit under it
+    max_attachment_bytes: int
+    ubl_endpoint_scheme: str
+
+
+@dataclass(frozen=True)
+class Company:
+    seller: Seller
+    payment: PaymentInstructions
+    mentions: LegalMentions
+    default_language: str
+    operation_category: OperationCategory
+    vat_on_debits: bool
+    payment_terms_days: int
+    logo: Path | None
+    documents: DocumentSettings
+    source: Path
+
+
+def _require(section: dict, key: str, where: str) -> str:
+    value = section.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CompanyConfigError(f"{where}.{key} is missing")
+    return str(value).strip()
+
+
+def load_company(path: Path | str | None = None, home_root: Path | None = None) -> Company:
+    """Read and check the company file (RELANCE_COMPANY_CONFIG, else config/company.toml)."""
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+    from stdnum.eu import vat
+    from stdnum.fr import siren, siret
+
+    path = Path(path or os.environ.get("RELANCE_COMPANY_CONFIG") or DEFAULT_COMPANY_FILE)
+    if not path.exists():
+        raise CompanyConfigError(f"company configuration not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise CompanyConfigError(f"{path}: not valid TOML ({error})") from error
+    company = data.get("company") or {}
+    where = f"{path.name} [company]"
+    name = _require(company, "name", where)
+    siren_value = siren.compact(_require(company, "siren", where))
+    if not siren.is_valid(siren_value):
+        raise CompanyConfigError(f"{where}.siren {siren_value!r} is not a valid SIREN (9 digits, Luhn check)")
+    siret_value = siret.compact(str(company.get("siret") or ""))
+    if siret_value and (not siret.is_valid(siret_value) or not siret_value.startswith(siren_value)):
+        raise CompanyConfigError(f"{where}.siret {siret_value!r} is not a valid SIRET of SIREN {siren_value}")
+    vat_value = vat.compact(_require(company, "vat_id", where))
+    if not vat.is_valid(vat_value):
+        raise CompanyConfigError(f"{where}.vat_id {vat_value!r} is not a valid EU VAT number")
+    language = str(company.get("default_language") or "fr")
+    if language not in ("fr", "en"):
+        raise CompanyConfigError(f"{where}.default_language must be fr or en, not {language!r}")
+
+    address = company.get("address") or {}
+    postal = PostalAddress(
+        line_one=_require(address, "line_one", f"{where}.address"),
+        line_two=str(address.get("line_two") or ""),
+        postcode=_require(address, "postcode", f"{where}.address"),
+        city=_require(address, "city", f"{where}.address"),
+        country_code=str(address.get("country_code") or "FR").upper(),
+    )
+
+    bank = company.get("bank") or {}
+    try:
+        iban = IBAN(_require(bank, "iban", f"{where}.bank"))
+    except SchwiftyException as error:
+        raise CompanyConfigError(f"{where}.bank.iban is not a valid IBAN: {error}") from error
+    bic_text = str(bank.get("bic") or "")
+    bic_value = ""
+    if bic_text:
+        try:
+            bic = BIC(bic_text)
+        except SchwiftyException as error:
+            raise CompanyConfigError(f"{where}.bank.bic is not a valid BIC: {error}") from error
+        if bic.country_code != iban.country_code:
+            raise CompanyConfigError(
+                f"{where}.bank.bic {bic_text} is for country {bic.country_code}, the IBAN for {iban.country_code}")
+        bic_value = str(bic)
+
+    mentions_section = company.get("legal_mentions") or {}
+    mentions = LegalMentions(
+        late_payment_penalties=_require(mentions_section, "late_payment_penalties", f"{where}.legal_mentions"),
+        recovery_indemnity=_require(mentions_section, "recovery_indemnity", f"{where}.legal_mentions"),
+        early_payment_discount=_require(mentions_section, "early_payment_discount", f"{where}.legal_mentions"),
+        vat_on_debits=str(mentions_section.get("vat_on_debits")
+                          or "Option pour le paiement de la taxe d'après les débits."),
+        vat_exemption_reason=str(mentions_section.get("vat_exemption_reason") or "Exonération de TVA"),
+    )
+    try:
+        category = OperationCategory.parse(company.get("operation_category") or "services")
+    except ValueError as error:
+        raise CompanyConfigError(f"{where}.operation_category: {error}") from error
+
+    logo = None
+    if company.get("logo"):
+        logo = (path.parent / str(company["logo"])).resolve()
+        if not logo.exists():
+            raise CompanyConfigError(f"{where}.logo {logo} does not exist")
+
+    docs = data.get("documents") or {}
+    from stores.home import relance_home
+
+    root = Path(str(docs.get("attachments_root") or "attachments")).expanduser()
+    if not root.is_absolute():
+        root = (home_root or relance_home().root) / root
+    scheme = str(docs.get("ubl_endpoint_scheme") or "0225")
+    if scheme not in UBL_ENDPOINT_SCHEMES:
+        raise CompanyConfigError(f"{path.name} [documents].ubl_endpoint_scheme must be one of "
+                                 f"{', '.join(UBL_ENDPOINT_SCHEMES)}, not {scheme!r}")
+    if scheme == "0009" and not siret_value:
+        raise CompanyConfigError(f"{path.name}: ubl_endpoint_scheme 0009 (SIRET) needs [company].siret")
+    max_bytes = int(docs.get("max_attachment_bytes") or 5_000_000)
+    if max_bytes <= 0:
+        raise CompanyConfigError(f"{path.name} [documents].max_attachment_bytes must be positive")
+
+    seller = Seller(
+        name=name, siren=siren_value, vat_id=vat_value, address=postal, siret=siret_value,
+        legal_information=str(company.get("legal_information") or ""),
+        contact_email=str(company.get("email") or ""), contact_phone=str(company.get("phone") or ""),
+    )
+    return Company(
+        seller=seller,
+        payment=PaymentInstructions(means_code="58", iban=iban.compact, bic=bic_value,
+                                    account_name=str(bank.get("account_name") or name)),
+        mentions=mentions,
+        default_language=language,
+        operation_category=category,
+        vat_on_debits=bool(company.get("vat_on_debits", False)),
+        payment_terms_days=int(company.get("payment_terms_days") or 30),
+        logo=logo,
+        documents=DocumentSettings(root.resolve(), max_bytes, scheme),
+        source=path,
+    )

@@ -1,0 +1,301 @@
+"""Build invoice models from warehouse rows (staging.invoices, staging.invoice_lines, staging.customers).
+
+Rows are plain mappings so the same code serves the DuckDB warehouse, a serving snapshot and test fixtures.
+Supporting documents are read only from under the configured attachments folder; anything else is refused
+with a reason (an invoice is never sent with a document missing or smuggled in).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from channels.documents.company import Company
+from channels.documents.model import (
+    NOTE_BUSINESS_PROCESS, NOTE_EARLY_PAYMENT_DISCOUNT, NOTE_LATE_PAYMENT_PENALTIES, NOTE_RECOVERY_INDEMNITY,
+    NOTE_TAX, Attachment, Buyer, DeliveryInformation, DocumentType, Invoice, InvoiceLine, InvoiceNote,
+    PostalAddress, money, vat_category_for,
+)
+
+# VAT rates that exist in France (and BR-FR-16 accepts): used to recover a rate from exported totals.
+FRENCH_VAT_RATES = tuple(Decimal(r) for r in ("20", "10", "5.5", "2.1", "8.5", "13", "1.75", "1.05", "0.9", "0"))
+
+
+class InvoiceDataError(ValueError):
+    """The exported data cannot make a correct invoice (reported as a validation failure, never sent)."""
+
+    def __init__(self, rule_id: str, message: str):
+        super().__init__(message)
+        self.rule_id = rule_id
+        self.message = message
+
+
+class AttachmentRefused(InvoiceDataError):
+    def __init__(self, message: str):
+        super().__init__("RELANCE-ATTACHMENT", message)
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, float):
+        # DuckDB decimals arrive as Decimal; a float here means a wrong column type upstream.
+        raise InvoiceDataError("RELANCE-DATA", f"amount {value!r} arrived as a float, expected DECIMAL")
+    return Decimal(value)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _rate_from_totals(base: Decimal, tax: Decimal, number: str) -> Decimal:
+    if base == 0:
+        return Decimal("0")
+    for rate in FRENCH_VAT_RATES:
+        if abs(money(base * rate / 100) - tax) <= Decimal("0.01"):
+            return rate
+    raise InvoiceDataError(
+        "RELANCE-VAT-RATE",
+        f"invoice {number}: tax {tax} on {base} matches no French VAT rate and no lines were exported")
+
+
+@dataclass(frozen=True)
+class AttachmentPolicy:
+    root: Path
+    max_bytes: int
+
+    def read(self, relative: str, invoice_number: str) -> Attachment:
+        """Read one supporting document, refusing paths outside the root, big files and non-PDFs."""
+        raw = Path(relative)
+        candidate = (raw if raw.is_absolute() else self.root / raw).resolve()
+        root = self.root.resolve()
+        if not candidate.is_relative_to(root):
+            raise AttachmentRefused(
+                f"invoice {invoice_number}: attachment {relative!r} is outside the allowed folder {root}")
+        if not candidate.is_file():
+            raise AttachmentRefused(f"invoice {invoice_number}: attachment {relative!r} not found under {root}")
+        size = candidate.stat().st_size
+        if size > self.max_bytes:
+            raise AttachmentRefused(
+                f"invoice {invoice_number}: attachment {candidate.name} is {size} bytes, over the "
+                f"{self.max_bytes}-byte limit")
+        data = candidate.read_bytes()
+        if not data.startswith(b"%PDF-"):
+            raise AttachmentRefused(
+                f"invoice {invoice_number}: attachment {candidate.name} is not a PDF (PDF/A-3 embeds PDFs only)")
+        return Attachment(filename=candidate.name, data=data, description=attachment_code(candidate.name))
+
+    def for_invoice(self, invoice_number: str, listed: Iterable[str]) -> tuple[Attachment, ...]:
+        """Listed paths first, then PDFs in <root>/<invoice number>/ not already listed."""
+        found: dict[str, Attachment] = {}
+        for relative in listed:
+            if relative and relative.strip():
+                attachment = self.read(relative.strip(), invoice_number)
+                found.setdefault(attachment.filename, attachment)
+        safe_folder = re.sub(r"[^A-Za-z0-9._-]", "_", invoice_number)
+        folder = self.root / safe_folder
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.name not in found:
+                    attachment = self.read(str(path.relative_to(self.root)), invoice_number)
+                    found[attachment.filename] = attachment
+        return tuple(found.values())
+
+
+def attachment_code(filename: str) -> str:
+    """BT-123 description code from the BR-FR-17 list, guessed from the file name."""
+    name = filename.lower()
+    if any(k in name for k in ("livraison", "delivery", "bl_", "bl-")):
+        return "BON_LIVRAISON"
+    if any(k in name for k in ("commande", "purchase", "po_", "po-", "order")):
+        return "BON_COMMANDE"
+    return "PJA"
+
+
+def payment_terms_text(issue: date, due: date | None, language: str) -> str:
+    if due is None:
+        return ""
+    days = (due - issue).days
+    if language == "en":
+        return f"Payment within {days} days" if days > 0 else "Payment on receipt"
+    return f"Paiement à {days} jours" if days > 0 else "Paiement à réception"
+
+
+def mandatory_notes(company: Company) -> tuple[InvoiceNote, ...]:
+    notes = [
+        InvoiceNote(NOTE_BUSINESS_PROCESS, "B2B"),
+        InvoiceNote(NOTE_LATE_PAYMENT_PENALTIES, company.mentions.late_payment_penalties),
+        InvoiceNote(NOTE_RECOVERY_INDEMNITY, company.mentions.recovery_indemnity),
+        InvoiceNote(NOTE_EARLY_PAYMENT_DISCOUNT, company.mentions.early_payment_discount),
+    ]
+    if company.vat_on_debits:
+        notes.append(InvoiceNote(NOTE_TAX, company.mentions.vat_on_debits))
+    return tuple(notes)
+
+
+def build_invoice(
+    company: Company,
+    invoice_row: Mapping[str, Any],
+    customer_row: Mapping[str, Any],
+    line_rows: Sequence[Mapping[str, Any]] = (),
+    *,
+    preceding_invoice_date: date | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> Invoice:
+    number = _text(invoice_row.get("invoice_number"))
+    if not number:
+        raise InvoiceDataError("RELANCE-DATA", "invoice row without an invoice_number")
+    kind = _text(invoice_row.get("document_type")) or "invoice"
+    if kind not in ("invoice", "credit_note"):
+        raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: unknown document_type {kind!r}")
+    credit = kind == "credit_note"
+    issue_date = invoice_row.get("issue_date")
+    if not isinstance(issue_date, date):
+        raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: issue_date missing or not a date")
+    # ERPs export credit notes with negative amounts; EN 16931 wants positive amounts on a 381.
+    sign = Decimal(-1) if credit and _dec(invoice_row.get("amount_incl_tax")) < 0 else Decimal(1)
+    base = _dec(invoice_row.get("amount_excl_tax")) * sign
+    tax = _dec(invoice_row.get("tax_amount")) * sign
+    language = _text(customer_row.get("language")) or company.default_language
+    if language not in ("fr", "en"):
+        language = company.default_language
+
+    address = PostalAddress(
+        line_one=_text(customer_row.get("address_line1")), line_two=_text(customer_row.get("address_line2")),
+        postcode=_text(customer_row.get("postcode")), city=_text(customer_row.get("city")),
+        country_code=(_text(customer_row.get("country")) or "FR").upper()[:2],
+    )
+    buyer = Buyer(
+        name=_text(customer_row.get("name")), address=address,
+        siren=re.sub(r"\s", "", _text(customer_row.get("siren"))),
+        vat_id=re.sub(r"\s", "", _text(customer_row.get("vat_number"))).upper(),
+        email=_text(customer_row.get("email")), customer_id=_text(customer_row.get("customer_id")),
+    )
+    if not buyer.name:
+        raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: customer {buyer.customer_id!r} has no name")
+
+    lines = []
+    for row in sorted(line_rows, key=lambda r: int(r.get("line_number") or 0)):
+        rate = _dec(row.get("vat_rate"))
+        quantity = _dec(row.get("quantity")) or Decimal(1)
+        amount = _dec(row.get("line_amount_excl_tax")) * sign
+        price = _dec(row.get("unit_price"))
+        if sign < 0 and price < 0:
+            price = -price
+        if money(quantity * price) != money(amount) and quantity:
+            # Keep the exported line total authoritative (BR-CO / BT-131) and derive the net price from it.
+            price = (amount / quantity).quantize(Decimal("0.0001"))
+        lines.append(InvoiceLine(
+            line_id=str(row.get("line_number") or len(lines) + 1), name=_text(row.get("description")) or number,
+            quantity=quantity, net_price=price, vat_rate=rate, line_amount=amount,
+            vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+        ))
+    if not lines:
+        rate = _rate_from_totals(base, tax, number)
+        description = _text(invoice_row.get("description")) or (
+            ("Avoir " if credit else "Facture ") + number if language == "fr" else
+            ("Credit note " if credit else "Invoice ") + number)
+        lines.append(InvoiceLine(
+            line_id="1", name=description, quantity=Decimal(1), net_price=base, vat_rate=rate, line_amount=base,
+            vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+        ))
+
+    due_date = invoice_row.get("due_date")
+    delivery_date = invoice_row.get("delivery_date")
+    invoice = Invoice(
+        number=number, issue_date=issue_date, seller=company.seller, buyer=buyer, lines=tuple(lines),
+        type_code=DocumentType.CREDIT_NOTE if credit else DocumentType.INVOICE,
+        currency=_text(invoice_row.get("currency")) or "EUR",
+        due_date=due_date if isinstance(due_date, date) else None,
+        payment_terms=payment_terms_text(issue_date, due_date if isinstance(due_date, date) else None, language),
+        buyer_reference=_text(invoice_row.get("purchase_order")) or buyer.customer_id,
+        purchase_order=_text(invoice_row.get("purchase_order")),
+        preceding_invoice=_text(invoice_row.get("original_invoice_number")),
+        preceding_invoice_date=preceding_invoice_date,
+        operation_category=company.operation_category, vat_on_debits=company.vat_on_debits,
+        notes=mandatory_notes(company),
+        delivery=DeliveryInformation(name=buyer.name, address=address if address.line_one else None,
+                                     date=delivery_date if isinstance(delivery_date, date) else None),
+        payment=company.payment, attachments=attachments,
+        vat_exemption_reason=company.mentions.vat_exemption_reason,
+        language=language, customer_id=buyer.customer_id,
+    ) if (not credit or _text(invoice_row.get("original_invoice_number"))) else None
+    if invoice is None:
+        raise InvoiceDataError("RELANCE-DATA", f"credit note {number} does not name the invoice it credits")
+    _check_totals(invoice, base, tax)
+    return invoice
+
+
+def _check_totals(invoice: Invoice, base: Decimal, tax: Decimal) -> None:
+    """The document's computed totals must match what the ERP booked (a cent of rounding is tolerated on VAT)."""
+    totals = invoice.totals
+    if totals.tax_basis_total != money(base):
+        raise InvoiceDataError(
+            "RELANCE-TOTALS", f"invoice {invoice.number}: lines add up to {totals.tax_basis_total} excl. tax, "
+            f"the export says {money(base)}")
+    if abs(totals.tax_total - money(tax)) > Decimal("0.01"):
+        raise InvoiceDataError(
+            "RELANCE-TOTALS", f"invoice {invoice.number}: VAT per category is {totals.tax_total}, "
+            f"the export says {money(tax)}")
+
+
+@dataclass
+class WarehouseInvoices:
+    """Invoices read from a DuckDB connection (warehouse opened read-only, or the serving snapshot)."""
+
+    company: Company
+    con: Any  # duckdb connection
+    _columns: dict[str, set[str]] = field(default_factory=dict)
+
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _has_table(self, schema: str, name: str) -> bool:
+        return bool(self.con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name]).fetchone()[0])
+
+    def rows_for(self, invoice_numbers: Sequence[str]) -> list[tuple[dict, dict, list[dict], date | None]]:
+        """(invoice row, customer row, line rows, preceding invoice date) per number found, in the given order."""
+        if not invoice_numbers:
+            return []
+        numbers = list(invoice_numbers)
+        invoices = self._rows("select * from staging.invoices where invoice_number = any(?)", [numbers])
+        customers = {r["customer_id"]: r for r in self._rows(
+            "select * from staging.customers where customer_id = any(?)",
+            [sorted({i["customer_id"] for i in invoices})])}
+        lines: dict[str, list[dict]] = {}
+        if self._has_table("staging", "invoice_lines"):
+            for row in self._rows("select * from staging.invoice_lines where invoice_number = any(?)", [numbers]):
+                lines.setdefault(row["invoice_number"], []).append(row)
+        originals = sorted({i["original_invoice_number"] for i in invoices if i.get("original_invoice_number")})
+        original_dates = {r["invoice_number"]: r["issue_date"] for r in self._rows(
+            "select invoice_number, issue_date from staging.invoices where invoice_number = any(?)", [originals])}
+        by_number = {i["invoice_number"]: i for i in invoices}
+        result = []
+        for number in numbers:
+            row = by_number.get(number)
+            if row is None:
+                continue
+            customer = customers.get(row["customer_id"])
+            if customer is None:
+                raise InvoiceDataError("RELANCE-DATA",
+                                       f"invoice {number}: customer {row['customer_id']!r} not in staging.customers")
+            result.append((row, customer, lines.get(number, []), original_dates.get(row.get("original_invoice_number"))))
+        return result
+
+    def load(self, invoice_number: str) -> Invoice:
+        found = self.rows_for([invoice_number])
+        if not found:
+            raise LookupError(f"invoice {invoice_number!r} is not in staging.invoices")
+        row, customer, lines, preceding = found[0]
+        policy = AttachmentPolicy(self.company.documents.attachments_root, self.company.documents.max_attachment_bytes)
+        attachments = policy.for_invoice(invoice_number, row.get("attachments") or [])
+        return build_invoice(self.company, row, customer, lines, preceding_invoice_date=preceding,
+                             attachments=attachments)
