@@ -15,7 +15,8 @@ from channels.documents.model import OperationCategory, PaymentInstructions, Pos
 from stores.home import CONFIG_ROOT
 
 DEFAULT_COMPANY_FILE = CONFIG_ROOT / "company.toml"
-UBL_ENDPOINT_SCHEMES = ("0225", "0002", "0009")
+UBL_PROFILES = ("fr-ctc", "peppol")
+PEPPOL_ENDPOINT_SCHEMES = ("0009", "0002")
 
 
 class CompanyConfigError(ValueError):
@@ -35,7 +36,8 @@ class LegalMentions:
 class DocumentSettings:
     attachments_root: Path  # absolute: supporting documents must sit under it
     max_attachment_bytes: int
-    ubl_endpoint_scheme: str
+    ubl_profile: str  # fr-ctc | peppol
+    peppol_endpoint_scheme: str  # 0009 (SIRET) | 0002 (SIREN)
 
 
 @dataclass(frozen=True)
@@ -141,12 +143,16 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
     root = Path(str(docs.get("attachments_root") or "attachments")).expanduser()
     if not root.is_absolute():
         root = (home_root or relance_home().root) / root
-    scheme = str(docs.get("ubl_endpoint_scheme") or "0225")
-    if scheme not in UBL_ENDPOINT_SCHEMES:
-        raise CompanyConfigError(f"{path.name} [documents].ubl_endpoint_scheme must be one of "
-                                 f"{', '.join(UBL_ENDPOINT_SCHEMES)}, not {scheme!r}")
+    profile = str(docs.get("ubl_profile") or "fr-ctc")
+    if profile not in UBL_PROFILES:
+        raise CompanyConfigError(f"{path.name} [documents].ubl_profile must be one of "
+                                 f"{', '.join(UBL_PROFILES)}, not {profile!r}")
+    scheme = str(docs.get("peppol_endpoint_scheme") or "0009")
+    if scheme not in PEPPOL_ENDPOINT_SCHEMES:
+        raise CompanyConfigError(f"{path.name} [documents].peppol_endpoint_scheme must be one of "
+                                 f"{', '.join(PEPPOL_ENDPOINT_SCHEMES)}, not {scheme!r}")
     if scheme == "0009" and not siret_value:
-        raise CompanyConfigError(f"{path.name}: ubl_endpoint_scheme 0009 (SIRET) needs [company].siret")
+        raise CompanyConfigError(f"{path.name}: peppol_endpoint_scheme 0009 (SIRET) needs [company].siret")
     max_bytes = int(docs.get("max_attachment_bytes") or 5_000_000)
     if max_bytes <= 0:
         raise CompanyConfigError(f"{path.name} [documents].max_attachment_bytes must be positive")
@@ -166,6 +172,6 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         vat_on_debits=bool(company.get("vat_on_debits", False)),
         payment_terms_days=int(company.get("payment_terms_days") or 30),
         logo=logo,
-        documents=DocumentSettings(root.resolve(), max_bytes, scheme),
+        documents=DocumentSettings(root.resolve(), max_bytes, profile, scheme),
         source=path,
     )
