@@ -1,0 +1,1 @@
+"""Delivery adapters: one interface (`channels.adapters.base.Adapter`), one module per channel."""

@@ -1,0 +1,81 @@
+"""The local SMTP server of the demo and the tests (aiosmtpd): keeps every message it receives.
+
+Supports plain SMTP, STARTTLS or implicit TLS (certificate and key files), and AUTH PLAIN/LOGIN against
+a fixed user list. Messages go to a `MailStore` folder (RELANCE_HOME/mail by default); the 250 reply is
+sent only once the message file and its index line are on disk.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Mapping
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from channels.mailstore import MailStore
+
+
+class StoringHandler:
+    def __init__(self, store: MailStore):
+        self.store = store
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        peer = session.peer[0] if session.peer else None
+        record = self.store.save(envelope.original_content or envelope.content, mail_from=envelope.mail_from,
+                                 rcpt_tos=list(envelope.rcpt_tos), peer=peer)
+        return f"250 2.0.0 OK queued as {record.id}"
+
+
+class UserListAuthenticator:
+    def __init__(self, users: Mapping[str, str]):
+        self.users = dict(users)
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        if self.users.get(user) == password:
+            return AuthResult(success=True, auth_data=user)
+        return AuthResult(success=False, handled=False)
+
+
+def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, tls_cert: Path | None = None,
+                      tls_key: Path | None = None, implicit_tls: bool = False,
+                      users: Mapping[str, str] | None = None, require_auth: bool = False,
+                      handler=None, data_size_limit: int = 50 * 1024 * 1024) -> Controller:
+    """Start the server in a background thread and return its controller (call `.stop()` to end it)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("give both --tls-cert and --tls-key, or neither")
+    if implicit_tls and tls_cert is None:
+        raise ValueError("implicit TLS needs --tls-cert and --tls-key")
+    if require_auth and not users:
+        raise ValueError("--require-auth needs at least one --user USER:PASSWORD")
+    context = server_tls_context(Path(tls_cert), Path(tls_key)) if tls_cert else None
+    server_kwargs = dict(
+        data_size_limit=data_size_limit,
+        authenticator=UserListAuthenticator(users) if users else None,
+        auth_required=require_auth,
+        # without TLS the demo still accepts AUTH, since it only listens where the operator chose
+        auth_require_tls=context is not None,
+    )
+    handler = handler or StoringHandler(MailStore(root))
+    if implicit_tls:
+        controller = Controller(handler, hostname=host, port=port, ssl_context=context,
+                                server_hostname="localhost", **server_kwargs)
+    else:
+        controller = Controller(handler, hostname=host, port=port, tls_context=context,
+                                require_starttls=False, **server_kwargs)
+    controller.start()
+    return controller
+
+
+__all__ = ["start_mail_server", "StoringHandler", "UserListAuthenticator", "SMTP"]
