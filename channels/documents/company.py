@@ -84,6 +84,12 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
     siret_value = siret.compact(str(company.get("siret") or ""))
     if siret_value and (not siret.is_valid(siret_value) or not siret_value.startswith(siren_value)):
         raise CompanyConfigError(f"{where}.siret {siret_value!r} is not a valid SIRET of SIREN {siren_value}")
+    gln_value = str(company.get("gln") or "").strip()
+    if gln_value:
+        from stdnum import ean
+
+        if len(gln_value) != 13 or not ean.is_valid(gln_value):
+            raise CompanyConfigError(f"{where}.gln {gln_value!r} is not a valid 13-digit GLN")
     vat_value = vat.compact(_require(company, "vat_id", where))
     if not vat.is_valid(vat_value):
         raise CompanyConfigError(f"{where}.vat_id {vat_value!r} is not a valid EU VAT number")
@@ -161,6 +167,7 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         name=name, siren=siren_value, vat_id=vat_value, address=postal, siret=siret_value,
         legal_information=str(company.get("legal_information") or ""),
         contact_email=str(company.get("email") or ""), contact_phone=str(company.get("phone") or ""),
+        gln=gln_value,
     )
     return Company(
         seller=seller,

@@ -174,6 +174,7 @@ def build_invoice(
         siren=re.sub(r"\s", "", _text(customer_row.get("siren"))),
         vat_id=re.sub(r"\s", "", _text(customer_row.get("vat_number"))).upper(),
         email=_text(customer_row.get("email")), customer_id=_text(customer_row.get("customer_id")),
+        gln=_text(customer_row.get("edi_gln")),
     )
     if not buyer.name:
         raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: customer {buyer.customer_id!r} has no name")

@@ -86,6 +86,7 @@ class Seller:  # BG-4
     electronic_address: str = ""  # BT-34, defaults to the SIREN (scheme 0225, French directory)
     contact_email: str = ""  # BT-43
     contact_phone: str = ""  # BT-42
+    gln: str = ""  # GS1 Global Location Number (EDI party id; not an EN 16931 term)
 
     @property
     def endpoint(self) -> str:
@@ -101,6 +102,7 @@ class Buyer:  # BG-7
     email: str = ""  # BT-58 buyer contact e-mail
     electronic_address: str = ""  # BT-49, defaults to the SIREN (scheme 0225)
     customer_id: str = ""  # BT-46 buyer identifier as the seller knows it
+    gln: str = ""  # GS1 Global Location Number (EDI party id; not an EN 16931 term)
 
     @property
     def endpoint(self) -> str:

@@ -113,7 +113,7 @@ class ValidationResult:
         }
 
     def summary(self) -> str:
-        checked = ", ".join(("xsd",) + tuple(self.rule_sets))
+        checked = ", ".join((("xsd",) if self.syntax in ("cii", "ubl") else ()) + tuple(self.rule_sets))
         if self.valid:
             extra = f" ({len(self.warnings)} warning(s))" if self.warnings else ""
             return f"valid {self.syntax.upper()} [{checked}]{extra}"
