@@ -214,7 +214,7 @@ class Dispatcher:
             if error is not None:
                 out.append(([row], error))
             elif (row["channel"] == "email" and self.settings.email_mode == "digest"
-                  and row["kind"] in ("invoice", "resend", "credit_note")):
+                  and row["kind"] == "invoice"):  # reminders and statements are never merged in
                 digests.setdefault((row["customer_id"], recipient.email or ""), []).append((row, recipient, item))
             else:
                 out.append(([row], Delivery(channel=row["channel"], recipient=recipient, items=(item,),

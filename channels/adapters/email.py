@@ -193,8 +193,17 @@ class EmailAdapter:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = message_id_for(delivery, self.domain)
         message["X-Relance-Outbox"] = ",".join(str(i) for i in delivery.outbox_ids)
+        for name, value in (first.payload.get("headers") or {}).items():
+            # only our own tracking headers may come from a payload, never From/To/Bcc...
+            if not str(name).startswith("X-Relance-") or not re.fullmatch(r"[A-Za-z0-9-]+", str(name)):
+                raise PermanentError(f"payload header {name!r} refused: only X-Relance-* headers may be set",
+                                     code="header_refused")
+            _no_line_breaks(f"header {name}", str(value))
+            message[str(name)] = str(value)
         body = first.payload.get("body_text") or self._default_body(delivery, language, numbers)
         message.set_content(body)
+        if first.payload.get("body_html"):
+            message.add_alternative(str(first.payload["body_html"]), subtype="html")
         for filename, data in attachments:
             message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
         return message
@@ -203,7 +212,7 @@ class EmailAdapter:
         out: list[tuple[str, Path]] = []
         for item in delivery.items:
             pdf = item.documents.get("pdf")
-            if pdf is None and item.kind in ("invoice", "resend"):
+            if pdf is None and item.kind == "invoice":
                 raise PermanentError(f"no PDF for invoice {item.invoice_number}: nothing to attach",
                                      code="document_missing")
             if pdf is not None:

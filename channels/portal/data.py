@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from stores.snapshot import open_snapshot
 
 OPAQUE_ID_BYTES = 16
@@ -196,7 +198,11 @@ class SnapshotReader:
         if version != self._version:
             with self._lock:
                 if version != self._version:
-                    previous = self._con
+                    # DuckDB reuses an open database instance for the same path, so the old snapshot's
+                    # connection must be closed before the new file can be seen.
+                    if self._con is not None:
+                        self._con.close()
+                        self._con, self._version = None, None
                     con = open_snapshot(self.path)
                     self._tables = {f"{s}.{t}" for s, t in con.execute(
                         "select table_schema, table_name from information_schema.tables").fetchall()}
@@ -205,8 +211,6 @@ class SnapshotReader:
                         raise SnapshotUnavailable("the serving snapshot has no marts.invoices table yet")
                     self._con, self._version = con, version
                     self._views = OrderedDict()
-                    if previous is not None:
-                        previous.close()
         return self._con, self._version
 
     def customer(self, customer_id: str) -> CustomerView:
@@ -216,7 +220,12 @@ class SnapshotReader:
             if self._version == version and key in self._views:
                 self._views.move_to_end(key)
                 return self._views[key]
-        view = self._load(con.cursor(), customer_id)
+        try:
+            view = self._load(con.cursor(), customer_id)
+        except duckdb.Error:
+            # the connection was closed under us by a snapshot swap in another thread: read the new one
+            con, version = self._current_connection()
+            view = self._load(con.cursor(), customer_id)
         with self._lock:
             if self._version == version:
                 self._views[key] = view
