@@ -1,0 +1,451 @@
+"""Running dunning for a date: plan lines, store them in dunning_lines, hand drafts to the outbox.
+
+The steps are split so Dagster can put blocking checks between them: `build_*_batch` stores draft and
+ignored lines; the checks (`payments_check`, `settled_check`) look at the batch; `dispatch_batch` renders
+each draft with the sandboxed templates and enqueues it through `channels.outbox.enqueue` (one idempotency
+key per (invoice or customer, step, channel)). The channels' dispatch job sends; `sync_line_states` reads
+the outbox back so lines become sent or error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+import duckdb
+from sqlalchemy import Engine, and_, delete, select, update
+
+from assets.dunning import data as dunning_data
+from assets.dunning.engine import (
+    ALREADY_SENT,
+    MANUAL_CHANNEL,
+    RESEND_STEP,
+    STATEMENT_STEP,
+    DayFacts,
+    InvoiceFacts,
+    Line,
+    Planner,
+)
+from assets.dunning.policy import Policy
+from assets.dunning.templates import DunningTemplates, TemplateRenderError
+from stores import operational as ops
+from stores.documents import DocumentStore
+from stores.home import Home
+
+SOURCE = "dunning"
+RESEND_KINDS = ("resend",)
+REMINDER_KINDS = ("reminder", "statement", "manual")
+
+
+def sender_name() -> str:
+    return os.environ.get("RELANCE_SENDER_NAME", "Relance")
+
+
+def freshness_limit_hours(policies: Iterable[Policy]) -> int:
+    """The strictest freshness any active policy asks for: one stale customer blocks the whole batch."""
+    return min((p.rules.payments_max_age_hours for p in policies), default=48)
+
+
+# ------------------------------------------------------------------------------------------- storing
+def _line_kind(step: str, channel: str | None) -> str:
+    if step == RESEND_STEP:
+        return "resend"
+    if step == STATEMENT_STEP:
+        return "statement"
+    return "manual" if channel == MANUAL_CHANNEL else "reminder"
+
+
+def _insert(conn, values: list[dict[str, Any]]) -> None:
+    if not values:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    # A same-day rerun may meet a line the first run already queued: that line stands, this one is dropped.
+    conn.execute(dialect_insert(ops.dunning_lines).on_conflict_do_nothing(), values)
+
+
+def save_lines(engine: Engine, run_date: date, lines: list[Line], *, kinds: tuple[str, ...],
+               request_id: str | None = None) -> None:
+    """Store a batch's lines; a rerun for the same date replaces its earlier drafts and suppressions."""
+    dl = ops.dunning_lines
+    is_resend = kinds == RESEND_KINDS
+    now = ops.utcnow()
+    with engine.begin() as conn:
+        conn.execute(delete(dl).where(
+            dl.c.run_date == run_date,
+            dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
+            # drafts and suppressions are recomputed; a template error is retried (the template may be fixed)
+            dl.c.state.in_(("draft", "ignored")) | ((dl.c.state == "error") & dl.c.reason.like("template_error%")),
+            dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
+            (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
+        ))
+        _insert(conn, [{
+            "run_date": line.run_date, "policy": line.policy, "step": line.step,
+            "invoice_number": line.invoice_number, "customer_id": line.customer_id, "channel": line.channel,
+            "variant": line.variant, "amount": line.amount, "state": line.state, "reason": line.reason,
+            "idempotency_key": line.idempotency_key, "request_id": line.request_id, "created_at": now,
+        } for line in lines])
+
+
+def build_reminder_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies: list[Policy], run_date: date,
+                         now: datetime, *, as_of: date | None = None,
+                         as_of_time: datetime | None = None) -> "BatchSummary":
+    sync_line_states(engine)
+    facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
+    history = dunning_data.load_history(engine)
+    planner = Planner(policies)
+    lines = planner.plan_reminders(facts, history) + planner.plan_statements(facts, history)
+    save_lines(engine, run_date, lines, kinds=REMINDER_KINDS)
+    return summarize(run_date, lines)
+
+
+def build_resend_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies: list[Policy], run_date: date,
+                       now: datetime, *, as_of: date | None = None,
+                       as_of_time: datetime | None = None) -> "BatchSummary":
+    sync_line_states(engine)
+    facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
+    history = dunning_data.load_history(engine)
+    lines = Planner(policies).plan_resends(facts, history)
+    save_lines(engine, run_date, lines, kinds=RESEND_KINDS)
+    return summarize(run_date, lines)
+
+
+@dataclass
+class BatchSummary:
+    run_date: date
+    drafts: int
+    ignored: dict[str, int]
+    customers: int
+    amount: Decimal
+    by_step: dict[str, int]
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"run_date": self.run_date.isoformat(), "drafts": self.drafts, "ignored": dict(self.ignored),
+                "customers": self.customers, "amount": str(self.amount), "by_step": dict(self.by_step)}
+
+
+def summarize(run_date: date, lines: list[Line]) -> BatchSummary:
+    drafts = [l for l in lines if l.state == "draft"]
+    return BatchSummary(
+        run_date=run_date, drafts=len(drafts),
+        ignored=dict(Counter(l.reason for l in lines if l.state == "ignored")),
+        customers=len({l.customer_id for l in drafts}),
+        amount=sum((l.amount or Decimal("0") for l in drafts if l.invoice_number), Decimal("0")),
+        by_step=dict(Counter(l.step for l in drafts)),
+    )
+
+
+# ------------------------------------------------------------------------------------------- checks
+def payments_check(con: duckdb.DuckDBPyConnection, policies: list[Policy], now: datetime) -> tuple[bool, dict]:
+    freshness = dunning_data.payments_freshness(con)
+    limit = freshness_limit_hours(policies)
+    problem = dunning_data.freshness_problem(freshness, limit, now)
+    extracted = freshness.get("payments_extracted_at")
+    return problem is None, {
+        "payments_extracted_at": extracted.isoformat() if extracted else None,
+        "max_age_hours": limit, "payment_count": int(freshness.get("payment_count") or 0),
+        "problem": problem or "",
+    }
+
+
+def draft_lines(engine: Engine, run_date: date, *, kinds: tuple[str, ...], request_id: str | None = None) -> list[dict]:
+    dl = ops.dunning_lines
+    with engine.connect() as conn:
+        rows = conn.execute(select(dl).where(
+            dl.c.run_date == run_date, dl.c.state == "draft",
+            dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
+        ).order_by(dl.c.id)).all()
+    return [dict(r._mapping) for r in rows if _line_kind(r.step, r.channel) in kinds]
+
+
+def settled_check(con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date, now: datetime,
+                  *, kinds: tuple[str, ...]) -> tuple[bool, dict]:
+    """No draft of the batch may concern an invoice that is, right now, settled, disputed or promised."""
+    facts = dunning_data.load_day_facts(con, engine, run_date, now)
+    by_number = {i.invoice_number: i for i in facts.invoices}
+    offending: list[str] = []
+    for line in draft_lines(engine, run_date, kinds=kinds):
+        number = line["invoice_number"]
+        if not number:
+            continue
+        invoice = by_number.get(number)
+        if invoice is None or invoice.open_amount <= 0:
+            offending.append(f"{number}: settled")
+        elif number in facts.disputed:
+            offending.append(f"{number}: disputed")
+        elif facts.promises.get(number) and facts.promises[number] >= run_date:
+            offending.append(f"{number}: promised for {facts.promises[number].isoformat()}")
+    if dunning_data.warehouse.table_exists(con, "marts", "invoices"):
+        drafts = [l["invoice_number"] for l in draft_lines(engine, run_date, kinds=kinds) if l["invoice_number"]]
+        if drafts:
+            rows = con.execute(
+                "select invoice_number, status from marts.invoices where status in ('paid', 'credited') "
+                "and invoice_number in (select unnest(?))", [drafts]).fetchall()
+            offending.extend(f"{n}: {s} in marts.invoices" for n, s in rows)
+    return not offending, {"offending": offending[:50], "offending_count": len(offending)}
+
+
+# ------------------------------------------------------------------------------------------- dispatch
+def _invoice_context(invoice: InvoiceFacts, run_date: date) -> dict[str, Any]:
+    return {
+        "invoice_number": invoice.invoice_number, "issue_date": invoice.issue_date, "due_date": invoice.due_date,
+        "amount": invoice.amount, "open_amount": invoice.open_amount, "paid_amount": invoice.paid_amount,
+        "credited_amount": invoice.credited_amount, "currency": invoice.currency,
+        "days_late": max(0, (run_date - invoice.due_date).days),
+    }
+
+
+def _customer_context(customer: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("customer_id", "name", "address_line1", "address_line2", "postcode", "city", "country", "segment")
+    return {k: customer.get(k) for k in keys}
+
+
+class Dispatcher:
+    """Renders draft lines and enqueues them; one outbox row per idempotency key."""
+
+    def __init__(self, engine: Engine, home: Home, templates: DunningTemplates | None = None):
+        self.engine = engine
+        self.home = home
+        self.templates = templates or DunningTemplates()
+        self.documents = DocumentStore(home.documents)
+        # (policy, step, customer) -> template, tone, language, attachments; see line_specs()
+        self.line_specs: dict[tuple, dict[str, Any]] = {}
+
+    def _pdfs(self, invoices: list[str]) -> dict[str, str]:
+        if not invoices:
+            return {}
+        di = ops.document_index
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(di.c.invoice_number, di.c.sha256).where(
+                di.c.invoice_number.in_(invoices), di.c.format == "pdf").order_by(di.c.id)).all()
+        return {number: sha for number, sha in rows}
+
+    def _documents(self, invoice: str) -> dict[str, str]:
+        di = ops.document_index
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(di.c.format, di.c.sha256).where(di.c.invoice_number == invoice)
+                                .order_by(di.c.id)).all()
+        return {fmt: sha for fmt, sha in rows if fmt != "attachment"}
+
+    def _statement_pdf(self, facts: DayFacts, customer: Mapping[str, Any], language: str) -> dict[str, str]:
+        from weasyprint import HTML
+
+        invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
+        context = self._context(facts, customer, invoices, "statement", "informative")
+        html = self.templates.render("statement", language, "paper", context).letter_html
+        sha = self.documents.put(HTML(string=html).write_pdf())
+        filename = f"statement-{customer['customer_id']}-{facts.run_date.isoformat()}.pdf"
+        return {"path": str(self.documents.path_for(sha)), "filename": filename}
+
+    def _context(self, facts: DayFacts, customer: Mapping[str, Any], invoices: list[InvoiceFacts], step: str,
+                 tone: str | None) -> dict[str, Any]:
+        currency = invoices[0].currency if invoices else "EUR"
+        return {
+            "customer": _customer_context(customer),
+            "invoices": [_invoice_context(i, facts.run_date) for i in invoices],
+            "total_open": sum((i.open_amount for i in invoices), Decimal("0")), "currency": currency,
+            "step": step, "tone": tone or "", "today": facts.run_date, "sender": {"name": sender_name()},
+        }
+
+    def dispatch(self, facts: DayFacts, *, kinds: tuple[str, ...], request_id: str | None = None,
+                 batch_id: str | None = None) -> dict[str, Any]:
+        """Enqueue every draft line of the run; returns counts by outcome."""
+        sync_line_states(self.engine)
+        rows = draft_lines(self.engine, facts.run_date, kinds=kinds, request_id=request_id)
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for row in rows:
+            if row["channel"] != MANUAL_CHANNEL:
+                groups[row["idempotency_key"]].append(row)
+        by_number = {i.invoice_number: i for i in facts.invoices}
+        counts: Counter = Counter()
+        errors: list[str] = []
+        batch_id = batch_id or f"dunning:{facts.run_date.isoformat()}"
+        for key, members in groups.items():
+            first = members[0]
+            customer = facts.customers.get(first["customer_id"])
+            kind = _line_kind(first["step"], first["channel"])
+            try:
+                payload = self._payload(facts, customer, members, kind, by_number)
+                failure = None
+            except TemplateRenderError as exc:
+                payload, failure = None, str(exc)
+            from channels.outbox import enqueue
+
+            with self.engine.begin() as conn:
+                ids = [m["id"] for m in members]
+                if failure is not None:
+                    conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids))
+                                 .values(state="error", reason=f"template_error: {failure}"[:200]))
+                    ops.audit(conn, SOURCE, "template_error", target={"idempotency_key": key},
+                              item_count=len(ids), detail={"error": failure})
+                    counts["error"] += len(ids)
+                    errors.append(failure)
+                    continue
+                outbox_id = enqueue(
+                    conn, idempotency_key=key, kind=kind, customer_id=first["customer_id"], channel=first["channel"],
+                    invoice_number=first["invoice_number"] if len(members) == 1 else None, payload=payload,
+                    batch_id=batch_id, request_id=request_id,
+                )
+                if outbox_id is None:
+                    conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids))
+                                 .values(state="ignored", reason=ALREADY_SENT))
+                    counts[ALREADY_SENT] += len(ids)
+                    continue
+                conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids)).values(state="queued"))
+                counts["queued"] += len(ids)
+                counts["messages"] += 1
+                if kind == "reminder":
+                    for m in members:
+                        ops.record_event(conn, "reminded", source=SOURCE, invoice_number=m["invoice_number"],
+                                         customer_id=m["customer_id"], channel=m["channel"],
+                                         reminder_step=m["step"], outbox_id=outbox_id,
+                                         evidence={"policy": m["policy"], "variant": m["variant"],
+                                                   "run_date": facts.run_date.isoformat(), "line_id": m["id"],
+                                                   "request_id": request_id})
+        return {"counts": dict(counts), "errors": errors[:20]}
+
+    def _payload(self, facts: DayFacts, customer: Mapping[str, Any] | None, members: list[dict], kind: str,
+                 by_number: Mapping[str, InvoiceFacts]) -> dict[str, Any]:
+        if customer is None:
+            raise TemplateRenderError(f"customer {members[0]['customer_id']} is no longer in staging.customers")
+        first = members[0]
+        language = (customer.get("language") or "fr")[:2]
+        language = language if language in ("fr", "en") else "fr"
+        numbers = [m["invoice_number"] for m in members if m["invoice_number"]]
+        payload: dict[str, Any] = {
+            "step": first["step"], "policy": first["policy"], "variant": first["variant"], "language": language,
+            "run_date": facts.run_date.isoformat(), "invoices": numbers,
+            "headers": {"X-Relance-Step": first["step"], "X-Relance-Policy": first["policy"],
+                        "X-Relance-Run-Date": facts.run_date.isoformat()},
+        }
+        if numbers:
+            payload["headers"]["X-Relance-Invoice"] = ",".join(numbers)
+        if first["variant"]:
+            payload["headers"]["X-Relance-Variant"] = first["variant"]
+        if kind == "resend":
+            payload["documents"] = self._documents(first["invoice_number"])
+            payload["resend"] = True
+            return payload
+        line_spec = self._line_spec(facts, customer, first)
+        language = line_spec["language"]
+        payload["language"] = language
+        if kind == "statement":
+            invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
+        else:
+            invoices = [by_number[n] for n in numbers if n in by_number]
+        context = self._context(facts, customer, invoices, first["step"], line_spec["tone"])
+        message = self.templates.render(line_spec["template"], language, first["channel"], context)
+        payload.update(subject=message.subject, body_text=message.text, body_html=message.html,
+                       letter_html=message.letter_html, template=line_spec["template"], tone=line_spec["tone"])
+        attachments = []
+        if line_spec["attach_invoice"]:
+            pdfs = self._pdfs(numbers)
+            attachments += [{"path": str(self.documents.path_for(sha)), "filename": f"{n}.pdf"}
+                            for n, sha in pdfs.items() if self.documents.exists(sha)]
+        if line_spec["attach_statement"]:
+            attachments.append(self._statement_pdf(facts, customer, language))
+        if attachments:
+            payload["attachments"] = attachments
+        return payload
+
+    def _line_spec(self, facts: DayFacts, customer: Mapping[str, Any], line: Mapping[str, Any]) -> dict[str, Any]:
+        """Template, tone, language and attachments of a stored line, from its policy step and variant."""
+        spec = self.line_specs.get((line["policy"], line["step"], line["customer_id"]))
+        if spec is None:
+            raise TemplateRenderError(f"no plan for line {line['id']} ({line['policy']}/{line['step']})")
+        return spec
+
+
+def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], customers: Mapping[str, Mapping],
+               templates_override: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """Re-derive each stored line's template, tone and attachments from the policy (lines keep only names)."""
+    from assets.dunning.engine import customer_language
+
+    by_name = {p.name: p for p in policies}
+    specs: dict[tuple, dict[str, Any]] = {}
+    for line in lines:
+        policy = by_name.get(line["policy"])
+        customer = customers.get(line["customer_id"]) or {}
+        if policy is None:
+            continue
+        if line["step"] == STATEMENT_STEP and policy.statement:
+            specs[(line["policy"], line["step"], line["customer_id"])] = {
+                "template": policy.statement.template, "tone": "informative",
+                "language": customer_language(customer, policy.statement.language),
+                "attach_invoice": False, "attach_statement": True}
+            continue
+        step_name, _, template = line["step"].partition("~")
+        resolved = next((s for s in policy.resolved_steps(line["customer_id"]) if s.name == step_name), None)
+        if resolved is None:
+            continue
+        specs[(line["policy"], line["step"], line["customer_id"])] = {
+            "template": template or templates_override or resolved.template, "tone": resolved.tone,
+            "language": customer_language(customer, resolved.step.language),
+            "attach_invoice": resolved.step.attach_invoice,
+            "attach_statement": resolved.step.attach_statement or policy.rules.consolidate,
+        }
+    return specs
+
+
+def dispatch_batch(engine: Engine, home: Home, policies: list[Policy], facts: DayFacts, *, kinds: tuple[str, ...],
+                   request_id: str | None = None, templates: DunningTemplates | None = None) -> dict[str, Any]:
+    dispatcher = Dispatcher(engine, home, templates)
+    rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
+    dispatcher.line_specs = line_specs(policies, rows, facts.customers)
+    return dispatcher.dispatch(facts, kinds=kinds, request_id=request_id)
+
+
+# ------------------------------------------------------------------------------------------- states
+def sync_line_states(engine: Engine) -> dict[str, int]:
+    """Queued lines follow their outbox row: sent, or error when the row failed or died."""
+    dl, ob = ops.dunning_lines, ops.outbox
+    moved = Counter()
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(dl.c.id, ob.c.state, ob.c.last_error)
+            .select_from(dl.join(ob, ob.c.idempotency_key == dl.c.idempotency_key))
+            .where(dl.c.state == "queued", ob.c.state.in_(("sent", "failed", "dead")))
+        ).all()
+        sent = [r.id for r in rows if r.state == "sent"]
+        if sent:
+            conn.execute(update(dl).where(dl.c.id.in_(sent)).values(state="sent"))
+            moved["sent"] += len(sent)
+        for r in rows:
+            if r.state != "sent":
+                conn.execute(update(dl).where(dl.c.id == r.id).values(
+                    state="error", reason=f"delivery_failed: {r.state}: {r.last_error or ''}"[:200]))
+                moved["error"] += 1
+    return dict(moved)
+
+
+def lines_for(engine: Engine, run_date: date | None = None, request_id: str | None = None) -> list[dict]:
+    dl = ops.dunning_lines
+    conditions = []
+    if run_date is not None:
+        conditions.append(dl.c.run_date == run_date)
+    if request_id is not None:
+        conditions.append(dl.c.request_id == request_id)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(dl).where(and_(*conditions)).order_by(dl.c.id))]
+
+
+def as_plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    return value
+
+
+__all__ = ["build_reminder_batch", "build_resend_batch", "dispatch_batch", "payments_check", "settled_check",
+           "sync_line_states", "lines_for", "BatchSummary", "asdict"]

@@ -1,0 +1,183 @@
+"""What a dunning run knows: invoices, customers and disputes from the warehouse (as of a date), events,
+holds, deliveries and earlier dunning lines from the operational store."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from sqlalchemy import Engine, and_, select
+
+from assets.dunning.engine import DayFacts, Delivered, History, InvoiceFacts
+from stores import operational as ops
+from stores import warehouse
+
+
+def aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes for timezone-aware columns; they were written in UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class MissingWarehouseTable(RuntimeError):
+    pass
+
+
+def _require(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    if not warehouse.table_exists(con, schema, table):
+        raise MissingWarehouseTable(f"the warehouse has no {schema}.{table}: run the ingest assets first "
+                                    "(dunning reads staging.invoices, staging.customers and staging.payments)")
+
+
+def _records(cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def load_customers(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    _require(con, "staging", "customers")
+    rows = _records(warehouse.query(con, "intermediate", "dunning_customers"))
+    for row in rows:
+        row["tags"] = list(row.get("tags") or [])
+        row["fallback_channels"] = list(row.get("fallback_channels") or [])
+        row["on_hold"] = bool(row.get("on_hold"))
+    return {str(r["customer_id"]): r for r in rows}
+
+
+def load_invoices(con: duckdb.DuckDBPyConnection, as_of: date) -> list[InvoiceFacts]:
+    for table in ("invoices", "payments"):
+        _require(con, "staging", table)
+    rows = _records(warehouse.query(con, "intermediate", "dunning_invoice_balances", {"as_of": as_of}))
+    return [InvoiceFacts(
+        invoice_number=r["invoice_number"], customer_id=str(r["customer_id"]), issue_date=r["issue_date"],
+        due_date=r["due_date"], amount=Decimal(r["amount"]), open_amount=Decimal(r["open_amount"]),
+        paid_amount=Decimal(r["paid_amount"]), credited_amount=Decimal(r["credited_amount"]),
+        currency=r["currency"] or "EUR", status=r["status"],
+    ) for r in rows]
+
+
+def load_disputes(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, str]:
+    if not warehouse.table_exists(con, "staging", "disputes"):
+        return {}
+    rows = _records(warehouse.query(con, "intermediate", "dunning_open_disputes", {"as_of": as_of}))
+    return {r["invoice_number"]: f"erp: {r.get('reason') or 'dispute'}" for r in rows}
+
+
+def payments_freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    if not warehouse.table_exists(con, "staging", "payments"):
+        return {"payments_extracted_at": None, "latest_payment_date": None, "payment_count": 0}
+    rows = _records(warehouse.query(con, "intermediate", "dunning_payments_freshness"))
+    row = rows[0]
+    row["payments_extracted_at"] = aware(row["payments_extracted_at"])
+    return row
+
+
+def freshness_problem(freshness: dict[str, Any], max_age_hours: int, now: datetime) -> str | None:
+    """Why payments data is too old to chase anyone on, or None when it is fresh enough."""
+    extracted = freshness.get("payments_extracted_at")
+    if extracted is None:
+        return "no payments data at all: staging.payments is missing or empty"
+    age = now - extracted
+    if age.total_seconds() > max_age_hours * 3600:
+        return (f"payments data is {age.total_seconds() / 3600:.1f} h old (extracted {extracted.isoformat()}), over "
+                f"the {max_age_hours} h freshness limit: a customer who paid since would be chased")
+    return None
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def load_operational_facts(engine: Engine, as_of_time: datetime) -> dict[str, Any]:
+    """Disputes and promises from the portal, holds, invoice deliveries and retrievals, as of a time."""
+    ev = ops.events
+    disputed: dict[str, str] = {}
+    promises: dict[str, date] = {}
+    retrieved: set[str] = set()
+    holds: dict[str, str] = {}
+    delivered: list[Delivered] = []
+    wanted = ("disputed", "dispute_resolved", "promised") + ops.RETRIEVAL_TYPES
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ev.c.event_type, ev.c.invoice_number, ev.c.occurred_at, ev.c.evidence, ev.c.source)
+            .where(ev.c.event_type.in_(wanted), ev.c.occurred_at <= as_of_time, ev.c.invoice_number.is_not(None))
+            .order_by(ev.c.occurred_at, ev.c.id)
+        ).all()
+        for event_type, invoice, _, evidence, source in rows:
+            if event_type == "disputed":
+                disputed[invoice] = f"{source}: {(evidence or {}).get('reason') or 'dispute'}"
+            elif event_type == "dispute_resolved":
+                disputed.pop(invoice, None)
+            elif event_type == "promised":
+                promised = _parse_date((evidence or {}).get("promised_date"))
+                if promised is not None:
+                    promises[invoice] = promised
+            else:
+                retrieved.add(invoice)
+        for customer_id, reason in conn.execute(
+            select(ops.customer_holds.c.customer_id, ops.customer_holds.c.reason)
+            .where(ops.customer_holds.c.active.is_(True), ops.customer_holds.c.set_at <= as_of_time)
+        ):
+            holds[customer_id] = reason or "hold"
+        ob = ops.outbox
+        for number, customer_id, channel, sent_at in conn.execute(
+            select(ob.c.invoice_number, ob.c.customer_id, ob.c.channel, ob.c.updated_at)
+            .where(ob.c.kind.in_(("invoice", "resend")), ob.c.state == "sent", ob.c.invoice_number.is_not(None))
+        ):
+            sent_at = aware(sent_at)
+            if sent_at <= as_of_time:
+                delivered.append(Delivered(number, customer_id, channel, sent_at))
+    return {"disputed": disputed, "promises": promises, "retrieved": retrieved, "holds": holds,
+            "delivered": delivered}
+
+
+def load_history(engine: Engine) -> History:
+    """Earlier lines that matter for planning: what was done, and once-only suppressions."""
+    dl = ops.dunning_lines
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
+                   dl.c.reason, dl.c.idempotency_key)
+            .where(dl.c.state != "ignored")
+            .union_all(
+                select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
+                       dl.c.reason, dl.c.idempotency_key)
+                .where(and_(dl.c.state == "ignored", dl.c.reason.in_(("paid", "credited", "due_date_passed",
+                                                                        "no_fallback_channel"))))
+            )
+        ).all()
+    return History.from_lines(dict(r._mapping) for r in rows)
+
+
+def load_day_facts(con: duckdb.DuckDBPyConnection, engine: Engine | None, run_date: date, now: datetime,
+                   as_of: date | None = None, as_of_time: datetime | None = None) -> DayFacts:
+    """Everything known for a run. `as_of` bounds payments and credit notes by date (the simulator replays
+    history with as_of = run_date); a real run passes today so every payment already known counts."""
+    as_of = as_of or max(run_date, now.date())
+    customers = load_customers(con)
+    facts = DayFacts(run_date=run_date, now=now, invoices=load_invoices(con, as_of), customers=customers,
+                     disputed=load_disputes(con, as_of))
+    if engine is not None:
+        extra = load_operational_facts(engine, as_of_time or now)
+        facts.disputed.update(extra["disputed"])
+        facts.promises = extra["promises"]
+        facts.holds = extra["holds"]
+        facts.delivered = extra["delivered"]
+        facts.retrieved = extra["retrieved"]
+    return facts
+
+
+def group_by(items, key) -> dict:
+    out = defaultdict(list)
+    for item in items:
+        out[key(item)].append(item)
+    return out
