@@ -108,9 +108,10 @@ candidates as (
            json_object('channel', billing_channel, 'first_sent_at', first_sent_at,
                        'first_delivered_at', first_delivered_at)
     from late
-    -- only channels whose recipients fetch the invoice through a link or portal leave a retrieval trace
+    -- only channels whose recipients fetch the invoice through a link or portal leave a retrieval trace,
+    -- and only a delivery receipt proves it reached them
     where billing_channel in ('email', 'ap_portal')
-      and first_sent_at is not null
+      and first_delivered_at is not null
       and first_retrieved_at is null
 
     union all

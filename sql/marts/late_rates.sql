@@ -1,6 +1,7 @@
 -- Late-payment rate by delivery and access facts, among invoices whose outcome is known on $as_of
--- (settled, or past due unpaid). Retrieval dimensions cover invoices billed electronically only: a paper
--- letter leaves no retrieval trace, so counting it as "never retrieved" would measure the channel twice.
+-- (settled, or past due unpaid). Retrieval dimensions cover electronic invoices known to have reached the
+-- customer (a delivery receipt or a retrieval): a paper letter or an untracked sending leaves no retrieval
+-- trace, so counting it as "never retrieved" would measure the channel, not the customer's attention.
 -- Each rate carries a 95% Wilson score interval.
 with known as (
     select *
@@ -20,7 +21,7 @@ facts as (
            case when is_retrieved then 1 else 2 end,
            case when is_retrieved then 'retrieved' else 'never retrieved' end
     from known
-    where channel_class = 'electronic'
+    where channel_class = 'electronic' and (first_delivered_at is not null or is_retrieved)
     union all
     select invoice_number, amount, is_late, 'time_to_retrieval',
            case
@@ -40,7 +41,7 @@ facts as (
                else 'over 14 days'
            end
     from known
-    where channel_class = 'electronic'
+    where channel_class = 'electronic' and (first_delivered_at is not null or is_retrieved)
     union all
     select invoice_number, amount, is_late, 'dispute',
            case when is_disputed then 1 else 2 end,
