@@ -1,0 +1,314 @@
+"""Mass reminders and resends requested from the dashboard. Plain Python: no Streamlit.
+
+A finance lead builds a target (filters or a list of invoices), previews it, then confirms: the dashboard
+writes one row in the operational `requests` table and nothing else. The dunning sensor turns the row into
+a run (run_key = request id), which enqueues through the outbox and writes counts back on the row; the page
+polls the row and the outbox for progress. The dashboard never sends anything itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+from sqlalchemy import Engine, and_, func, insert, select
+
+from dashboard import data
+from dashboard.data import CUSTOMERS, DISPUTES, INVOICES, InvoiceFilters, Snapshot
+from stores import operational as ops
+
+KINDS = ("reminder", "resend")
+MAX_REASON_LENGTH = 2000
+SUPPRESSION_REASONS = ("paid", "credited", "disputed", "promised", "on_hold", "not_open")
+
+
+class CampaignError(ValueError):
+    """A request the dashboard refuses to write, with the reason."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a campaign is for: a filter over the snapshot or an explicit list of invoices."""
+
+    filters: InvoiceFilters | None = None
+    invoices: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if (self.filters is None) == (not self.invoices):
+            raise CampaignError("a target is either filters or a list of invoices, exactly one of them")
+
+    def as_filters(self) -> InvoiceFilters:
+        return self.filters if self.filters is not None else InvoiceFilters(invoice_numbers=self.invoices)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `target` of the request row, in the dunning engine's vocabulary (assets/dunning/engine.py:
+        customers, segments, tags, channels, min_days_late, min_open_amount)."""
+        if self.filters is None:
+            return {"invoices": list(self.invoices)}
+        f = self.filters
+        unsupported = [name for name in ("languages", "invoice_numbers", "max_days_overdue")
+                       if getattr(f, name) not in ((), None)]
+        if unsupported:
+            raise CampaignError(f"the dunning run cannot filter on {', '.join(unsupported)}: "
+                                "select the invoices in the table instead")
+        target: dict[str, Any] = {}
+        if f.customer_ids:
+            target["customers"] = list(f.customer_ids)
+        if f.segments:
+            target["segments"] = list(f.segments)
+        if f.channels:
+            target["channels"] = list(f.channels)
+        if f.min_days_overdue is not None:
+            target["min_days_late"] = int(f.min_days_overdue)
+        if f.min_open_amount is not None:
+            target["min_open_amount"] = str(f.min_open_amount)
+        return {"filters": target}
+
+
+@dataclass
+class Preview:
+    """What a confirmed campaign would do, computed from the snapshot and the operational store."""
+
+    invoice_count: int
+    customer_count: int
+    amount: Decimal
+    currency_amounts: dict[str, Decimal]
+    by_language: pd.DataFrame  # language, invoices, customers, amount
+    skipped: dict[str, int]  # suppression reason -> invoices
+    samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # language -> one sendable invoice
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(self.skipped.values())
+
+
+def active_promises(engine: Engine, as_of: date) -> list[str]:
+    """Invoices whose customer promised to pay on a date not yet reached (from the event log)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ops.events.c.invoice_number, ops.events.c.evidence)
+            .where(ops.events.c.event_type == "promised", ops.events.c.invoice_number.is_not(None))
+        ).all()
+    promised = set()
+    for number, evidence in rows:
+        promised_for = (evidence or {}).get("promised_date") or (evidence or {}).get("date")
+        try:
+            if promised_for and date.fromisoformat(str(promised_for)[:10]) >= as_of:
+                promised.add(number)
+        except ValueError:
+            continue
+    return sorted(promised)
+
+
+def customers_on_hold(engine: Engine) -> list[str]:
+    """Customers put on hold in the operational store (on top of the ERP's own flag in the snapshot)."""
+    with engine.connect() as conn:
+        latest = (select(ops.customer_holds.c.customer_id, func.max(ops.customer_holds.c.id).label("id"))
+                  .group_by(ops.customer_holds.c.customer_id).subquery())
+        rows = conn.execute(
+            select(ops.customer_holds.c.customer_id)
+            .join(latest, and_(latest.c.id == ops.customer_holds.c.id))
+            .where(ops.customer_holds.c.active.is_(True))
+        ).scalars().all()
+    return sorted(rows)
+
+
+def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
+    """Count, amounts, customers and languages of what would be sent, and what suppression would skip.
+
+    The precedence of skip reasons follows the dunning rules: a settled invoice is skipped as paid or
+    credited before anything else; then disputes, promises and holds."""
+    snap.require(INVOICES, CUSTOMERS)
+    day = data.as_of(snap)
+    filters = target.as_filters()
+    where, params = filters.where(day)
+    disputes = (f"select distinct invoice_number from {DISPUTES} where resolved_on is null"
+                if snap.has(DISPUTES) else "select null::varchar as invoice_number where false")
+    params |= {"promised": active_promises(engine, day) or [""], "held": customers_on_hold(engine) or [""]}
+    classified = f"""
+        with scoped as (
+            select i.invoice_number, i.customer_id, i.open_amount, i.currency, i.status, i.due_date,
+                   i.amount_incl_tax, c.language, c.name as customer_name, c.on_hold
+            from {INVOICES} i join {CUSTOMERS} c on c.customer_id = i.customer_id
+            where {where}
+        ),
+        open_disputes as ({disputes})
+        select *,
+            case when status = 'paid' then 'paid'
+                 when status = 'credited' then 'credited'
+                 when open_amount <= 0 then 'not_open'
+                 when invoice_number in (select invoice_number from open_disputes) then 'disputed'
+                 when list_contains($promised, invoice_number) then 'promised'
+                 when coalesce(on_hold, false) or list_contains($held, customer_id) then 'on_hold'
+            end as skip_reason
+        from scoped
+    """
+    summary = snap.frame(f"""
+        with classified as ({classified})
+        select coalesce(skip_reason, 'send') as outcome, currency, coalesce(language, '?') as language,
+               count(*) as invoices, count(distinct customer_id) as customers, sum(open_amount) as amount
+        from classified group by all
+    """, params)
+    sendable = summary[summary["outcome"] == "send"]
+    skipped = {reason: int(summary.loc[summary["outcome"] == reason, "invoices"].sum())
+               for reason in SUPPRESSION_REASONS if (summary["outcome"] == reason).any()}
+    customer_count = int(snap.row(f"""
+        with classified as ({classified})
+        select count(distinct customer_id) as n from classified where skip_reason is null
+    """, params)["n"])
+    by_language = (sendable.groupby("language", as_index=False)
+                   .agg(invoices=("invoices", "sum"), customers=("customers", "sum"),
+                        amount=("amount", lambda s: sum(s, Decimal("0")))))
+    samples_df = snap.frame(f"""
+        with classified as ({classified})
+        select * from classified where skip_reason is null
+        qualify row_number() over (partition by language order by open_amount desc, invoice_number) = 1
+    """, params)
+    currency_amounts = {cur: sum(group["amount"], Decimal("0")) for cur, group in sendable.groupby("currency")}
+    return Preview(
+        invoice_count=int(sendable["invoices"].sum()),
+        customer_count=customer_count,
+        amount=sum(sendable["amount"], Decimal("0")),
+        currency_amounts=currency_amounts,
+        by_language=by_language,
+        skipped=skipped,
+        samples={row["language"] or "?": row for row in samples_df.to_dict("records")},
+    )
+
+
+def template_names() -> list[str]:
+    """Reminder templates a request may name (folders of the dunning templates)."""
+    try:
+        from assets.dunning.policy import TEMPLATE_DIR
+    except ImportError:
+        return []
+    return sorted(p.name for p in Path(TEMPLATE_DIR).iterdir() if p.is_dir()) if Path(TEMPLATE_DIR).exists() else []
+
+
+def step_templates() -> dict[str, str]:
+    """Dunning steps of the policy files, each with the template it sends (first policy naming it wins)."""
+    try:
+        from assets.dunning.policy import load_policies
+        policies = load_policies()
+    except (ImportError, ValueError, OSError):
+        return {}
+    steps: dict[str, str] = {}
+    for policy in policies:
+        for step in policy.steps:
+            steps.setdefault(step.name, step.template)
+    return steps
+
+
+def render_sample(template: str, language: str, sample: Mapping[str, Any], snap: Snapshot) -> dict[str, str]:
+    """Render one sendable invoice's message with the dunning templates, as the customer would read it.
+
+    Raises CampaignError when the template cannot be rendered (missing part, sandbox refusal)."""
+    from assets.dunning.templates import DunningTemplates, TemplateRenderError
+
+    customer = data.customer(snap, sample["customer_id"])
+    invoice = data.invoice(snap, sample["invoice_number"])
+    context = {
+        "customer": customer, "invoice": invoice, "invoices": [invoice],
+        "total_open": invoice["open_amount"], "currency": invoice["currency"],
+        "sender": {"name": _company_name()}, "today": data.as_of(snap),
+    }
+    language = language if language in ("fr", "en") else "fr"
+    try:
+        message = DunningTemplates().render(template, language, "email", context)
+    except TemplateRenderError as exc:
+        raise CampaignError(str(exc)) from None
+    return {"subject": message.subject or "", "body": message.text or "", "html": message.html or ""}
+
+
+def _company_name() -> str:
+    import os
+    import tomllib
+
+    from stores.home import CONFIG_ROOT
+
+    path = Path(os.environ.get("RELANCE_COMPANY_CONFIG") or CONFIG_ROOT / "company.toml")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))["company"]["name"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "Relance"
+
+
+def submit(engine: Engine, *, kind: str, target: Target, requested_by: str, reason: str,
+           step: str | None = None, template: str | None = None, preview_counts: Mapping[str, Any] | None = None
+           ) -> str:
+    """Write the request row (pending) and its audit row in one transaction; returns the request id."""
+    if kind not in KINDS:
+        raise CampaignError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise CampaignError("say why this campaign is sent: the reason is kept with the request and the audit log")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise CampaignError(f"the reason is limited to {MAX_REASON_LENGTH} characters")
+    if kind == "reminder" and not (step or template):
+        raise CampaignError("a reminder names the dunning step or the template to send")
+    request_id = str(uuid.uuid4())
+    now = ops.utcnow()
+    with engine.begin() as conn:
+        conn.execute(insert(ops.requests).values(
+            request_id=request_id, kind=kind, target=target.to_json(), step=step, template=template,
+            requested_by=requested_by, reason=reason, state="pending", created_at=now, updated_at=now,
+        ))
+        ops.audit(conn, requested_by, f"campaign.{kind}.requested", target=target.to_json(),
+                  item_count=(preview_counts or {}).get("invoice_count"),
+                  detail={"request_id": request_id, "step": step, "template": template, "reason": reason,
+                          "preview": dict(preview_counts or {})})
+    return request_id
+
+
+@dataclass(frozen=True)
+class Progress:
+    request_id: str
+    state: str  # pending, running, done, failed
+    run_id: str | None
+    counts: dict[str, Any]
+    outbox: dict[str, int]  # outbox state -> rows enqueued for this request
+    updated_at: Any
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    @property
+    def sent(self) -> int:
+        return int(self.counts.get("sent", 0) or 0)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        skipped = self.counts.get("skipped") or {}
+        return {str(k): int(v) for k, v in skipped.items()} if isinstance(skipped, Mapping) else {}
+
+
+def progress(engine: Engine, request_id: str) -> Progress:
+    with engine.connect() as conn:
+        row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).mappings().first()
+        if row is None:
+            raise LookupError(f"no request {request_id!r} in the operational store")
+        outbox = dict(conn.execute(
+            select(ops.outbox.c.state, func.count()).where(ops.outbox.c.request_id == request_id)
+            .group_by(ops.outbox.c.state)
+        ).all())
+    return Progress(request_id=request_id, state=row["state"], run_id=row["run_id"], counts=dict(row["counts"] or {}),
+                    outbox={k: int(v) for k, v in outbox.items()}, updated_at=row["updated_at"])
+
+
+def recent_requests(engine: Engine, limit: int = 20) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ops.requests.c.request_id, ops.requests.c.kind, ops.requests.c.step, ops.requests.c.template,
+                   ops.requests.c.requested_by, ops.requests.c.reason, ops.requests.c.state,
+                   ops.requests.c.counts, ops.requests.c.created_at)
+            .order_by(ops.requests.c.id.desc()).limit(limit)
+        ).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows],
+                        columns=["request_id", "kind", "step", "template", "requested_by", "reason", "state",
+                                 "counts", "created_at"])
