@@ -8,6 +8,7 @@ promised) in the operational store before its response is sent; refused requests
 from __future__ import annotations
 
 import hashlib
+from contextlib import asynccontextmanager
 import logging
 import re
 import unicodedata
@@ -520,6 +521,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         log.error("portal error on %s: %s", request.url.path, type(exc).__name__)
         return PlainTextResponse("internal error", status_code=500)
 
+    @asynccontextmanager
     async def lifespan(_app):
         portal.recorder.start()
         try:

@@ -26,3 +26,32 @@ def settings(world):
 def client(settings):
     with TestClient(create_app(settings), base_url="http://portal.test") as c:
         yield c
+
+
+@pytest.fixture
+def live_portal(settings):
+    """The portal served by a real uvicorn (httptools) on a free loopback port, in a thread."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, http="httptools", loop="asyncio",
+                            access_log=True, log_level="info")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
