@@ -1,0 +1,167 @@
+"""Moving ingested files into the warehouse's raw layer (polars -> DuckDB through Arrow), once per file.
+
+A file is identified by the SHA-256 of its bytes: raw.ingest_files remembers every file taken in, so
+re-ingesting the same bytes changes nothing. Each file's records, quarantine and counts land in one
+transaction: a file is in the warehouse completely or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import polars as pl
+
+from assets.ingest.files import ingest_file
+from assets.ingest.profiles import Profile, ProfileError, available_profiles
+from assets.ingest.reader import UnreadableFile
+from assets.ingest.records import FileResult
+from assets.ingest.schema import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, LIST, MONEY, Entity
+
+RAW_TABLES = ("ingest_files", *ENTITIES, "quarantine")
+_SQL_TYPES = {MONEY: "decimal(18,2)", DATE: "date", INTEGER: "bigint", BOOLEAN: "boolean", LIST: "varchar[]"}
+_META = {"file_sha256": pl.String, "source_file": pl.String, "source_line": pl.Int64,
+         "extracted_at": pl.Datetime("us", "UTC"), "ingested_at": pl.Datetime("us", "UTC")}
+
+
+def _sql_type(field) -> str:
+    if field.kind == DECIMAL:
+        return f"decimal(18,{field.scale})"
+    return _SQL_TYPES.get(field.kind, "varchar")
+
+
+def _polars_type(field) -> pl.DataType:
+    return {
+        MONEY: pl.Decimal(18, 2), DECIMAL: pl.Decimal(18, field.scale), DATE: pl.Date, INTEGER: pl.Int64,
+        BOOLEAN: pl.Boolean, LIST: pl.List(pl.String),
+    }.get(field.kind, pl.String)
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("""
+        create table if not exists raw.ingest_files (
+            sha256 varchar primary key, file varchar not null, file_name varchar not null, profile varchar,
+            format varchar, encoding varchar, delimiter varchar, extracted_at timestamptz, ingested_at timestamptz,
+            rows_read bigint, accepted bigint, quarantined bigint, duplicates bigint, footer_lines bigint,
+            records json)""")
+    for entity in ENTITIES.values():
+        columns = ", ".join(f"{f.name} {_sql_type(f)}" for f in entity.fields)
+        con.execute(f"""
+            create table if not exists raw.{entity.name} (
+                file_sha256 varchar not null, source_file varchar not null, source_line bigint,
+                extracted_at timestamptz not null, ingested_at timestamptz not null, {columns})""")
+    con.execute("""
+        create table if not exists raw.quarantine (
+            file_sha256 varchar not null, source_file varchar not null, source_line bigint, entity varchar,
+            raw_values json, reason varchar not null, extracted_at timestamptz not null,
+            ingested_at timestamptz not null)""")
+
+
+def _aligned(entity: Entity, frame: pl.DataFrame, result: FileResult, ingested_at: datetime) -> pl.DataFrame:
+    """The record frame with every canonical column, in the raw table's types, plus where it came from."""
+    columns = [
+        pl.lit(result.sha256).alias("file_sha256"), pl.lit(str(result.path)).alias("source_file"),
+        (pl.col("source_line") if "source_line" in frame.columns else pl.lit(None)).cast(pl.Int64)
+        .alias("source_line"),
+        pl.lit(result.extracted_at).cast(_META["extracted_at"]).alias("extracted_at"),
+        pl.lit(ingested_at).cast(_META["ingested_at"]).alias("ingested_at"),
+    ]
+    for f in entity.fields:
+        source = pl.col(f.name) if f.name in frame.columns else pl.lit(None)
+        columns.append(source.cast(_polars_type(f)).alias(f.name))
+    return frame.select(columns)
+
+
+def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+    row = con.execute("select * from raw.ingest_files where sha256 = ?", [sha256]).fetchone()
+    if row is None:
+        return None
+    names = [d[0] for d in con.description]
+    return dict(zip(names, row))
+
+
+def store(con: duckdb.DuckDBPyConnection, result: FileResult, ingested_at: datetime | None = None) -> None:
+    ingested_at = ingested_at or datetime.now(timezone.utc)
+    con.execute("begin transaction")
+    try:
+        for name, frame in result.records.items():
+            incoming = _aligned(ENTITIES[name], frame, result, ingested_at).to_arrow()
+            con.register("incoming_records", incoming)
+            con.execute(f"insert into raw.{name} by name select * from incoming_records")
+            con.unregister("incoming_records")
+        quarantine = result.quarantine.select(
+            pl.lit(result.sha256).alias("file_sha256"), pl.lit(str(result.path)).alias("source_file"),
+            pl.col("source_line").cast(pl.Int64), "entity", "raw_values", "reason",
+            pl.lit(result.extracted_at).cast(_META["extracted_at"]).alias("extracted_at"),
+            pl.lit(ingested_at).cast(_META["ingested_at"]).alias("ingested_at"),
+        ).to_arrow()
+        con.register("incoming_quarantine", quarantine)
+        con.execute("insert into raw.quarantine by name select * from incoming_quarantine")
+        con.unregister("incoming_quarantine")
+        con.execute(
+            "insert into raw.ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.sha256, str(result.path), result.path.name, result.profile, result.format, result.encoding,
+             result.delimiter, result.extracted_at, ingested_at, result.rows_read, result.accepted,
+             result.quarantined, result.duplicates, result.footer_lines,
+             json.dumps({name: frame.height for name, frame in result.records.items()})],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def ingest_into(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str], profile_name: str | None = None,
+                *, detail: bool = True) -> list[dict]:
+    """Ingest files into raw tables; one report per file (an `error` key when it could not be read).
+
+    A file already ingested (same bytes) is reported with all its rows as duplicates and changes nothing.
+    """
+    create_raw_tables(con)
+    profiles = available_profiles()
+    reports: list[dict] = []
+    for path in paths:
+        path = Path(path)
+        try:
+            if path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                previous = already_ingested(con, digest)
+                if previous is not None:
+                    reports.append({
+                        "file": str(path), "sha256": digest, "profile": previous["profile"],
+                        "rows_read": previous["rows_read"], "accepted": 0, "quarantined": 0,
+                        "duplicates": previous["rows_read"], "footer_lines": 0, "already_ingested": True,
+                        "records": {}, "quarantine": [],
+                        "note": f"same bytes as {previous['file_name']} ingested {previous['ingested_at']:%Y-%m-%d %H:%M} UTC",
+                    })
+                    continue
+            result = ingest_file(path, profile_name, profiles=profiles)
+        except (UnreadableFile, ProfileError) as exc:
+            reports.append({"file": str(path), "error": str(exc)})
+            continue
+        store(con, result)
+        summary = result.summary()
+        if not detail:
+            summary["quarantine"] = summary["quarantine"][:1000]
+        reports.append(summary)
+    return reports
+
+
+def pending_files(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+    """Files in a folder whose bytes are not in the warehouse yet (hidden and partial files skipped)."""
+    create_raw_tables(con)
+    known = {r[0] for r in con.execute("select sha256 from raw.ingest_files").fetchall()}
+    found = []
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file() and not path.name.startswith((".", "~")) and not path.name.endswith((".part", ".tmp")):
+            if hashlib.sha256(path.read_bytes()).hexdigest() not in known:
+                found.append(path)
+    return found
+
+
+__all__ = ["RAW_TABLES", "create_raw_tables", "ingest_into", "pending_files", "store", "Profile"]

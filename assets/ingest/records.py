@@ -1,0 +1,313 @@
+"""From a table of raw strings to canonical records and a quarantine, accounting for every row.
+
+    rows_read = accepted + quarantined + duplicates
+
+A row is *accepted* when every record it feeds is valid; *quarantined* (kept with its line, raw values and
+the reasons) when one is not; a footer or total line is quarantined with the reason "footer/total line";
+a row identical in every column to an earlier row of the same file is an exact *duplicate*. Blank lines
+are not rows. All the work is polars expressions over whole columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest import parsing
+from assets.ingest.parsing import cleaned
+from assets.ingest.profiles import EntitySpec, Profile
+from assets.ingest.reader import LINE, RawTable
+from assets.ingest.schema import DATE, DOCUMENT_TYPES, ENTITIES, Entity
+
+FOOTER_REASON = "footer/total line"
+_FOOTER = r"(?i)^\s*(grand\s+total|total|totaux|sous[- ]?total|sub[- ]?total|somme|sum|nombre|count|fin|end)\b"
+
+# How a credit manager names a missing required value.
+MISSING = {
+    "invoice_number": "invoice number missing",
+    "customer_id": "customer code missing",
+    "issue_date": "invoice date missing",
+    "payment_date": "payment date missing",
+    "amount": "amount missing",
+    "line_number": "line number missing",
+    "opened_on": "dispute opening date missing",
+}
+
+QUARANTINE_SCHEMA = {"source_line": pl.Int64, "entity": pl.String, "raw_values": pl.String, "reason": pl.String}
+
+
+@dataclass
+class FileResult:
+    path: Path
+    sha256: str
+    profile: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    extracted_at: datetime
+    rows_read: int
+    accepted: int
+    quarantined: int
+    duplicates: int
+    footer_lines: int
+    records: dict[str, pl.DataFrame] = field(default_factory=dict)
+    quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    already_ingested: bool = False
+
+    def summary(self) -> dict:
+        return {
+            "file": str(self.path), "sha256": self.sha256, "profile": self.profile, "format": self.format,
+            "encoding": self.encoding, "delimiter": self.delimiter, "rows_read": self.rows_read,
+            "accepted": self.accepted, "quarantined": self.quarantined, "duplicates": self.duplicates,
+            "footer_lines": self.footer_lines, "already_ingested": self.already_ingested,
+            "records": {name: frame.height for name, frame in self.records.items()},
+            "quarantine": [
+                {"line": r["source_line"], "reason": r["reason"]} for r in self.quarantine.iter_rows(named=True)
+            ],
+        }
+
+
+def _source_expr(source: str, headers: set[str]) -> pl.Expr:
+    """A header name, or a template such as "{invoiceNumber}-settled" built from several headers."""
+    if source in headers:
+        return pl.col(source)
+    names = parsing_template_fields(source)
+    if not names:
+        raise KeyError(source)
+    pattern = source
+    for name in names:
+        pattern = pattern.replace("{" + name + "}", "{}")
+    return pl.format(pattern, *[cleaned(pl.col(n)) for n in names])
+
+
+def parsing_template_fields(source: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{([^{}]+)\}", source)
+
+
+def _blank(expr: pl.Expr) -> pl.Expr:
+    return cleaned(expr).is_null()
+
+
+def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, default_decimal: str,
+                  default_currency: str) -> tuple[pl.DataFrame, pl.Expr | None]:
+    """Typed columns for one entity (named `<entity>.<field>`) and one error column `<entity>.__errors`."""
+    entity = spec.entity
+    headers = set(frame.columns)
+    hints_decimal = profile.decimal
+    typed: list[pl.Expr] = []
+    errors: list[pl.Expr] = []
+    prefix = f"{entity.name}."
+    marks: pl.Expr | None = None
+    for f in entity.fields:
+        source = spec.columns.get(f.name)
+        if source is None:
+            constant = spec.constants.get(f.name)
+            typed.append(pl.lit(constant).alias(prefix + f.name) if constant is not None
+                         else pl.lit(None).alias(prefix + f.name))
+            continue
+        raw = _source_expr(source, headers)
+        if f.name in spec.values:
+            mapping = spec.values[f.name]
+            raw = cleaned(raw).replace(mapping)
+        decimal = hints_decimal
+        order = profile.date_order
+        if source in headers and f.kind in ("money", "decimal") and decimal is None:
+            decimal = parsing.detect_decimal(frame.get_column(source), default_decimal)
+        if source in headers and f.kind == DATE and order is None:
+            order = parsing.detect_date_order(frame.get_column(source))
+        value, error = parsing.parse_field(raw, f, decimal=decimal or default_decimal, date_order=order or "dmy")
+        typed.append(value.alias(prefix + f.name))
+        if error is not None:
+            errors.append(error)
+        if f.kind == "money" and marks is None and source in headers:
+            marks = parsing.currency_mark(pl.col(source))
+    frame = frame.with_columns(typed)
+
+    col = lambda name: pl.col(prefix + name)  # noqa: E731 - short alias keeps the rules below legible
+    fixes: list[pl.Expr] = []
+    if entity.name == "invoices":
+        doc_source = spec.columns.get("document_type")
+        doc_raw = cleaned(_source_expr(doc_source, headers)) if doc_source else cleaned(col("document_type"))
+        doc = doc_raw.str.to_lowercase()
+        mapped = doc.replace_strict(DOCUMENT_TYPES, default=None, return_dtype=pl.String)
+        errors.append(pl.when(doc.is_not_null() & mapped.is_null()).then(
+            pl.format("document type '{}' is neither an invoice nor a credit note", doc_raw)))
+        incl = pl.coalesce(col("amount_incl_tax"), col("amount_excl_tax") + col("tax_amount"))
+        # a credit note written as a negative invoice is still a credit note; staging keeps amounts positive
+        negative = incl < 0
+        doc_type = pl.coalesce(mapped, pl.when(negative).then(pl.lit("credit_note")).otherwise(pl.lit("invoice")))
+        flip = lambda e: pl.when(negative).then(-e).otherwise(e)  # noqa: E731
+        fixes += [
+            doc_type.alias(prefix + "document_type"),
+            flip(incl).cast(pl.Decimal(18, 2)).alias(prefix + "amount_incl_tax"),
+            flip(col("amount_excl_tax")).cast(pl.Decimal(18, 2)).alias(prefix + "amount_excl_tax"),
+            flip(col("tax_amount")).cast(pl.Decimal(18, 2)).alias(prefix + "tax_amount"),
+        ]
+        incl_blank, excl_blank, tax_blank = (
+            _blank(_source_expr(spec.columns[n], headers)) if n in spec.columns else pl.lit(n not in spec.constants)
+            for n in ("amount_incl_tax", "amount_excl_tax", "tax_amount"))
+        errors.append(
+            pl.when(incl_blank & excl_blank & tax_blank).then(pl.lit("amount missing"))
+            .when(incl_blank & (excl_blank | tax_blank)).then(
+                pl.lit("amount incl. tax missing and not computable from excl. tax and tax")))
+        if profile.default_terms_days is not None:
+            fixes.append(pl.coalesce(col("due_date"), col("issue_date") + pl.duration(
+                days=profile.default_terms_days)).alias(prefix + "due_date"))
+        if profile.issuer_id:
+            fixes.append(pl.coalesce(col("issuer_id"), pl.lit(profile.issuer_id)).alias(prefix + "issuer_id"))
+    if spec.absolute_amounts:
+        fixes += [col(f.name).abs().alias(prefix + f.name) for f in entity.fields if f.kind == "money"]
+    if "currency" in entity.field_names:
+        currency = cleaned(col("currency")).str.to_uppercase().replace({"€": "EUR", "$": "USD", "£": "GBP"})
+        currency = pl.coalesce(currency, marks if marks is not None else pl.lit(None, pl.String),
+                               pl.lit(default_currency))
+        fixes.append(currency.alias(prefix + "currency"))
+        errors.append(pl.when(~currency.str.contains(r"^[A-Z]{3}$")).then(
+            pl.format("currency '{}' is not a 3-letter code", currency)))
+    if fixes:
+        frame = frame.with_columns(fixes)
+    for name in entity.required:
+        message = MISSING.get(name, f"{name.replace('_', ' ')} missing")
+        source = spec.columns.get(name)
+        raw_blank = _blank(_source_expr(source, headers)) if source else pl.lit(True)
+        # a value present but unparseable already has its own reason
+        errors.append(pl.when(col(name).is_null() & raw_blank).then(pl.lit(message)))
+    reasons = pl.concat_list([e.cast(pl.String) for e in errors]).list.drop_nulls() if errors else None
+    return frame, reasons
+
+
+def _all_blank(spec: EntitySpec, names: tuple[str, ...], headers: set[str]) -> pl.Expr:
+    checks = [_blank(_source_expr(spec.columns[n], headers)) for n in names if n in spec.columns]
+    return pl.all_horizontal(checks) if checks else pl.lit(True)
+
+
+def _applies(spec: EntitySpec, headers: set[str]) -> pl.Expr:
+    condition = pl.lit(True)
+    for header, values in spec.where.items():
+        condition = condition & cleaned(pl.col(header)).is_in(values)
+    if spec.only_when:
+        source = spec.columns[spec.only_when]
+        condition = condition & ~_blank(_source_expr(source, headers))
+    return condition
+
+
+def _without_absent_optional(spec: EntitySpec, headers: set[str]) -> EntitySpec:
+    """Profiles name every column a layout may have; an export leaving out an optional one still reads."""
+    def present(source: str) -> bool:
+        return all(h in headers for h in (parsing_template_fields(source) or [source]))
+
+    kept = {f: src for f, src in spec.columns.items()
+            if present(src) or f in spec.entity.required or f == spec.only_when}
+    return replace(spec, columns=kept)
+
+
+def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracted_at: datetime,
+            default_currency: str = "EUR") -> FileResult:
+    frame = table.frame
+    data_columns = [c for c in frame.columns if c != LINE]
+    headers = set(data_columns)
+    specs = [_without_absent_optional(s, headers) for s in specs]
+    missing = sorted({h for s in specs for h in s.source_headers()} - headers)
+    if missing:
+        from assets.ingest.reader import UnreadableFile
+
+        raise UnreadableFile(f"{table.path.name}: columns {missing} named by profile {profile.name!r} are absent")
+    if profile.null_values:
+        frame = frame.with_columns([pl.when(pl.col(c).str.strip_chars().is_in(profile.null_values)).then(None)
+                                    .otherwise(pl.col(c)).alias(c) for c in data_columns])
+    # blank lines are not rows
+    frame = frame.filter(~pl.all_horizontal([_blank(pl.col(c)) for c in data_columns]))
+    default_decimal = profile.decimal or ("," if table.delimiter in (";", "\t") else ".")
+    currency = profile.currency or default_currency
+
+    is_footer = pl.any_horizontal([cleaned(pl.col(c)).str.contains(_FOOTER).fill_null(False)
+                                   for c in data_columns[:4]])
+    primary = [s for s in specs if not s.derived]
+    key_sources = [_source_expr(s.columns[k], headers) for s in primary for k in s.entity.required[:1]
+                   if k in s.columns]
+    key_blank = pl.all_horizontal([_blank(k) for k in key_sources]) if key_sources else pl.lit(True)
+    key_is_label = pl.any_horizontal([cleaned(k).str.contains(_FOOTER).fill_null(False) for k in key_sources]) \
+        if key_sources else pl.lit(False)
+    # a total line says so in its first columns and has no record key of its own ("Total" in the key column
+    # counts as none); a customer called "Total Energies" with an invoice number is not a footer
+    frame = frame.with_columns((is_footer & (key_blank | key_is_label)).alias("__footer"))
+    frame = frame.with_columns(
+        (~pl.struct(data_columns).is_first_distinct() & ~pl.col("__footer")).alias("__duplicate"))
+
+    reason_columns: list[str] = []
+    for spec in specs:
+        applies = _applies(spec, headers)
+        frame, reasons = build_records(spec, frame, profile, default_decimal=default_decimal,
+                                       default_currency=currency)
+        name = spec.entity.name
+        frame = frame.with_columns(applies.alias(f"{name}.__applies"))
+        if reasons is not None and not spec.derived:
+            frame = frame.with_columns(
+                pl.when(pl.col(f"{name}.__applies")).then(reasons).otherwise(pl.lit([], pl.List(pl.String)))
+                .alias(f"{name}.__reasons"))
+            reason_columns.append(f"{name}.__reasons")
+    any_applies = pl.any_horizontal([pl.col(f"{s.entity.name}.__applies") for s in primary]) if primary \
+        else pl.lit(True)
+    frame = frame.with_columns(
+        pl.when(pl.col("__footer")).then(pl.lit([FOOTER_REASON]))
+        .when(~any_applies).then(pl.lit(["row is none of the record types the profile reads"]))
+        .otherwise(pl.concat_list(reason_columns) if reason_columns else pl.lit([], pl.List(pl.String)))
+        .alias("__reasons"))
+    candidates = ~pl.col("__duplicate")
+    frame = frame.with_columns((candidates & (pl.col("__reasons").list.len() == 0)).alias("__ok"))
+
+    # two different rows claiming the same key: keep the first, quarantine the others with a pointer to it
+    for spec in primary:
+        key = [k for k in spec.entity.key if k in spec.columns or k in spec.constants]
+        if not key or not all(k in spec.columns or k in spec.constants for k in spec.entity.key
+                              if k in spec.entity.required):
+            continue
+        key_cols = [f"{spec.entity.name}.{k}" for k in key]
+        scope = pl.col("__ok") & pl.col(f"{spec.entity.name}.__applies") & pl.all_horizontal(
+            [pl.col(c).is_not_null() for c in key_cols])
+        first_line = pl.col(LINE).filter(scope).first().over(key_cols)
+        conflict = scope & (pl.col(LINE) != first_line)
+        shown = " ".join(["{}"] * len(key_cols))
+        message = pl.format(f"{spec.entity.label} {shown} already on line {{}} of this file with other values",
+                            *[pl.col(c).cast(pl.String) for c in key_cols], first_line)
+        frame = frame.with_columns(
+            pl.when(conflict).then(pl.concat_list(pl.col("__reasons"), message))
+            .otherwise(pl.col("__reasons")).alias("__reasons"))
+        frame = frame.with_columns((pl.col("__ok") & ~conflict).alias("__ok"))
+
+    accepted_rows = frame.filter(pl.col("__ok"))
+    quarantined_rows = frame.filter(~pl.col("__ok") & ~pl.col("__duplicate"))
+    records: dict[str, pl.DataFrame] = {}
+    for spec in specs:
+        name = spec.entity.name
+        rows = accepted_rows.filter(pl.col(f"{name}.__applies"))
+        out = rows.select(
+            [pl.col(f"{name}.{f}").alias(f) for f in spec.entity.field_names] + [pl.col(LINE).alias("source_line")])
+        if spec.derived:
+            key = [k for k in spec.entity.key]
+            out = out.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key])).unique(
+                subset=key, keep="last", maintain_order=True)
+        records[name] = out if name not in records else pl.concat([records[name], out])
+    quarantine = quarantined_rows.select(
+        pl.col(LINE).alias("source_line"),
+        pl.lit(primary[0].entity.name if primary else specs[0].entity.name).alias("entity"),
+        pl.struct(data_columns).struct.json_encode().alias("raw_values"),
+        pl.col("__reasons").list.unique(maintain_order=True).list.join("; ").alias("reason"),
+    )
+    footer_lines = int(quarantined_rows.get_column("__footer").sum())
+    duplicates = int(frame.get_column("__duplicate").sum())
+    return FileResult(
+        path=table.path, sha256=table.sha256, profile=profile.name, format=table.format,
+        encoding=table.encoding, delimiter=table.delimiter, extracted_at=extracted_at,
+        rows_read=frame.height, accepted=accepted_rows.height, quarantined=quarantined_rows.height,
+        duplicates=duplicates, footer_lines=footer_lines, records=records, quarantine=quarantine,
+    )
+
+
+def entity(name: str) -> Entity:
+    return ENTITIES[name]

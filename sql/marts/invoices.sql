@@ -1,0 +1,102 @@
+-- Each invoice and credit note with its settlement as of the run date ($run_date).
+-- An invoice is settled on the day its payments plus the credit notes against it first cover its amount
+-- (within half a cent). Credit notes not applied to an invoice are credit the customer holds: their open
+-- amount is negative. days_late counts to the settled date, or to the run date while the invoice is open.
+with invoices as (
+    select * from staging.invoices
+),
+
+payments as (
+    select invoice_number, payment_date as event_date, amount
+    from staging.payments
+    where invoice_number is not null and payment_date <= $run_date
+),
+
+credits as (
+    select original_invoice_number as invoice_number, issue_date as event_date, amount_incl_tax as amount
+    from invoices
+    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $run_date
+),
+
+paid as (
+    select invoice_number, sum(amount) as paid_amount
+    from payments
+    group by invoice_number
+),
+
+credited as (
+    select invoice_number, sum(amount) as credited_amount
+    from credits
+    group by invoice_number
+),
+
+settlement_events as (
+    select invoice_number, event_date, sum(amount) as amount
+    from (select * from payments union all select * from credits)
+    group by invoice_number, event_date
+),
+
+running_totals as (
+    select
+        invoice_number,
+        event_date,
+        sum(amount) over (partition by invoice_number order by event_date rows unbounded preceding) as covered
+    from settlement_events
+),
+
+settled as (
+    select running_totals.invoice_number, min(running_totals.event_date) as settled_date
+    from running_totals
+    inner join invoices
+        on invoices.invoice_number = running_totals.invoice_number and invoices.document_type = 'invoice'
+    where running_totals.covered >= invoices.amount_incl_tax - 0.005
+    group by running_totals.invoice_number
+),
+
+applied_credit_notes as (
+    select invoice_number, true as is_applied
+    from invoices
+    where document_type = 'credit_note'
+        and original_invoice_number in (select invoice_number from invoices where document_type = 'invoice')
+),
+
+settlement as (
+    select
+        invoices.*,
+        cast(coalesce(paid.paid_amount, 0) as decimal(18,2)) as paid_amount,
+        cast(coalesce(credited.credited_amount, 0) as decimal(18,2)) as credited_amount,
+        settled.settled_date,
+        coalesce(applied_credit_notes.is_applied, false) as is_applied_credit_note
+    from invoices
+    left join paid on paid.invoice_number = invoices.invoice_number and invoices.document_type = 'invoice'
+    left join credited on credited.invoice_number = invoices.invoice_number and invoices.document_type = 'invoice'
+    left join settled on settled.invoice_number = invoices.invoice_number and invoices.document_type = 'invoice'
+    left join applied_credit_notes
+        on applied_credit_notes.invoice_number = invoices.invoice_number and invoices.document_type = 'credit_note'
+)
+
+select
+    * exclude (is_applied_credit_note),
+    cast(case
+        when document_type = 'credit_note' and is_applied_credit_note then 0
+        when document_type = 'credit_note' then -amount_incl_tax
+        else greatest(amount_incl_tax - paid_amount - credited_amount, 0)
+    end as decimal(18,2)) as open_amount,
+    case
+        when document_type = 'credit_note' then 'credited'
+        when settled_date is not null and credited_amount >= amount_incl_tax then 'credited'
+        when settled_date is not null then 'paid'
+        when paid_amount + credited_amount > 0 then 'partially_paid'
+        else 'open'
+    end as status,
+    case
+        when document_type = 'credit_note' or due_date is null then null
+        when settled_date is not null then greatest(settled_date - due_date, 0)
+        else greatest(cast($run_date as date) - due_date, 0)
+    end as days_late,
+    coalesce(
+        document_type = 'invoice' and due_date is not null
+        and coalesce(settled_date, cast($run_date as date)) > due_date,
+        false
+    ) as is_late
+from settlement
