@@ -1,0 +1,144 @@
+"""The Factur-X PDF: PDF/A-3b, factur-x.xml embedded, supporting documents embedded, formatted per language,
+template sandboxed, attachments outside the allowed folder / too big / not PDF refused with a reason."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+
+import pytest
+from facturx import get_xml_from_pdf
+from pypdf import PdfReader
+
+from channels.documents.cii import write_cii
+from channels.documents.loading import AttachmentPolicy, AttachmentRefused, build_invoice
+from channels.documents.pdf import facturx_pdf, harfbuzz_subsetting_in_use, render_html
+from channels.documents.render import render_task, RenderTask
+from tests.documents.conftest import customer_row, invoice_row, line_rows
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+def _tiny_pdf(text: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=f"<p>{text}</p>").write_pdf()
+
+
+@pytest.fixture
+def attachments_root(company, tmp_path):
+    root = company.documents.attachments_root
+    (root / "FA-2026-0042").mkdir(parents=True)
+    (root / "bons").mkdir()
+    (root / "bons" / "bon_livraison_4521.pdf").write_bytes(_tiny_pdf("Bon de livraison 4521"))
+    (root / "FA-2026-0042" / "timesheet-sept.pdf").write_bytes(_tiny_pdf("Timesheet"))
+    return root
+
+
+@pytest.mark.slow
+def test_facturx_pdf_is_pdfa3b_with_the_xml_and_the_attachments_embedded(company, attachments_root):
+    task = RenderTask(invoice_row(attachments=["bons/bon_livraison_4521.pdf"]), customer_row(), line_rows(),
+                      None, ("pdf", "cii"))
+    outcome = render_task(task, company)
+    assert outcome.valid, outcome.evidence()
+    pdf = next(d for d in outcome.documents if d.format == "pdf").data
+    cii = next(d for d in outcome.documents if d.format == "cii").data
+
+    filename, xml = get_xml_from_pdf(pdf, check_xsd=True)
+    assert filename == "factur-x.xml"
+    assert xml == cii
+
+    reader = PdfReader(io.BytesIO(pdf))
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    rdf = xmp.rdf_root.toxml()
+    assert re.search(r"pdfaid:part[^0-9]*3", rdf) and re.search(r"pdfaid:conformance[^A-Z]*B", rdf)
+    assert "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in rdf
+    assert re.search(r"fx:ConformanceLevel[^A-Z]*EN 16931", rdf)
+    assert set(reader.attachments) == {"factur-x.xml", "bon_livraison_4521.pdf", "timesheet-sept.pdf"}
+    assert reader.attachments["bon_livraison_4521.pdf"][0].startswith(b"%PDF-")
+    indexed = sorted(d.filename for d in outcome.documents if d.format == "attachment")
+    assert indexed == ["bon_livraison_4521.pdf", "timesheet-sept.pdf"]
+    text = reader.pages[0].extract_text()
+    assert "FA-2026-0042" in text and "Client Exemple SARL" in text and "40 EUR" in text
+
+
+def test_french_template_formats_amounts_and_dates_the_french_way(french_invoice):
+    html = render_html([french_invoice])
+    assert f"1{NNBSP}234,56{NBSP}€" in html  # "1 234,56 €" as babel writes it for fr_FR
+    assert "15 septembre 2026" in html
+    assert "Net à payer" in html and "SIREN 542107651" in html
+    assert "Prestation de services" in html  # BT-23 printed
+    assert "Pénalités de retard" in html and "40 EUR" in html
+
+
+def test_english_template_formats_amounts_and_dates_the_english_way(french_invoice):
+    html = render_html([replace(french_invoice, language="en")])
+    assert "€1,234.56" in html
+    assert "15 September 2026" in html
+    assert "Amount due" in html and "Supply of services" in html
+
+
+@pytest.mark.slow
+def test_pdf_text_shows_the_amount_due(french_invoice):
+    pdf = facturx_pdf(french_invoice, write_cii(french_invoice))
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert re.search(r"1\s?234,56\s?€", text)
+
+
+def test_customer_data_is_escaped_in_the_template(company):
+    invoice = build_invoice(company, invoice_row(), customer_row(name='Evil <script>alert(1)</script> & Co'),
+                            line_rows())
+    html = render_html([invoice])
+    assert "<script>" not in html
+    assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+
+
+def test_template_sandbox_blocks_private_attribute_access():
+    from jinja2.exceptions import SecurityError
+
+    from channels.documents.pdf import environment
+
+    template = environment().from_string("{{ x.__class__.__mro__ }}")
+    with pytest.raises(SecurityError):
+        template.render(x=1)
+
+
+def test_weasyprint_uses_harfbuzz_subsetting():
+    assert harfbuzz_subsetting_in_use(), "install Debian's libharfbuzz-subset0: fontTools subsetting is ~5x slower"
+
+
+def test_attachment_outside_the_allowed_folder_is_refused(company, attachments_root, tmp_path):
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(_tiny_pdf("secret"))
+    policy = AttachmentPolicy(attachments_root, company.documents.max_attachment_bytes)
+    with pytest.raises(AttachmentRefused, match="outside the allowed folder"):
+        policy.read("../secret.pdf", "FA-1")
+    with pytest.raises(AttachmentRefused, match="outside the allowed folder"):
+        policy.read(str(secret), "FA-1")
+    (attachments_root / "link.pdf").symlink_to(secret)
+    with pytest.raises(AttachmentRefused, match="outside the allowed folder"):
+        policy.read("link.pdf", "FA-1")
+
+
+def test_oversized_and_non_pdf_attachments_are_refused(company, attachments_root):
+    (attachments_root / "photo.pdf").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    (attachments_root / "big.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 2000)
+    policy = AttachmentPolicy(attachments_root, 1000)
+    with pytest.raises(AttachmentRefused, match="not a PDF"):
+        policy.read("photo.pdf", "FA-1")
+    with pytest.raises(AttachmentRefused, match="over the 1000-byte limit"):
+        policy.read("big.pdf", "FA-1")
+    with pytest.raises(AttachmentRefused, match="not found"):
+        policy.read("missing.pdf", "FA-1")
+
+
+def test_refused_attachment_fails_the_invoice_and_produces_no_document(company, attachments_root):
+    task = RenderTask(invoice_row(attachments=["../../etc/passwd"]), customer_row(), line_rows(), None,
+                      ("pdf", "cii"))
+    outcome = render_task(task, company)
+    assert not outcome.valid
+    assert outcome.documents == []
+    assert outcome.evidence()["fatal_rules"] == ["RELANCE-ATTACHMENT"]
+    assert "outside the allowed folder" in outcome.evidence()["issues"][0]["message"]
