@@ -68,9 +68,13 @@ class Snapshot:
         version = (stat.st_mtime_ns, stat.st_ino) if stat else None
         with self._lock:
             if self._con is None or version != self._version:
+                if self._con is not None:
+                    # DuckDB caches database instances by path within a process: while the old connection is
+                    # open, connecting again would hand back the replaced file. A query of another session
+                    # still running on it fails once and its page reruns on the new file.
+                    self._con.close()
+                    self._con = None
                 con = open_snapshot(self.path)  # raises FileNotFoundError with the command to run
-                # The previous connection is not closed: a query of another session may still be reading it;
-                # it is released when the last cursor on it goes.
                 self._con, self._version = con, version
                 self._tables = frozenset(
                     f"{schema}.{name}" for schema, name in

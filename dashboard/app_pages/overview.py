@@ -34,10 +34,12 @@ with trend_col, ui.section():
 
 postage = data.postage(snap)
 if postage:
-    with ui.section("Postage saved"):
-        cols = st.columns(len(postage))
-        for col, (name, value) in zip(cols, postage.items()):
-            col.metric(name.replace("_", " "), str(value))
+    with ui.section("Postage saved by electronic delivery"):
+        saved_col, avoided_col, spent_col = st.columns(3)
+        saved_col.metric("Postage saved", ui.money(postage.get("postage_savings")))
+        avoided_col.metric("Letters avoided", postage.get("letters_avoided"))
+        spent_col.metric("Postage spent", ui.money(postage.get("postage_spend")),
+                         help=f"{postage.get('paper_letters')} paper letters")
 
 with ui.section("Pre-due alerts"):
     horizon = st.slider("Falling due within (days)", 1, 60, 14, key="alert_horizon")
