@@ -241,8 +241,8 @@ class SnapshotReader:
                 "where table_schema = 'staging' and table_name = 'customers'").fetchall()}
             cols = [c for c in CUSTOMER_COLUMNS if c in available]
             row = cur.execute(f"select {', '.join(cols)} from staging.customers where customer_id = ? limit 1",
-                              [customer_id]).fetchone()
-            customer = dict(zip(cols, row)) if row else None
+                              [customer_id]).fetchall()
+            customer = dict(zip(cols, row[0])) if row else None
         rows = cur.execute(
             f"select {', '.join(INVOICE_COLUMNS)} from marts.invoices where customer_id = ? "
             "order by issue_date desc, invoice_number desc", [customer_id]).fetchall()
