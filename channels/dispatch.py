@@ -56,7 +56,8 @@ class DrainStats:
     fell_back: int = 0
     released: int = 0
     lost_claims: int = 0
-    recovered: dict[str, int] = field(default_factory=lambda: {"recovered_sent": 0, "requeued": 0, "in_doubt": 0})
+    recovered: dict[str, int] = field(default_factory=lambda: {"recovered_sent": 0, "requeued": 0, "in_doubt": 0,
+                                                               "undecided": 0})
     by_channel: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,14 +95,15 @@ class AdapterFactory:
     """Builds each channel's adapter on first use, from the environment and the data home."""
 
     def __init__(self, home: Home, overrides: Mapping[str, Adapter] | None = None,
-                 link_builder: Callable[[str], str] | None = None):
+                 link_builder: Callable[[str], str] | None = None, engine: Engine | None = None):
         self.home = home
         self._adapters: dict[str, Adapter] = dict(overrides or {})
         self.link_builder = link_builder
+        self.engine = engine  # the operational store, for adapters drawing sequence numbers (EDI)
 
     def get(self, channel: str) -> Adapter:
         if channel not in self._adapters:
-            self._adapters[channel] = build_adapter(channel, self.home, self.link_builder)
+            self._adapters[channel] = build_adapter(channel, self.home, self.link_builder, self.engine)
         return self._adapters[channel]
 
     def close(self) -> None:
@@ -122,7 +124,8 @@ def default_link_builder() -> Callable[[str], str] | None:
     return lambda customer_id: signed_link(customer_id, days)
 
 
-def build_adapter(channel: str, home: Home, link_builder: Callable[[str], str] | None = None) -> Adapter:
+def build_adapter(channel: str, home: Home, link_builder: Callable[[str], str] | None = None,
+                  engine: Engine | None = None) -> Adapter:
     if channel == "email":
         from channels.adapters.email import EmailAdapter, SmtpConfig
 
@@ -130,13 +133,14 @@ def build_adapter(channel: str, home: Home, link_builder: Callable[[str], str] |
         return EmailAdapter(SmtpConfig.from_env(default_archive=str(home.mail)), attachment_roots=roots,
                             link_builder=link_builder if link_builder is not None else default_link_builder())
     if channel == "platform":
-        from channels.adapters.platform import PlatformAdapter
+        from channels.adapters.platform import PlatformAdapter, platform_dirs
 
-        return PlatformAdapter(home.outbox("platform"))
+        return PlatformAdapter(platform_dirs(home)[0])
     if channel == "edi":
         from channels.adapters.edi import EdiAdapter, EdiConfig
+        from stores.operational import open_store
 
-        return EdiAdapter(home.outbox("edi"), EdiConfig.from_env(), engine_url=home.operational_url)
+        return EdiAdapter(home.outbox("edi"), EdiConfig.from_env(), engine or open_store(home.operational_url))
     if channel == "ap_portal":
         from channels.adapters.apportal import adapter_from_env
 
@@ -156,6 +160,8 @@ class Dispatcher:
         self.home = home
         self.directory = directory
         self.adapters = adapters or AdapterFactory(home)
+        if self.adapters.engine is None:
+            self.adapters.engine = engine
         self.settings = settings or DispatchSettings()
         self.documents = DocumentStore(home.documents)
 
@@ -316,7 +322,10 @@ class Dispatcher:
                     found = self.adapters.get(delivery.channel).lookup(delivery)
                 except InDoubt as exc:
                     found = exc
-                except DeliveryError as exc:
+                except TransientError as exc:
+                    log.warning("cannot settle outbox %s yet: %s", delivery.outbox_ids, exc.reason)
+                    found = ob.UNDECIDED
+                except PermanentError as exc:
                     found = InDoubt(exc.reason)
                 for row in members:
                     outcomes[row["id"]] = found
@@ -328,18 +337,23 @@ class Dispatcher:
 
     # --- the loop -------------------------------------------------------------------------------------
     def drain(self, *, chunk_index: int = 0, chunk_count: int = 1, max_batches: int | None = None,
-              wait_for_leases: bool = False, poll_seconds: float = 0.2) -> DrainStats:
-        """Send everything due in this chunk; with `wait_for_leases`, also wait out other workers' claims."""
+              wait_for_leases: bool = False, poll_seconds: float = 0.2,
+              max_wait_seconds: float | None = None) -> DrainStats:
+        """Send everything due in this chunk; with `wait_for_leases`, also wait out other workers' claims
+        (at most `max_wait_seconds`, default three leases, so an unreachable channel cannot hang us)."""
         stats = DrainStats()
         batches = 0
+        wait_until = time.monotonic() + (max_wait_seconds if max_wait_seconds is not None
+                                         else 3 * self.settings.lease_seconds)
         try:
             while max_batches is None or batches < max_batches:
                 for key, value in self.recover(chunk_index, chunk_count).items():
-                    stats.recovered[key] += value
+                    stats.recovered[key] = stats.recovered.get(key, 0) + value
                 token, rows = ob.claim_due(self.engine, limit=self.settings.batch_size, chunk_index=chunk_index,
                                            chunk_count=chunk_count)
                 if not rows:
-                    if wait_for_leases and self._open_claims(chunk_index, chunk_count):
+                    if (wait_for_leases and time.monotonic() < wait_until
+                            and self._open_claims(chunk_index, chunk_count)):
                         time.sleep(poll_seconds)
                         continue
                     break

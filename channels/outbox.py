@@ -238,6 +238,10 @@ def enqueue_fallback(conn, row: Mapping[str, Any], next_channel: str, reason: st
                    payload=payload, batch_id=row.get("batch_id"), request_id=row.get("request_id"))
 
 
+# a resolver's answer for a row it could not check right now (the other side unreachable): try again later
+UNDECIDED = object()
+
+
 def stale_claims(engine: Engine, lease_seconds: float, now: datetime | None = None,
                  chunk_index: int = 0, chunk_count: int = 1) -> list[dict[str, Any]]:
     now = now or utcnow()
@@ -254,7 +258,8 @@ def recover_stale(engine: Engine, lease_seconds: float,
     """Settle rows left in 'sending' by a dead worker (see the module notes).
 
     `resolve(rows)` returns, per outbox id, a Receipt-like object with `as_evidence()` (the send did
-    happen), None (it did not) or an exception instance (cannot tell).
+    happen), None (it did not), an exception instance (cannot tell, ever) or UNDECIDED (cannot tell yet:
+    the row stays claimed and is looked at again by the next recovery).
     """
     counts = {"recovered_sent": 0, "requeued": 0, "in_doubt": 0}
     rows = stale_claims(engine, lease_seconds, now, chunk_index, chunk_count)
@@ -264,8 +269,11 @@ def recover_stale(engine: Engine, lease_seconds: float,
     with engine.begin() as conn:
         for row in rows:
             token = row["claimed_by"]
-            outcome = outcomes.get(row["id"])
-            if isinstance(outcome, BaseException):
+            outcome = outcomes.get(row["id"], UNDECIDED)
+            if outcome is UNDECIDED:
+                counts.setdefault("undecided", 0)
+                counts["undecided"] += 1
+            elif isinstance(outcome, BaseException):
                 if mark_permanent_failure(conn, row, token, f"in_doubt: {outcome}",
                                           evidence={"recovered_claim": token}):
                     counts["in_doubt"] += 1
@@ -295,5 +303,5 @@ def due_count(engine: Engine, now: datetime | None = None) -> int:
 __all__ = [
     "enqueue", "claim_due", "mark_sent", "mark_transient_failure", "mark_permanent_failure", "release",
     "enqueue_fallback", "stale_claims", "recover_stale", "counts_by_state", "due_count", "RetryPolicy",
-    "new_claim_token", "ops",
+    "new_claim_token", "UNDECIDED", "ops",
 ]
