@@ -93,10 +93,28 @@ def save_lines(engine: Engine, run_date: date, lines: list[Line], *, kinds: tupl
         } for line in lines])
 
 
+NOT_DISPATCHED = "batch_not_dispatched"
+
+
+def retire_stale_drafts(engine: Engine, run_date: date, *, kinds: tuple[str, ...]) -> int:
+    """Drafts of an earlier date never reached the outbox (a blocking check stopped that batch, or its
+    dispatch never ran). They are closed with a reason; this run plans those steps again (catch-up)."""
+    dl = ops.dunning_lines
+    is_resend = kinds == RESEND_KINDS
+    with engine.begin() as conn:
+        result = conn.execute(update(dl).where(
+            dl.c.run_date < run_date, dl.c.state == "draft", dl.c.request_id.is_(None),
+            (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
+            dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
+        ).values(state="ignored", reason=NOT_DISPATCHED))
+    return result.rowcount
+
+
 def build_reminder_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies: list[Policy], run_date: date,
                          now: datetime, *, as_of: date | None = None,
                          as_of_time: datetime | None = None) -> "BatchSummary":
     sync_line_states(engine)
+    retire_stale_drafts(engine, run_date, kinds=REMINDER_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
     history = dunning_data.load_history(engine)
     planner = Planner(policies)
@@ -109,6 +127,7 @@ def build_resend_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies:
                        now: datetime, *, as_of: date | None = None,
                        as_of_time: datetime | None = None) -> "BatchSummary":
     sync_line_states(engine)
+    retire_stale_drafts(engine, run_date, kinds=RESEND_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
     history = dunning_data.load_history(engine)
     lines = Planner(policies).plan_resends(facts, history)
