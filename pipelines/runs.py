@@ -1,0 +1,77 @@
+"""Running Dagster jobs in-process for the CLI (`relance ingest`, `relance materialize`): the warehouse is
+written only by Dagster runs, whether the sensor, the UI or a command line starts them."""
+
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import date
+from typing import Callable, Iterator, Mapping, Optional
+
+import dagster as dg
+
+RUN_DATE_TAG = "relance/run_date"
+
+
+@contextmanager
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The persistent instance of DAGSTER_HOME when set (runs show in the UI), else a throwaway one."""
+    if os.environ.get("DAGSTER_HOME"):
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    else:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
+
+
+def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_date: Optional[date] = None,
+            tags: Optional[Mapping[str, str]] = None,
+            on_step: Optional[Callable[[str], None]] = None) -> dg.ExecuteInProcessResult:
+    """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars)."""
+    all_tags = dict(tags or {})
+    if run_date is not None:
+        all_tags[RUN_DATE_TAG] = run_date.isoformat()
+    run_id = str(uuid.uuid4())
+    # the command prints its own report; Dagster's console logger would bury it under step events
+    run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    with dagster_instance() as instance:
+        outcome: dict = {}
+
+        def execute() -> None:
+            try:
+                outcome["result"] = job.execute_in_process(run_config=run_config, instance=instance, run_id=run_id,
+                                                           tags=all_tags, raise_on_error=False)
+            except BaseException as exc:  # surfaced in the calling thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=execute, name="relance-run", daemon=True)
+        worker.start()
+        reported: set[str] = set()
+        while worker.is_alive():
+            worker.join(0.5)
+            if on_step is not None:
+                _report_steps(instance, run_id, reported, on_step)
+        if on_step is not None:
+            _report_steps(instance, run_id, reported, on_step)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _report_steps(instance: dg.DagsterInstance, run_id: str, reported: set[str], on_step) -> None:
+    try:
+        records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_SUCCESS,
+                                                                dg.DagsterEventType.STEP_FAILURE}).records
+    except Exception:  # noqa: BLE001 - the run may not be registered yet on the first poll
+        return
+    for record in records:
+        step = record.event_log_entry.step_key
+        if step and step not in reported:
+            reported.add(step)
+            on_step(step)
+
+
+def step_count(job: dg.JobDefinition) -> int:
+    return len(job.graph.node_names())
+
+
