@@ -13,27 +13,27 @@ import streamlit as st  # noqa: E402
 
 from dashboard import ui  # noqa: E402
 
-st.set_page_config(page_title="Relance", page_icon="📨", layout="wide")
+st.set_page_config(page_title="Relance", page_icon=":material/mail:", layout="wide")
 
 PAGES = Path(__file__).parent / "app_pages"
 user = ui.current_user()
 
 if user is None:
-    st.navigation([st.Page(ui.login_page, title="Sign in", icon="🔑")]).run()
+    st.navigation([st.Page(ui.login_page, title="Sign in", icon=":material/login:")]).run()
     st.stop()
 
 pages = {
     "Receivables": [
-        st.Page(PAGES / "overview.py", title="Overview", icon="📊", default=True),
-        st.Page(PAGES / "retrieval.py", title="Retrieval", icon="📬"),
-        st.Page(PAGES / "late_origins.py", title="Late-payment origins", icon="🔎"),
-        st.Page(PAGES / "at_risk.py", title="At-risk invoices", icon="⚠️"),
-        st.Page(PAGES / "customer_360.py", title="Customer 360", icon="👤"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "retrieval.py", title="Retrieval", icon=":material/mark_email_read:"),
+        st.Page(PAGES / "late_origins.py", title="Late-payment origins", icon=":material/troubleshoot:"),
+        st.Page(PAGES / "at_risk.py", title="At-risk invoices", icon=":material/warning:"),
+        st.Page(PAGES / "customer_360.py", title="Customer 360", icon=":material/person_search:"),
     ],
-    "Delivery": [st.Page(PAGES / "channels.py", title="Channels", icon="📡")],
+    "Delivery": [st.Page(PAGES / "channels.py", title="Channels", icon=":material/cell_tower:")],
 }
 if user.can("campaign"):
-    pages["Actions"] = [st.Page(PAGES / "campaigns.py", title="Campaigns", icon="📣")]
+    pages["Actions"] = [st.Page(PAGES / "campaigns.py", title="Campaigns", icon=":material/campaign:")]
 
 navigation = st.navigation(pages)
 

@@ -146,4 +146,16 @@ def save_user(path: Path, username: str, password: str, role: str, display_name:
         entry["email"] = email
     data.setdefault("users", {})[username] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    path.write_text(_header(path) + tomli_w.dumps(data), encoding="utf-8")
+
+
+def _header(path: Path) -> str:
+    """The comment lines at the top of the file, kept when the file is rewritten."""
+    if not path.exists():
+        return ""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)

@@ -184,14 +184,33 @@ def money(value: Any, currency: str = "EUR") -> str:
     return f"{amount:,.2f} {currency}".replace(",", "\u202f")
 
 
+def money_short(value: Any, currency: str = "EUR") -> str:
+    """Amounts for headline metrics, where a full figure would not fit: 424.6 k EUR, 1.25 M EUR."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    for divisor, suffix in ((Decimal(1_000_000), "M"), (Decimal(1_000), "k")):
+        if abs(amount) >= divisor:
+            return f"{(amount / divisor).quantize(Decimal('0.01') if suffix == 'M' else Decimal('0.1'))} {suffix} {currency}"
+    return money(amount, currency)
+
+
 def percent(value: Any) -> str:
     return "—" if value is None else f"{Decimal(value) * 100:.1f} %"
 
 
-def delta(now: Any, before: Any) -> float | None:
+def delta(now: Any, before: Any, places: int = 1) -> float | None:
+    """The change shown under a metric, rounded for reading (money deltas use money_short instead)."""
     if now is None or before is None:
         return None
-    return float(Decimal(now) - Decimal(before))
+    return round(float(Decimal(str(now)) - Decimal(str(before))), places)
+
+
+def money_delta(now: Any, before: Any, currency: str = "EUR") -> str | None:
+    if now is None or before is None:
+        return None
+    change = Decimal(now) - Decimal(before)
+    return ("+" if change >= 0 else "") + money_short(change, currency)
 
 
 def download_buttons(df, name: str, *, target: Any = None) -> None:

@@ -11,12 +11,12 @@ with ui.section():
     kpis = data.overview_kpis(snap, filters)
     st.caption(f"As of {kpis['as_of']}; arrows compare with 30 days earlier.")
     open_col, overdue_col, dso_col, late_col, retrieval_col = st.columns(5)
-    open_col.metric("Open receivables", ui.money(kpis["open_amount"]),
-                    ui.delta(kpis["open_amount"], kpis["open_amount_30d_ago"]), delta_color="inverse",
-                    help=f"{kpis['open_count']} open invoices")
-    overdue_col.metric("Overdue", ui.money(kpis["overdue_amount"]),
-                       ui.delta(kpis["overdue_amount"], kpis["overdue_amount_30d_ago"]), delta_color="inverse",
-                       help=f"{kpis['overdue_count']} overdue invoices")
+    open_col.metric("Open receivables", ui.money_short(kpis["open_amount"]),
+                    ui.money_delta(kpis["open_amount"], kpis["open_amount_30d_ago"]), delta_color="inverse",
+                    help=f"{ui.money(kpis['open_amount'])} in {kpis['open_count']} open invoices")
+    overdue_col.metric("Overdue", ui.money_short(kpis["overdue_amount"]),
+                       ui.money_delta(kpis["overdue_amount"], kpis["overdue_amount_30d_ago"]), delta_color="inverse",
+                       help=f"{ui.money(kpis['overdue_amount'])} in {kpis['overdue_count']} overdue invoices")
     dso_col.metric("DSO (days)", kpis["dso"] if kpis["dso"] is not None else "—",
                    ui.delta(kpis["dso"], kpis["dso_30d_ago"]), delta_color="inverse",
                    help="Open receivables / sales of the last 90 days × 90")

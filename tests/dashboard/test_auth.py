@@ -56,3 +56,32 @@ def test_oidc_users_get_their_mapped_role_or_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("RELANCE_DASHBOARD_DEFAULT_ROLE", "credit_manager")
     assert users.oidc_user("someone@example.com", "Some One").display_name == "Some One"
     assert users.oidc_user("someone@example.com").role == "credit_manager"
+
+
+def test_cli_adds_lists_and_removes_users(tmp_path, capsys, monkeypatch):
+    import io
+
+    from pipelines.cli import main
+
+    path = tmp_path / "users.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-pw\n"))
+    assert main(["dashboard", "user", "add", "fiona", "--role", "finance_lead", "--password-stdin",
+                 "--users-file", str(path)]) == 0
+    assert auth.load_users(path).authenticate("fiona", "long-enough-pw").role == "finance_lead"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["dashboard", "user", "add", "bob", "--role", "viewer", "--password-stdin",
+                 "--users-file", str(path)]) == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert main(["dashboard", "user", "list", "--users-file", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["fiona\tfinance_lead\tfiona"]
+    assert main(["dashboard", "user", "remove", "fiona", "--users-file", str(path)]) == 0
+    assert auth.load_users(path).users == {}
+    assert main(["dashboard", "user", "remove", "fiona", "--users-file", str(path)]) == 2
+
+
+def test_the_demo_users_file_holds_the_documented_accounts():
+    from stores.home import CONFIG_ROOT
+
+    users = auth.load_users(CONFIG_ROOT / "users.toml")
+    roles = {name: users.authenticate(name, "relance-demo").role for name in ("vera", "carl", "fiona")}
+    assert roles == {"vera": "viewer", "carl": "credit_manager", "fiona": "finance_lead"}

@@ -56,7 +56,9 @@ def test_overview_shows_receivables_aging_and_alerts(dashboard_home):
     metrics = {m.label: m.value for m in at.metric}
     overdue = _scalar(dashboard_home.snapshot, "select sum(open_amount) from marts.invoices "
                                                "where open_amount > 0 and due_date < date '2026-06-30'")
-    assert metrics["Overdue"] == ui.money(overdue)
+    assert metrics["Overdue"] == ui.money_short(overdue)
+    overdue_metric = next(m for m in at.metric if m.label == "Overdue")
+    assert overdue_metric.proto.help.startswith(ui.money(overdue))
     assert metrics["Postage saved"] == ui.money("554.20")
     assert len(at.get("plotly_chart")) == 2
     alerts = _table(at, "invoice_number", "alerts")
@@ -74,7 +76,7 @@ def test_a_sidebar_filter_narrows_the_overview(dashboard_home):
     public = _scalar(dashboard_home.snapshot, "select sum(i.open_amount) from marts.invoices i join "
                                               "marts.customers c using (customer_id) where c.segment = 'public'")
     after = {m.label: m.value for m in at.metric}["Open receivables"]
-    assert after == ui.money(public) != before
+    assert after == ui.money_short(public) != before
 
 
 def test_retrieval_lists_customers_and_lets_credit_managers_export(dashboard_home):
