@@ -2,14 +2,64 @@
 -- An invoice is settled on the day its payments plus the credit notes against it first cover its amount
 -- (within half a cent). Credit notes not applied to an invoice are credit the customer holds: their open
 -- amount is negative. days_late counts to the settled date, or to the run date while the invoice is open.
+-- A payment exported without an invoice number is applied the way a credit manager would: to an invoice
+-- of the same customer whose amount left after credit notes is exactly that, with nothing paid on it yet, oldest due first, one payment
+-- per invoice (the n-th such payment of a customer and amount goes to the n-th such invoice).
 with invoices as (
     select * from staging.invoices
 ),
 
-payments as (
-    select invoice_number, payment_date as event_date, amount
+allocated_payments as (
+    select invoice_number, payment_date, amount
     from staging.payments
     where invoice_number is not null and payment_date <= $run_date
+),
+
+unallocated_payments as (
+    select
+        customer_id,
+        payment_date,
+        amount,
+        row_number() over (partition by customer_id, amount order by payment_date, payment_id) as match_rank
+    from staging.payments
+    where invoice_number is null and customer_id is not null and payment_date <= $run_date
+),
+
+credit_before_payment as (
+    select original_invoice_number as invoice_number, sum(amount_incl_tax) as credited
+    from invoices
+    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $run_date
+    group by original_invoice_number
+),
+
+unpaid_invoices as (
+    select
+        invoices.invoice_number,
+        invoices.customer_id,
+        invoices.amount_incl_tax - coalesce(credit_before_payment.credited, 0) as remaining,
+        row_number() over (
+            partition by invoices.customer_id, invoices.amount_incl_tax - coalesce(credit_before_payment.credited, 0)
+            order by invoices.due_date, invoices.issue_date, invoices.invoice_number
+        ) as match_rank
+    from invoices
+    left join credit_before_payment on credit_before_payment.invoice_number = invoices.invoice_number
+    where invoices.document_type = 'invoice'
+        and invoices.invoice_number not in (select invoice_number from allocated_payments)
+),
+
+matched_payments as (
+    select unpaid_invoices.invoice_number, unallocated_payments.payment_date, unallocated_payments.amount
+    from unallocated_payments
+    inner join unpaid_invoices
+        on unpaid_invoices.customer_id = unallocated_payments.customer_id
+        and unpaid_invoices.remaining = unallocated_payments.amount
+        and unpaid_invoices.match_rank = unallocated_payments.match_rank
+),
+
+payments as (
+    select invoice_number, payment_date as event_date, amount from allocated_payments
+    union all
+    select invoice_number, payment_date as event_date, amount from matched_payments
 ),
 
 credits as (
@@ -86,7 +136,7 @@ select
         when document_type = 'credit_note' then 'credited'
         when settled_date is not null and credited_amount >= amount_incl_tax then 'credited'
         when settled_date is not null then 'paid'
-        when paid_amount + credited_amount > 0 then 'partially_paid'
+        when paid_amount > 0 then 'partially_paid'
         else 'open'
     end as status,
     case
