@@ -96,7 +96,7 @@ def _fields(block: str) -> dict[str, str]:
             name, value = line.split(":", 1)
             last = name.strip().lower()
             out[last] = value.strip()
-    return out
+    return {k: " ".join(v.split()) for k, v in out.items()}  # unfold continuation lines
 
 
 def parse_dsn(data: bytes) -> DsnReport:

@@ -138,13 +138,13 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b")
 
 
-def redact(text: str) -> str:
+def redact(text: str, addresses: bool = True) -> str:
     text = _PATH_TOKEN.sub(r"\1[token]", text)
     text = _BEARER.sub(r"\1[key]", text)
     text = _API_KEY.sub("[key]", text)
     text = _QUERY.sub("?[query]", text)
     text = _EMAIL.sub("[email]", text)
-    return _IPV4.sub("[ip]", text)
+    return _IPV4.sub("[ip]", text) if addresses else text
 
 
 class RedactingFilter(logging.Filter):
@@ -160,7 +160,8 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record: keep it out rather than risk leaking
             return False
-        record.msg, record.args = redact(message), None
+        # uvicorn.error tells where the server listens; client addresses only appear in the access log
+        record.msg, record.args = redact(message, addresses=record.name != "uvicorn.error"), None
         if record.exc_info and record.exc_text is None:
             # format the traceback now so the redaction covers it too
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))

@@ -137,6 +137,7 @@ def test_edi_control_numbers_never_repeat_under_concurrency(opstore_url, tmp_pat
         t.start()
     for t in threads:
         t.join()
+    engine.dispose()
     assert errors == []
     assert sorted(references) == list(range(1, 61))
     assert len(list(out.glob("*.edi"))) == 60
