@@ -417,7 +417,8 @@ def dispatch_batch(engine: Engine, home: Home, policies: list[Policy], facts: Da
     dispatcher = Dispatcher(engine, home, templates)
     rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
     dispatcher.line_specs = line_specs(policies, rows, facts.customers)
-    return dispatcher.dispatch(facts, kinds=kinds, request_id=request_id)
+    batch_id = f"dunning-request:{request_id}" if request_id else None
+    return dispatcher.dispatch(facts, kinds=kinds, request_id=request_id, batch_id=batch_id)
 
 
 # ------------------------------------------------------------------------------------------- states
@@ -468,3 +469,110 @@ def as_plain(value: Any) -> Any:
 
 __all__ = ["build_reminder_batch", "build_resend_batch", "dispatch_batch", "payments_check", "settled_check",
            "sync_line_states", "lines_for", "BatchSummary", "asdict"]
+
+
+# ------------------------------------------------------------------------------------------- requests
+REQUEST_KINDS = ("reminder", "resend")
+
+
+class RequestError(ValueError):
+    pass
+
+
+def create_request(engine: Engine, *, kind: str, requested_by: str, reason: str, invoices: list[str] | None = None,
+                   filters: Mapping[str, Any] | None = None, step: str | None = None,
+                   template: str | None = None) -> str:
+    """Queue an on-demand request (what the dashboard writes too); the sensor turns it into a run."""
+    import uuid
+
+    from assets.dunning.engine import FILTER_KEYS
+
+    if kind not in REQUEST_KINDS:
+        raise RequestError(f"unknown request kind {kind!r}; expected one of {', '.join(REQUEST_KINDS)}")
+    if bool(invoices) == bool(filters):
+        raise RequestError("give either a list of invoices or a target filter, not both and not neither")
+    unknown = set(filters or {}) - set(FILTER_KEYS)
+    if unknown:
+        raise RequestError(f"unknown filter {', '.join(sorted(unknown))}; filters: {', '.join(FILTER_KEYS)}")
+    if kind == "reminder" and not (step or template):
+        raise RequestError("a reminder request names a step (--step) or a template (--template)")
+    if not requested_by.strip() or not reason.strip():
+        raise RequestError("a request records who asked (--by) and why (--reason)")
+    request_id = str(uuid.uuid4())
+    now = ops.utcnow()
+    target = {"invoices": list(invoices)} if invoices else {"filters": dict(filters or {})}
+    with engine.begin() as conn:
+        conn.execute(ops.requests.insert().values(
+            request_id=request_id, kind=kind, target=target, step=step, template=template,
+            requested_by=requested_by, reason=reason, state="pending", created_at=now, updated_at=now))
+        ops.audit(conn, requested_by, f"dunning_request_{kind}", target=target,
+                  item_count=len(invoices) if invoices else None,
+                  detail={"request_id": request_id, "step": step, "template": template, "reason": reason})
+    return request_id
+
+
+def pending_requests(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+    rq = ops.requests
+    with engine.connect() as conn:
+        rows = conn.execute(select(rq).where(rq.c.state == "pending", rq.c.kind.in_(REQUEST_KINDS))
+                            .order_by(rq.c.id).limit(limit)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _set_request(engine: Engine, request_id: str, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(ops.requests).where(ops.requests.c.request_id == request_id)
+                     .values(updated_at=ops.utcnow(), **values))
+
+
+def execute_request(con: duckdb.DuckDBPyConnection, engine: Engine, home: Home, policies: list[Policy],
+                    request_id: str, now: datetime, run_id: str | None = None,
+                    templates: DunningTemplates | None = None) -> dict[str, Any]:
+    """Plan, check and enqueue one request; its counts (sent, skipped by reason) are written back on it."""
+    with engine.connect() as conn:
+        row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).first()
+    if row is None:
+        raise RequestError(f"no request {request_id}")
+    request = dict(row._mapping)
+    if request["state"] == "done":
+        return dict(request["counts"] or {})
+    _set_request(engine, request_id, state="running", run_id=run_id)
+    try:
+        fresh, freshness = payments_check(con, policies, now)
+        if not fresh:
+            counts = {"sent": 0, "skipped": {}, "blocked": freshness["problem"]}
+            _set_request(engine, request_id, state="failed", counts=counts)
+            return counts
+        run_date = now.date()
+        sync_line_states(engine)
+        facts = dunning_data.load_day_facts(con, engine, run_date, now)
+        history = dunning_data.load_history(engine)
+        target = request["target"] or {}
+        invoices = set(target["invoices"]) if target.get("invoices") else None
+        planner = Planner(policies)
+        if request["kind"] == "resend":
+            lines = planner.plan_resend_request(facts, history, invoices=invoices, filters=target.get("filters"),
+                                                request_id=request_id)
+            kinds = RESEND_KINDS
+        else:
+            lines = planner.plan_request(facts, history, invoices=invoices, filters=target.get("filters"),
+                                         step=request["step"], template=request["template"], request_id=request_id)
+            kinds = REMINDER_KINDS
+        save_lines(engine, run_date, lines, kinds=kinds, request_id=request_id)
+        result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id,
+                                templates=templates)
+        skipped = Counter(l.reason for l in lines if l.state == "ignored")
+        skipped.update({ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {})
+        manual = sum(1 for l in lines if l.state == "draft" and l.channel == MANUAL_CHANNEL)
+        counts = {"sent": result["counts"].get("queued", 0), "messages": result["counts"].get("messages", 0),
+                  "skipped": dict(skipped), "errors": result["counts"].get("error", 0), "handed_over": manual,
+                  "matched": len(lines)}
+        if invoices is not None:
+            unknown = sorted(invoices - {l.invoice_number for l in lines})
+            if unknown:
+                counts["not_found_or_not_open"] = unknown[:100]
+        _set_request(engine, request_id, state="done", counts=counts)
+        return counts
+    except Exception as exc:
+        _set_request(engine, request_id, state="failed", counts={"error": f"{type(exc).__name__}: {exc}"[:500]})
+        raise

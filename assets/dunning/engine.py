@@ -470,6 +470,47 @@ class Planner:
         return lines + keyed
 
 
+    def plan_resend_request(self, facts: DayFacts, history: History, *, invoices: set[str] | None,
+                            filters: Mapping[str, Any] | None, request_id: str) -> list[Line]:
+        """Resend on demand: each targeted invoice goes again now, on the channel after the one it last went
+        on (or the customer's preferred channel if it never went out). Paid, credited, disputed and held
+        invoices are skipped with their reason; a channel already used for a resend is not used twice."""
+        latest: dict[str, Delivered] = {}
+        for d in facts.delivered:
+            if d.invoice_number not in latest or latest[d.invoice_number].sent_at < d.sent_at:
+                latest[d.invoice_number] = d
+        lines: list[Line] = []
+        for invoice in sorted(facts.invoices, key=lambda i: (i.customer_id, i.invoice_number)):
+            if invoices is not None and invoice.invoice_number not in invoices:
+                continue
+            customer = facts.customers.get(invoice.customer_id)
+            if customer is None or not _matches_filters(invoice, customer, filters or {}, facts.run_date):
+                continue
+            policy = policy_for(self.policies, customer, invoice.amount)
+            chain = [customer.get("preferred_channel") or "email"]
+            chain += [c for c in (customer.get("fallback_channels") or []) if c and c not in chain]
+            delivered = latest.get(invoice.invoice_number)
+            if delivered is None:
+                channel = chain[0]
+            else:
+                position = chain.index(delivered.channel) if delivered.channel in chain else -1
+                channel = chain[position + 1] if position + 1 < len(chain) else None
+            reason = self._blocking_reason(facts, invoice, customer)
+            if reason is None and channel is None:
+                reason = NO_FALLBACK
+            if reason is None and policy is not None and not within_sending_hours(policy, customer, facts.now):
+                reason = OUTSIDE_HOURS
+            lines.append(Line(
+                run_date=facts.run_date, policy=policy.name if policy else "none", step=RESEND_STEP,
+                customer_id=invoice.customer_id, invoice_number=invoice.invoice_number, channel=channel,
+                state="ignored" if reason else "draft", reason=reason, amount=invoice.open_amount, kind="resend",
+                language=customer_language(customer, "customer"),
+                idempotency_key=f"resend:{invoice.invoice_number}:{channel}" if channel else None,
+                request_id=request_id,
+            ))
+        return lines
+
+
 def _matches_filters(invoice: InvoiceFacts, customer: Mapping[str, Any], filters: Mapping[str, Any],
                      run_date: date) -> bool:
     """Dashboard target filters: customers, segments, tags, min_days_late, min_open_amount, channel."""
