@@ -1,0 +1,86 @@
+"""Replay policies over history, sending nothing: what would have gone out each day.
+
+Each simulated day sees invoices, payments and credit notes as they stood that day (as_of = the day), the
+portal's disputes and promises recorded by then, and what the simulation itself "sent" on earlier days
+(it starts from nothing sent, as if the policy had always been in force). Runs at 09:00 Paris time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+from sqlalchemy import Engine
+
+from assets.dunning.data import load_day_facts
+from assets.dunning.engine import History, Planner
+from assets.dunning.policy import Policy
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass
+class SimulatedDay:
+    day: date
+    messages: int = 0
+    invoices: int = 0
+    customers: int = 0
+    amount: Decimal = Decimal("0")
+    by_step: dict[str, int] = field(default_factory=dict)
+    handed_over: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "messages": self.messages, "invoices": self.invoices,
+                "customers": self.customers, "amount": str(self.amount), "by_step": self.by_step,
+                "handed_over": self.handed_over, "suppressed": self.suppressed}
+
+
+def simulate(con: duckdb.DuckDBPyConnection, engine: Engine | None, policies: list[Policy], start: date, end: date,
+             *, only_policy: str | None = None, send_at: time = time(9, 0)) -> list[SimulatedDay]:
+    if end < start:
+        raise ValueError(f"--to ({end}) is before --from ({start})")
+    planner = Planner(policies, only_policy=only_policy)
+    history = History()
+    days: list[SimulatedDay] = []
+    day = start
+    while day <= end:
+        now = datetime.combine(day, send_at, tzinfo=PARIS).astimezone(ZoneInfo("UTC"))
+        facts = load_day_facts(con, engine, day, now, as_of=day, as_of_time=now)
+        lines = planner.plan_reminders(facts, history) + planner.plan_statements(facts, history)
+        result = SimulatedDay(day)
+        sent = [l for l in lines if l.state == "draft" and l.kind != "manual"]
+        result.messages = len({l.idempotency_key for l in sent})
+        result.invoices = len({l.invoice_number for l in sent if l.invoice_number})
+        result.customers = len({l.customer_id for l in sent})
+        result.amount = sum((l.amount or Decimal("0") for l in sent if l.invoice_number), Decimal("0"))
+        result.by_step = dict(Counter(l.step for l in sent))
+        result.handed_over = sum(1 for l in lines if l.state == "draft" and l.kind == "manual")
+        result.suppressed = dict(Counter(l.reason for l in lines if l.state == "ignored"))
+        for line in lines:
+            history.add(replace(line, state="queued") if line.state == "draft" else line)
+        days.append(result)
+        day += timedelta(days=1)
+    return days
+
+
+def format_table(days: list[SimulatedDay]) -> str:
+    header = f"{'day':<10}  {'msgs':>5}  {'invoices':>8}  {'customers':>9}  {'amount':>14}  steps / suppressed"
+    out = [header, "-" * len(header)]
+    for d in days:
+        steps = ", ".join(f"{k}:{v}" for k, v in sorted(d.by_step.items()))
+        held = ", ".join(f"{k}:{v}" for k, v in sorted(d.suppressed.items()))
+        detail = " | ".join(x for x in (steps, f"handed over:{d.handed_over}" if d.handed_over else "",
+                                        f"held: {held}" if held else "") if x)
+        out.append(f"{d.day.isoformat():<10}  {d.messages:>5}  {d.invoices:>8}  {d.customers:>9}  "
+                   f"{d.amount:>14,.2f}  {detail}")
+    total_amount = sum((d.amount for d in days), Decimal("0"))
+    out.append("-" * len(header))
+    out.append(f"{'total':<10}  {sum(d.messages for d in days):>5}  {sum(d.invoices for d in days):>8}  "
+               f"{'':>9}  {total_amount:>14,.2f}")
+    return "\n".join(out)
