@@ -33,7 +33,7 @@ EVENTS = "staging.events"
 INVOICE_RETRIEVAL = "marts.access_invoice_retrieval"
 CUSTOMER_RETRIEVAL = "marts.access_customer_retrieval"
 CHANNEL_PERFORMANCE = "marts.delivery_channel_performance"
-LATE_CAUSES = "marts.late_payment_causes"
+LATE_CAUSES = "marts.late_invoice_causes"
 RISK_SCORES = "marts.risk_scores"
 POSTAGE = "marts.kpi_postage"
 DSO = "marts.kpi_dso"
@@ -510,11 +510,12 @@ def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> p
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
         with by_cause as (
-            select l.cause, any_value(l.side) as side, count(*) as invoices,
-                   sum(i.amount_incl_tax) as late_amount, sum(greatest(i.days_late, 0)) as days_late
+            select l.primary_cause as cause, any_value(l.side) as side, count(*) as invoices,
+                   sum(l.amount) as late_amount, sum(l.overdue_amount) as overdue_amount,
+                   sum(l.days_late) as days_late
             from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
             where {where}
-            group by l.cause
+            group by l.primary_cause
         )
         select *,
                late_amount / sum(late_amount) over () as share,
@@ -529,10 +530,9 @@ def late_side_split(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.
     snap.require(INVOICES, CUSTOMERS, LATE_CAUSES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
-        select l.side, count(*) as invoices, sum(i.amount_incl_tax) as late_amount,
-               sum(greatest(i.days_late, 0)) as days_late,
-               sum(i.amount_incl_tax) / sum(sum(i.amount_incl_tax)) over () as amount_share,
-               sum(greatest(i.days_late, 0)) / nullif(sum(sum(greatest(i.days_late, 0))) over (), 0) as days_share
+        select l.side, count(*) as invoices, sum(l.amount) as late_amount, sum(l.days_late) as days_late,
+               sum(l.amount) / sum(sum(l.amount)) over () as amount_share,
+               sum(l.days_late) / nullif(sum(sum(l.days_late)) over (), 0) as days_share
         from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
         where {where}
         group by l.side order by l.side
@@ -545,11 +545,11 @@ def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters 
     snap.require(INVOICES, CUSTOMERS, LATE_CAUSES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
-        select i.invoice_number, i.customer_id, c.name as customer_name, i.due_date, i.settled_date,
-               i.days_late, i.amount_incl_tax, i.open_amount, l.side, l.evidence
+        select i.invoice_number, i.customer_id, c.name as customer_name, i.due_date, l.settled_on,
+               l.days_late, l.amount, l.overdue_amount, l.side, l.all_causes, l.evidence
         from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
-        where {where} and l.cause = $cause
-        order by i.days_late desc, i.amount_incl_tax desc, i.invoice_number
+        where {where} and l.primary_cause = $cause
+        order by l.days_late desc, l.amount desc, i.invoice_number
         limit $limit
     """, params | {"cause": cause, "limit": int(limit)})
 
@@ -564,9 +564,14 @@ def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 2
     return snap.frame(f"""
         select i.invoice_number, i.customer_id, c.name as customer_name, c.segment, c.language,
                i.due_date, i.open_amount, i.currency,
-               s.probability_late, s.expected_days_late,
+               s.probability_late, s.expected_days_late, s.risk_band,
                cast(s.probability_late * i.open_amount as decimal(18, 2)) as exposure,
-               s.top_factors
+               -- "feature (+12.3 pts)": how far the typical value of the feature would move the probability
+               list_transform(
+                   from_json(s.top_factors, '[{{"feature": "VARCHAR", "contribution": "DOUBLE"}}]'),
+                   lambda f: f.feature || ' (' || case when f.contribution >= 0 then '+' else '' end
+                        || round(f.contribution * 100, 1) || ' pts)'
+               ) as top_factors
         from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = i.invoice_number
         where {where} and i.open_amount > 0
         order by exposure desc, i.invoice_number

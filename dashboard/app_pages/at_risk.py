@@ -17,7 +17,8 @@ with ui.section():
         ranked, hide_index=True, key="risk_table", on_select="rerun", selection_mode="multi-row",
         column_config={"probability_late": st.column_config.ProgressColumn("probability late", min_value=0,
                                                                              max_value=1, format="percent"),
-                       "top_factors": st.column_config.ListColumn("top factors", width="large")})
+                       "top_factors": st.column_config.ListColumn("top factors", width="large",
+                                                                   help="what moves the probability most")})
     chosen = ranked.iloc[selection.selection.rows]["invoice_number"].tolist() if selection.selection.rows else []
     st.caption(f"{len(chosen)} selected.")
     if user.can("campaign"):

@@ -24,7 +24,7 @@ SEGMENTS = ("sme", "key_account", "public")
 CHANNELS = ("email", "platform", "edi", "paper")
 TABLES = (
     "marts.invoices", "marts.customers", "staging.payments", "staging.disputes", "staging.events",
-    "marts.access_invoice_retrieval", "marts.delivery_channel_performance", "marts.late_payment_causes",
+    "marts.access_invoice_retrieval", "marts.delivery_channel_performance", "marts.late_invoice_causes",
     "marts.risk_scores", "marts.kpi_postage",
 )
 
@@ -235,23 +235,31 @@ def _events(con) -> None:
 
 def _analytics(con) -> None:
     con.execute("""
-        create table marts.late_payment_causes as
-        select invoice_number, customer_id,
-               case when purchase_order is null then 'missing_purchase_order'
-                    when source_line % 4 = 0 then 'never_retrieved'
-                    when source_line % 29 = 0 then 'delivery_failed'
-                    else 'chronic_late_payer' end as cause,
-               case when purchase_order is null or source_line % 4 = 0 or source_line % 29 = 0 then 'issuer'
+        create table marts.late_invoice_causes as
+        select $as_of as as_of, i.invoice_number, i.customer_id, c.name as customer_name, c.segment,
+               c.preferred_channel as billing_channel, i.amount_incl_tax as amount, i.settled_date as settled_on,
+               i.days_late, case when i.settled_date is null then i.open_amount else 0 end::decimal(18, 2)
+                   as overdue_amount,
+               case when i.purchase_order is null then 'missing_purchase_order'
+                    when i.source_line % 4 = 0 then 'never_retrieved'
+                    when i.source_line % 29 = 0 then 'delivery_failed'
+                    else 'chronic_late_payer' end as primary_cause,
+               case when i.purchase_order is null or i.source_line % 4 = 0 or i.source_line % 29 = 0 then 'issuer'
                     else 'customer' end as side,
-               json_object('days_late', days_late, 'purchase_order', purchase_order) as evidence
-        from marts.invoices where is_late
-    """)
+               json_object('days_late', i.days_late, 'purchase_order', i.purchase_order) as evidence,
+               ['chronic_late_payer']::varchar[] as all_causes
+        from marts.invoices i join marts.customers c using (customer_id) where i.is_late
+    """, {"as_of": AS_OF})
     con.execute("""
         create table marts.risk_scores as
         select invoice_number, customer_id, $as_of as scored_on,
                round(((source_line * 13) % 100) / 100.0, 2)::double as probability_late,
                ((source_line * 7) % 40)::double as expected_days_late,
-               ['customer late rate', 'amount', 'not retrieved'][1:1 + source_line % 3] as top_factors
+               case when (source_line * 13) % 100 >= 60 then 'high' when (source_line * 13) % 100 >= 30
+                    then 'medium' else 'low' end as risk_band,
+               to_json([{'feature': 'customer_late_rate', 'contribution': 0.123, 'value': '0.4'},
+                        {'feature': 'amount', 'contribution': -0.05, 'value': source_line::varchar}]
+                       [1:1 + source_line % 2]) as top_factors
         from marts.invoices where open_amount > 0
     """, {"as_of": AS_OF})
     con.execute("""

@@ -105,9 +105,9 @@ def test_late_payment_origins_drill_down_shows_evidence(dashboard_home):
     _no_failures(at)
     assert at.selectbox(key="drill_cause").options[0] == "chronic_late_payer"
     at.selectbox(key="drill_cause").select("missing_purchase_order").run()
-    late = _table(at, "invoice_number", "evidence", "settled_date")
+    late = _table(at, "invoice_number", "evidence", "all_causes")
     expected = _scalar(dashboard_home.snapshot,
-                       "select count(*) from marts.late_payment_causes where cause = 'missing_purchase_order'")
+                       "select count(*) from marts.late_invoice_causes where primary_cause = 'missing_purchase_order'")
     assert len(late) == expected and late["evidence"].str.contains("purchase_order").all()
     assert "Issuer side" in [m.label for m in at.metric]
 
