@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from assets.ingest.files import ingest_file
+from assets.ingest.parsing import polars_type
 from assets.ingest.profiles import Profile, ProfileError, available_profiles
 from assets.ingest.reader import UnreadableFile
 from assets.ingest.records import FileResult
@@ -32,13 +33,6 @@ def _sql_type(field) -> str:
     if field.kind == DECIMAL:
         return f"decimal(18,{field.scale})"
     return _SQL_TYPES.get(field.kind, "varchar")
-
-
-def _polars_type(field) -> pl.DataType:
-    return {
-        MONEY: pl.Decimal(18, 2), DECIMAL: pl.Decimal(18, field.scale), DATE: pl.Date, INTEGER: pl.Int64,
-        BOOLEAN: pl.Boolean, LIST: pl.List(pl.String),
-    }.get(field.kind, pl.String)
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,7 +67,7 @@ def _aligned(entity: Entity, frame: pl.DataFrame, result: FileResult, ingested_a
     ]
     for f in entity.fields:
         source = pl.col(f.name) if f.name in frame.columns else pl.lit(None)
-        columns.append(source.cast(_polars_type(f)).alias(f.name))
+        columns.append(source.cast(polars_type(f)).alias(f.name))
     return frame.select(columns)
 
 

@@ -34,6 +34,14 @@ class ColumnHints:
     default_decimal: str = "."  # when the values give no evidence either way
 
 
+def polars_type(field: Field) -> pl.DataType:
+    """The column type a canonical field has once parsed."""
+    return {
+        MONEY: pl.Decimal(18, field.scale), DECIMAL: pl.Decimal(18, field.scale), DATE: pl.Date,
+        INTEGER: pl.Int64, BOOLEAN: pl.Boolean, LIST: pl.List(pl.String),
+    }.get(field.kind, pl.String)
+
+
 def cleaned(expr: pl.Expr) -> pl.Expr:
     """Trimmed text with empty strings as null."""
     text = expr.cast(pl.String).str.strip_chars()

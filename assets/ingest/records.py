@@ -107,8 +107,7 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         source = spec.columns.get(f.name)
         if source is None:
             constant = spec.constants.get(f.name)
-            typed.append(pl.lit(constant).alias(prefix + f.name) if constant is not None
-                         else pl.lit(None).alias(prefix + f.name))
+            typed.append(pl.lit(constant).cast(parsing.polars_type(f)).alias(prefix + f.name))
             continue
         raw = _source_expr(source, headers)
         if f.name in spec.values:
@@ -189,7 +188,7 @@ def _all_blank(spec: EntitySpec, names: tuple[str, ...], headers: set[str]) -> p
 def _applies(spec: EntitySpec, headers: set[str]) -> pl.Expr:
     condition = pl.lit(True)
     for header, values in spec.where.items():
-        condition = condition & cleaned(pl.col(header)).is_in(values)
+        condition = condition & cleaned(pl.col(header)).is_in(values).fill_null(False)
     if spec.only_when:
         source = spec.columns[spec.only_when]
         condition = condition & ~_blank(_source_expr(source, headers))
@@ -234,8 +233,18 @@ def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracte
     key_is_label = pl.any_horizontal([cleaned(k).str.contains(_FOOTER).fill_null(False) for k in key_sources]) \
         if key_sources else pl.lit(False)
     # a total line says so in its first columns and has no record key of its own ("Total" in the key column
-    # counts as none); a customer called "Total Energies" with an invoice number is not a footer
-    frame = frame.with_columns((is_footer & (key_blank | key_is_label)).alias("__footer"))
+    # counts as none); a customer called "Total Energies" with an invoice number is not a footer. A line
+    # with amounts but neither key nor date is an unlabelled total (SAP and spreadsheet sums).
+    kinds = {"date": [], "money": []}
+    for s in primary:
+        for f in s.entity.fields:
+            if f.kind in kinds and f.name in s.columns:
+                kinds[f.kind].append(_source_expr(s.columns[f.name], headers))
+    unlabelled_total = pl.lit(False)
+    if kinds["money"]:
+        unlabelled_total = key_blank & pl.all_horizontal([_blank(e) for e in kinds["date"]] or [pl.lit(True)]) \
+            & pl.any_horizontal([~_blank(e) for e in kinds["money"]])
+    frame = frame.with_columns((is_footer & (key_blank | key_is_label) | unlabelled_total).alias("__footer"))
     frame = frame.with_columns(
         (~pl.struct(data_columns).is_first_distinct() & ~pl.col("__footer")).alias("__duplicate"))
 
