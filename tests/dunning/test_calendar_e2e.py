@@ -215,7 +215,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
 
     # what the customer reads: the open amount after a partial payment, the language, the statement PDF
     c_d10 = next(m for m in mails if m["invoices"] == "C-1" and m["step"] == "d10")
-    assert "600,00" in c_d10["body"] and "1 200,00" not in c_d10["body"]
+    assert "600,00" in c_d10["body"] and "1\u202f200,00" not in c_d10["body"]
     p_d1 = next(m for m in mails if m["invoices"] == "P-1" and m["step"] == "d1")
     assert p_d1["subject"].startswith("Reminder:") and "€1,200.00" in p_d1["body"]
     j_d10 = next(m for m in mails if m["invoices"] == "J-1" and m["step"] == "d10")
