@@ -8,6 +8,8 @@ promised) in the operational store before its response is sent; refused requests
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 import logging
 import re
@@ -69,6 +71,11 @@ class Portal:
         self.recorder = EventRecorder(self.engine, batch_size=settings.event_batch_size)
         self.ip_limiter = RateLimiter(settings.rate_per_ip, settings.burst_per_ip)
         self.credential_limiter = RateLimiter(settings.rate_per_credential, settings.burst_per_credential)
+        # Rendered invoice lists, keyed by everything they depend on (snapshot file, link, language and
+        # the customer's disputes/promises): a busy list page is then one stat, two indexed reads and a copy.
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._pages_lock = threading.Lock()
+        self.page_cache_size = 4096
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -160,14 +167,33 @@ class Portal:
         return states
 
     # ------------------------------------------------------------------ rendering
-    def render(self, request: Request, template: str, lang: str, status: int = 200, **context) -> HTMLResponse:
-        context.update(t=i18n.translator(lang), lang=lang, money=lambda a, c: i18n.money(a, c, lang),
-                       day=lambda d: i18n.day(d, lang), languages=i18n.LANGUAGES)
-        response = HTMLResponse(self.templates.get_template(template).render(**context), status_code=status)
+    def cached_page(self, key: tuple, build) -> str:
+        with self._pages_lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+                return html
+        html = build()
+        with self._pages_lock:
+            self._pages[key] = html
+            while len(self._pages) > self.page_cache_size:
+                self._pages.popitem(last=False)
+        return html
+
+    def html_response(self, request: Request, html: str, lang: str, status: int = 200) -> HTMLResponse:
+        response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in i18n.LANGUAGES:
             response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
                                 secure=request.url.scheme == "https", httponly=True)
         return response
+
+    def render_text(self, template: str, lang: str, **context) -> str:
+        context.update(t=i18n.translator(lang), lang=lang, money=lambda a, c: i18n.money(a, c, lang),
+                       day=lambda d: i18n.day(d, lang), languages=i18n.LANGUAGES)
+        return self.templates.get_template(template).render(**context)
+
+    def render(self, request: Request, template: str, lang: str, status: int = 200, **context) -> HTMLResponse:
+        return self.html_response(request, self.render_text(template, lang, **context), lang, status)
 
 
 def client_ip(request: Request) -> str:
@@ -234,10 +260,15 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_page(request, exc)
-        states = await run_in_threadpool(portal.customer_states, grant.customer_id)
+        # an indexed read on the operational store: cheaper inline than a hop through the thread pool
+        states = portal.customer_states(grant.customer_id)
         lang = language_for(request, view.language, settings.default_language)
-        response = portal.render(request, "invoices.html", lang, view=view, token=request.path_params["token"],
-                                 states=states, totals=view.open_total())
+        token = request.path_params["token"]
+        key = ("invoices", view.version, view.customer_id, token, lang,
+               tuple(sorted((k, v["disputed"], v["promised_date"]) for k, v in states.items())))
+        html = portal.cached_page(key, lambda: portal.render_text(
+            "invoices.html", lang, view=view, token=token, states=states, totals=view.open_total()))
+        response = portal.html_response(request, html, lang)
         await portal.recorder.record("viewed", source=page_source(request), customer_id=grant.customer_id,
                                      evidence=evidence_of(request, page="invoices", token_id=grant.token_id))
         return response

@@ -125,6 +125,8 @@ class CustomerView:
     invoices: list[Invoice]
     payments: list[Payment]
     by_oid: dict[str, Invoice] = field(default_factory=dict)
+    # the snapshot file this view was read from (inode, mtime): part of every cache key built on it
+    version: tuple[int, int] | None = None
 
     @property
     def language(self) -> str | None:
@@ -226,6 +228,7 @@ class SnapshotReader:
             # the connection was closed under us by a snapshot swap in another thread: read the new one
             con, version = self._current_connection()
             view = self._load(con.cursor(), customer_id)
+        view.version = version
         with self._lock:
             if self._version == version:
                 self._views[key] = view

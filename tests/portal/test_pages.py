@@ -102,6 +102,7 @@ def test_promise_records_the_date_and_invalid_dates_are_refused(world, settings,
     token = token_for(world, settings, "C001")
     oid = invoice_oid(settings, "C001", "F-2026-0004")
     csrf = csrf_of(client.get(f"/p/{token}/invoices/{oid}").text)
+    assert "Paiement promis" not in client.get(f"/p/{token}").text  # the list is now rendered and cached
     for bad in ("", "demain", (TODAY - timedelta(days=1)).isoformat(), (TODAY + timedelta(days=400)).isoformat()):
         refused = client.post(f"/p/{token}/invoices/{oid}/promise", data={"csrf_token": csrf, "promised_date": bad})
         assert refused.status_code == 400 and "Indiquez une date valide" in refused.text
