@@ -183,15 +183,18 @@ def parse_svrl(svrl: bytes | str, rule_set: str) -> list[ValidationIssue]:
     return issues
 
 
-def run_rule_set(rule_set: str, xml: bytes | etree._Element) -> list[ValidationIssue]:
-    processor = saxon_processor()
-    executable = _executable(rule_set)
+def _saxon_document(root: etree._Element):
     # Re-serialised by lxml so a byte-order mark or a non-UTF-8 declaration does not trip Saxon's parser.
+    return saxon_processor().parse_xml(xml_text=etree.tostring(root, encoding="unicode"))
+
+
+def run_rule_set(rule_set: str, xml: bytes | etree._Element, document=None) -> list[ValidationIssue]:
+    """Failed asserts of one rule set; `document` is an already parsed Saxon node of the same XML."""
+    executable = _executable(rule_set)
     root = xml if isinstance(xml, etree._Element) else etree.fromstring(xml)
-    text = etree.tostring(root, encoding="unicode")
     with _xslt_lock:  # a compiled stylesheet is not documented as thread-safe: one transform at a time
-        document = processor.parse_xml(xml_text=text)
-        svrl = executable.transform_to_string(xdm_node=document)
+        node = document if document is not None else _saxon_document(root)
+        svrl = executable.transform_to_string(xdm_node=node)
     return parse_svrl(svrl, rule_set)
 
 
@@ -210,8 +213,10 @@ def validate_xml(xml: bytes, rule_sets: Iterable[str] | None = None) -> Validati
         return ValidationResult(syntax, issues)
     chosen = tuple(rule_sets) if rule_sets is not None else DEFAULT_RULE_SETS[syntax]
     issues: list[ValidationIssue] = []
+    with _xslt_lock:
+        document = _saxon_document(root)  # parsed once for every rule set
     for rule_set in chosen:
-        issues.extend(run_rule_set(rule_set, root))
+        issues.extend(run_rule_set(rule_set, root, document))
     return ValidationResult(syntax, tuple(issues), chosen)
 
 
