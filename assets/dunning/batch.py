@@ -496,6 +496,12 @@ def create_request(engine: Engine, *, kind: str, requested_by: str, reason: str,
         raise RequestError(f"unknown filter {', '.join(sorted(unknown))}; filters: {', '.join(FILTER_KEYS)}")
     if kind == "reminder" and not (step or template):
         raise RequestError("a reminder request names a step (--step) or a template (--template)")
+    if template is not None:
+        from assets.dunning.policy import TEMPLATE_DIR
+
+        if "/" in template or template.startswith(".") or not (TEMPLATE_DIR / template).is_dir():
+            raise RequestError(f"unknown template {template!r}; templates: "
+                               f"{', '.join(sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir()))}")
     if not requested_by.strip() or not reason.strip():
         raise RequestError("a request records who asked (--by) and why (--reason)")
     request_id = str(uuid.uuid4())
