@@ -24,7 +24,10 @@ from stores import operational as ops
 
 KINDS = ("reminder", "resend")
 MAX_REASON_LENGTH = 2000
-SUPPRESSION_REASONS = ("paid", "credited", "disputed", "promised", "on_hold", "not_open")
+# The dunning engine's own reason names (assets/dunning/engine.py), so the preview and the result agree.
+CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD = (
+    "credited", "paid", "disputed", "promise_not_due", "customer_on_hold")
+SUPPRESSION_REASONS = (CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD)
 
 
 class CampaignError(ValueError):
@@ -121,15 +124,18 @@ def customers_on_hold(engine: Engine) -> list[str]:
 def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
     """Count, amounts, customers and languages of what would be sent, and what suppression would skip.
 
-    The precedence of skip reasons follows the dunning rules: a settled invoice is skipped as paid or
-    credited before anything else; then disputes, promises and holds."""
+    The precedence and names of skip reasons are the dunning engine's (Planner._blocking_reason): credited,
+    paid, disputed, promise not yet due, customer on hold. Timing reasons (sending hours, weekends, a step
+    already sent) depend on the moment the run happens and are reported in its result."""
     snap.require(INVOICES, CUSTOMERS)
     day = data.as_of(snap)
     filters = target.as_filters()
     where, params = filters.where(day)
     disputes = (f"select distinct invoice_number from {DISPUTES} where resolved_on is null"
                 if snap.has(DISPUTES) else "select null::varchar as invoice_number where false")
-    params |= {"promised": active_promises(engine, day) or [""], "held": customers_on_hold(engine) or [""]}
+    params |= {"promised": active_promises(engine, day) or [""], "held": customers_on_hold(engine) or [""],
+               "credited": CREDITED, "paid": PAID, "disputed": DISPUTED, "promised_reason": PROMISED,
+               "on_hold": ON_HOLD}
     classified = f"""
         with scoped as (
             select i.invoice_number, i.customer_id, i.open_amount, i.currency, i.status, i.due_date,
@@ -139,12 +145,11 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
         ),
         open_disputes as ({disputes})
         select *,
-            case when status = 'paid' then 'paid'
-                 when status = 'credited' then 'credited'
-                 when open_amount <= 0 then 'not_open'
-                 when invoice_number in (select invoice_number from open_disputes) then 'disputed'
-                 when list_contains($promised, invoice_number) then 'promised'
-                 when coalesce(on_hold, false) or list_contains($held, customer_id) then 'on_hold'
+            case when status = 'credited' then $credited
+                 when status = 'paid' or open_amount <= 0 then $paid
+                 when invoice_number in (select invoice_number from open_disputes) then $disputed
+                 when list_contains($promised, invoice_number) then $promised_reason
+                 when coalesce(on_hold, false) or list_contains($held, customer_id) then $on_hold
             end as skip_reason
         from scoped
     """

@@ -179,7 +179,7 @@ class InvoiceFilters:
         if self.invoice_numbers:
             clauses.append("list_contains($invoice_numbers, i.invoice_number)")
             params["invoice_numbers"] = list(self.invoice_numbers)
-        if self.only_open or self.min_days_overdue is not None or self.max_days_overdue is not None:
+        if self.only_open:
             clauses.append("i.open_amount > 0")
         if self.min_days_overdue is not None:
             clauses.append("date_diff('day', i.due_date, $filter_as_of) >= $min_days_overdue")

@@ -26,8 +26,7 @@ if mode == "filters":
                                          key="campaign_min_amount")
     target = campaigns.Target(filters=InvoiceFilters(
         segments=tuple(segments), channels=tuple(channels),
-        min_days_overdue=int(min_overdue), min_open_amount=data.Decimal(int(min_amount)) if min_amount else None,
-        only_open=True))
+        min_days_overdue=int(min_overdue), min_open_amount=data.Decimal(int(min_amount)) if min_amount else None))
 else:
     base = ui.filters()
     candidates = data.invoices_table(snap, InvoiceFilters(segments=base.segments, channels=base.channels,
