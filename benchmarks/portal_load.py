@@ -187,6 +187,24 @@ async def run_load(port: int, paths: list[str], rate: float, duration: float, ma
             "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None}
 
 
+def process_tree_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of a process and its children (Linux /proc): the server's cost per request
+    stays measurable even when other work shares the cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -268,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
                     [sys.executable, "-c", INGEST_LOOP, url, str(Path(tmp) / "warehouse.duckdb"),
                      str(args.ingest_interval), str(time.time() + args.duration + 1)],
                     cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, text=True)
+            cpu_before = process_tree_cpu_seconds(server.pid)
             result = asyncio.run(run_load(port, paths, args.rate, args.duration, args.max_requests, args.connections))
+            cpu_used = process_tree_cpu_seconds(server.pid) - cpu_before
+            result["server_cpu_ms_per_request"] = round(cpu_used * 1000 / max(1, result["ok"]), 2)
+            result["load_average_after"] = os.getloadavg()[0]
         finally:
             stop(server)
             ingest_report = None

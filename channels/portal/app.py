@@ -250,7 +250,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         return JSONResponse({"error": exc.detail or messages.get(exc.status, "error")}, status_code=exc.status,
                             headers=exc.headers)
 
-    async def with_files(invoice: Invoice, customer_id: str) -> list[dict[str, Any]]:
+    async def files_of(invoice: Invoice, customer_id: str) -> list[dict[str, Any]]:
         return await run_in_threadpool(portal.files_of, customer_id, invoice.invoice_number)
 
     # -------------------------------------------------------------- pages
@@ -273,8 +273,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
                                      evidence=evidence_of(request, page="invoices", token_id=grant.token_id))
         return response
 
-    async def invoice_detail(request: Request, *, error_key: str | None = None, status: int = 200,
-                             form: dict[str, str] | None = None) -> Response:
+    async def invoice_detail(request: Request) -> Response:
         try:
             grant = portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
@@ -282,10 +281,10 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         except Refused as exc:
             return refused_page(request, exc)
         lang = language_for(request, view.language, settings.default_language)
-        return await _render_invoice(request, grant, view, invoice, lang, error_key, status, form)
+        return await _render_invoice(request, grant, view, invoice, lang)
 
     async def _render_invoice(request, grant, view, invoice, lang, error_key=None, status=200, form=None):
-        files = await with_files(invoice, grant.customer_id)
+        files = await files_of(invoice, grant.customer_id)
         states = await run_in_threadpool(portal.customer_states, grant.customer_id)
         nonce = request.cookies.get(CSRF_COOKIE)
         new_nonce = not nonce or len(nonce) > 64
@@ -327,7 +326,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         return _file_response(file, body)
 
     async def _file_of(invoice: Invoice, customer_id: str, fid: str) -> dict[str, Any]:
-        for file in await with_files(invoice, customer_id):
+        for file in await files_of(invoice, customer_id):
             if file["fid"] == fid:
                 return file
         raise Refused(404, "error_not_found", detail="unknown file")
@@ -480,7 +479,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             invoice = portal.invoice_of(view, request.path_params["oid"])
         except Refused as exc:
             return refused_json(exc)
-        files = await with_files(invoice, grant.customer_id)
+        files = await files_of(invoice, grant.customer_id)
         states = await run_in_threadpool(portal.customer_states, grant.customer_id)
         state = states.get(invoice.invoice_number, {})
         body = invoice.as_json() | {"disputed": bool(state.get("disputed")),
