@@ -122,14 +122,22 @@ def stylesheet():
     return CSS(filename=str(TEMPLATES / "invoice.css"), url_fetcher=_url_fetcher_for(None))
 
 
+class RenderError(RuntimeError):
+    pass
+
+
 def html_to_pdf(html: str, logo: Path | None = None, variant: str | None = PDF_VARIANT) -> bytes:
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     document = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_url_fetcher_for(logo))
     options = {"stylesheets": [stylesheet()]}
     if variant:
         options["pdf_variant"] = variant
-    return document.write_pdf(**options)
+    try:
+        return document.write_pdf(**options)
+    except FatalURLFetchingError as error:  # a BaseException in WeasyPrint: made an ordinary error here
+        raise RenderError(f"{error} ({error.__cause__})") from error
 
 
 def render_pdf(invoice: Invoice, logo: Path | None = None) -> bytes:

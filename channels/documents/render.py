@@ -8,6 +8,7 @@ pool; each worker process holds its own single Saxon processor (see validation.p
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from channels.documents.pdf import facturx_pdf
 from channels.documents.ubl import write_ubl
 from channels.documents.validation import ValidationIssue, ValidationResult, validate_xml
 
+log = logging.getLogger(__name__)
 FORMATS = ("pdf", "cii", "ubl", "edifact")
 # What each delivery channel needs (docs/contracts.md, "Documents per invoice").
 CHANNEL_FORMATS = {
@@ -142,7 +144,13 @@ def render_task(task: RenderTask, company: Company) -> RenderOutcome:
         language = str(task.customer_row.get("language") or company.default_language)
         return RenderOutcome(number, str(task.invoice_row.get("customer_id") or ""), language,
                              issues=[ValidationIssue("data", error.rule_id, "fatal", error.message)])
-    return render_invoice(invoice, company, task.formats, task.interchange_reference)
+    try:
+        return render_invoice(invoice, company, task.formats, task.interchange_reference)
+    except Exception as error:  # noqa: BLE001 - one unrenderable invoice must not stop the others
+        log.exception("rendering %s failed", number)
+        return RenderOutcome(number, invoice.customer_id, invoice.language,
+                             issues=[ValidationIssue("render", "RELANCE-RENDER", "fatal",
+                                                     f"{type(error).__name__}: {error}")])
 
 
 _worker_company: Company | None = None

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from channels.documents.cii import write_cii
 from channels.documents.loading import AttachmentPolicy, AttachmentRefused, build_invoice
-from channels.documents.pdf import facturx_pdf, harfbuzz_subsetting_in_use, render_html
+from channels.documents.pdf import RenderError, facturx_pdf, harfbuzz_subsetting_in_use, render_html
 from channels.documents.render import render_task, RenderTask
 from tests.documents.conftest import customer_row, invoice_row, line_rows
 
@@ -142,3 +142,35 @@ def test_refused_attachment_fails_the_invoice_and_produces_no_document(company, 
     assert outcome.documents == []
     assert outcome.evidence()["fatal_rules"] == ["RELANCE-ATTACHMENT"]
     assert "outside the allowed folder" in outcome.evidence()["issues"][0]["message"]
+
+
+def test_configured_logo_is_drawn_and_other_local_files_cannot_be_fetched(company, tmp_path, french_invoice):
+    from dataclasses import replace as dc_replace
+
+    from channels.documents.pdf import html_to_pdf
+
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+                    '<rect width="40" height="20" fill="#036"/></svg>', encoding="utf-8")
+    invoice = dc_replace(french_invoice)
+    html = render_html([invoice], logo)
+    assert f'src="{logo.resolve().as_uri()}"' in html
+    with_logo = html_to_pdf(html, logo)
+    without_logo = html_to_pdf(render_html([invoice]))
+    assert len(with_logo) > len(without_logo)  # the image XObject is in the file
+
+    snooping = html.replace(logo.resolve().as_uri(), (tmp_path / "secret.svg").as_uri())
+    (tmp_path / "secret.svg").write_text(logo.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(RenderError, match="may not fetch .*secret.svg"):
+        html_to_pdf(snooping, logo)
+
+
+def test_a_render_failure_becomes_a_failed_outcome_not_a_crash(company, tmp_path):
+    from dataclasses import replace as dc_replace
+
+    vanished_logo = tmp_path / "gone.svg"  # configured, then deleted before rendering
+    task = RenderTask(invoice_row(), customer_row(), line_rows(), None, ("pdf", "cii"))
+    outcome = render_task(task, dc_replace(company, logo=vanished_logo))
+    assert not outcome.valid and outcome.documents == []
+    assert outcome.evidence()["fatal_rules"] == ["RELANCE-RENDER"]
+    assert "gone.svg" in outcome.evidence()["issues"][0]["message"]
