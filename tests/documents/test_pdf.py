@@ -56,6 +56,10 @@ def test_facturx_pdf_is_pdfa3b_with_the_xml_and_the_attachments_embedded(company
     assert re.search(r"pdfaid:part[^0-9]*3", rdf) and re.search(r"pdfaid:conformance[^A-Z]*B", rdf)
     assert "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in rdf
     assert re.search(r"fx:ConformanceLevel[^A-Z]*EN 16931", rdf)
+    root = reader.trailer["/Root"]
+    [intent] = root["/OutputIntents"]  # PDF/A needs the sRGB output intent WeasyPrint wrote to survive
+    assert intent.get_object()["/S"] == "/GTS_PDFA1"
+    assert {str(a.get_object()["/F"]) for a in root["/AF"]} >= {"factur-x.xml", "bon_livraison_4521.pdf"}
     assert set(reader.attachments) == {"factur-x.xml", "bon_livraison_4521.pdf", "timesheet-sept.pdf"}
     assert reader.attachments["bon_livraison_4521.pdf"][0].startswith(b"%PDF-")
     indexed = sorted(d.filename for d in outcome.documents if d.format == "attachment")
