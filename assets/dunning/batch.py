@@ -39,6 +39,7 @@ from stores.home import Home
 SOURCE = "dunning"
 RESEND_KINDS = ("resend",)
 REMINDER_KINDS = ("reminder", "statement", "manual")
+DISPATCH_CHUNK = 200
 
 
 def sender_name() -> str:
@@ -235,6 +236,7 @@ class Dispatcher:
         self.documents = DocumentStore(home.documents)
         # (policy, step, customer) -> template, tone, language, attachments; see line_specs()
         self.line_specs: dict[tuple, dict[str, Any]] = {}
+        self._statements: dict[tuple, dict[str, str]] = {}
 
     def _pdfs(self, invoices: list[str]) -> dict[str, str]:
         if not invoices:
@@ -253,6 +255,13 @@ class Dispatcher:
         return {fmt: sha for fmt, sha in rows if fmt != "attachment"}
 
     def _statement_pdf(self, facts: DayFacts, customer: Mapping[str, Any], language: str) -> dict[str, str]:
+        # a customer may get a consolidated reminder and its periodic statement the same day: render once
+        cache_key = (customer["customer_id"], facts.run_date, language)
+        if cache_key not in self._statements:
+            self._statements[cache_key] = self._render_statement_pdf(facts, customer, language)
+        return self._statements[cache_key]
+
+    def _render_statement_pdf(self, facts: DayFacts, customer: Mapping[str, Any], language: str) -> dict[str, str]:
         from weasyprint import HTML
 
         invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
@@ -285,49 +294,59 @@ class Dispatcher:
         counts: Counter = Counter()
         errors: list[str] = []
         batch_id = batch_id or f"dunning:{facts.run_date.isoformat()}"
-        for key, members in groups.items():
-            first = members[0]
-            customer = facts.customers.get(first["customer_id"])
-            kind = _line_kind(first["step"], first["channel"])
-            try:
-                payload = self._payload(facts, customer, members, kind, by_number)
-                failure = None
-            except TemplateRenderError as exc:
-                payload, failure = None, str(exc)
-            from channels.outbox import enqueue
-
+        keys = list(groups)
+        # Lines and their outbox rows commit together, a chunk at a time: a crash leaves either both or
+        # neither, and a rerun picks up the drafts that remain.
+        for start in range(0, len(keys), DISPATCH_CHUNK):
+            prepared = []
+            for key in keys[start:start + DISPATCH_CHUNK]:
+                members = groups[key]
+                kind = _line_kind(members[0]["step"], members[0]["channel"])
+                try:
+                    prepared.append((key, members, kind, self._payload(
+                        facts, facts.customers.get(members[0]["customer_id"]), members, kind, by_number), None))
+                except TemplateRenderError as exc:
+                    prepared.append((key, members, kind, None, str(exc)))
             with self.engine.begin() as conn:
-                ids = [m["id"] for m in members]
-                if failure is not None:
-                    conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids))
-                                 .values(state="error", reason=f"template_error: {failure}"[:200]))
-                    ops.audit(conn, SOURCE, "template_error", target={"idempotency_key": key},
-                              item_count=len(ids), detail={"error": failure})
-                    counts["error"] += len(ids)
-                    errors.append(failure)
-                    continue
-                outbox_id = enqueue(
-                    conn, idempotency_key=key, kind=kind, customer_id=first["customer_id"], channel=first["channel"],
-                    invoice_number=first["invoice_number"] if len(members) == 1 else None, payload=payload,
-                    batch_id=batch_id, request_id=request_id,
-                )
-                if outbox_id is None:
-                    conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids))
-                                 .values(state="ignored", reason=ALREADY_SENT))
-                    counts[ALREADY_SENT] += len(ids)
-                    continue
-                conn.execute(update(ops.dunning_lines).where(ops.dunning_lines.c.id.in_(ids)).values(state="queued"))
-                counts["queued"] += len(ids)
-                counts["messages"] += 1
-                if kind == "reminder":
-                    for m in members:
-                        ops.record_event(conn, "reminded", source=SOURCE, invoice_number=m["invoice_number"],
-                                         customer_id=m["customer_id"], channel=m["channel"],
-                                         reminder_step=m["step"], outbox_id=outbox_id,
-                                         evidence={"policy": m["policy"], "variant": m["variant"],
-                                                   "run_date": facts.run_date.isoformat(), "line_id": m["id"],
-                                                   "request_id": request_id})
+                for key, members, kind, payload, failure in prepared:
+                    self._enqueue_one(conn, facts, key, members, kind, payload, failure, batch_id, request_id,
+                                      counts, errors)
         return {"counts": dict(counts), "errors": errors[:20]}
+
+    def _enqueue_one(self, conn, facts: DayFacts, key: str, members: list[dict], kind: str,
+                     payload: dict[str, Any] | None, failure: str | None, batch_id: str, request_id: str | None,
+                     counts: Counter, errors: list[str]) -> None:
+        from channels.outbox import enqueue
+
+        first = members[0]
+        ids = [m["id"] for m in members]
+        lines = ops.dunning_lines
+        if failure is not None:
+            conn.execute(update(lines).where(lines.c.id.in_(ids))
+                         .values(state="error", reason=f"template_error: {failure}"[:200]))
+            ops.audit(conn, SOURCE, "template_error", target={"idempotency_key": key}, item_count=len(ids),
+                      detail={"error": failure})
+            counts["error"] += len(ids)
+            errors.append(failure)
+            return
+        outbox_id = enqueue(
+            conn, idempotency_key=key, kind=kind, customer_id=first["customer_id"], channel=first["channel"],
+            invoice_number=first["invoice_number"] if len(members) == 1 else None, payload=payload,
+            batch_id=batch_id, request_id=request_id,
+        )
+        if outbox_id is None:
+            conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="ignored", reason=ALREADY_SENT))
+            counts[ALREADY_SENT] += len(ids)
+            return
+        conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="queued"))
+        counts["queued"] += len(ids)
+        counts["messages"] += 1
+        if kind == "reminder":
+            ops.record_events(conn, [dict(
+                event_type="reminded", source=SOURCE, invoice_number=m["invoice_number"],
+                customer_id=m["customer_id"], channel=m["channel"], reminder_step=m["step"], outbox_id=outbox_id,
+                evidence={"policy": m["policy"], "variant": m["variant"], "run_date": facts.run_date.isoformat(),
+                          "line_id": m["id"], "request_id": request_id}) for m in members])
 
     def _payload(self, facts: DayFacts, customer: Mapping[str, Any] | None, members: list[dict], kind: str,
                  by_number: Mapping[str, InvoiceFacts]) -> dict[str, Any]:
