@@ -45,7 +45,13 @@ def load_customers(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
         row["tags"] = list(row.get("tags") or [])
         row["fallback_channels"] = list(row.get("fallback_channels") or [])
         row["on_hold"] = bool(row.get("on_hold"))
-    return {str(r["customer_id"]): r for r in rows}
+        row["risk_band"] = None
+    customers = {str(r["customer_id"]): r for r in rows}
+    if warehouse.table_exists(con, "marts", "risk_scores"):
+        for risk in _records(warehouse.query(con, "intermediate", "dunning_customer_risk")):
+            if str(risk["customer_id"]) in customers:
+                customers[str(risk["customer_id"])]["risk_band"] = risk["risk_band"]
+    return customers
 
 
 def load_invoices(con: duckdb.DuckDBPyConnection, as_of: date) -> list[InvoiceFacts]:
