@@ -52,8 +52,27 @@ def _write(frame: pl.DataFrame, path: Path, *, encoding: str, separator: str, cr
            bom: bool = False) -> None:
     data = frame.write_csv(separator=separator, line_terminator="\r\n" if crlf else "\n",
                            quote_style="necessary")
-    raw = data.encode(encoding) if encoding != "utf-8" else data.encode("utf-8")
-    path.write_bytes((BOM if bom else b"") + raw)
+    path.write_bytes((BOM if bom else b"") + encode(data, encoding))
+
+
+C1_CONTROLS = bytes(range(0x80, 0xA0))
+
+
+def encode(text: str, encoding: str) -> bytes:
+    """Encode export text; cp1252 goes through the C fast path of latin-1 when that gives the same bytes.
+
+    cp1252 and latin-1 agree everywhere except 0x80-0x9F (where cp1252 puts €, œ, ’...): when the text
+    has no character there and none above U+00FF, the latin-1 bytes are the cp1252 bytes, several times
+    faster than Python's charmap codec on hundreds of megabytes."""
+    if encoding == "cp1252":
+        try:
+            raw = text.encode("latin-1")
+        except UnicodeEncodeError:
+            return text.encode("cp1252")
+        if len(raw.translate(None, C1_CONTROLS)) == len(raw):
+            return raw
+        return text.encode("cp1252")
+    return text.encode(encoding)
 
 
 def _lookup(values: tuple[str, ...], column: str) -> pl.Expr:

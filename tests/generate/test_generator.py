@@ -344,3 +344,10 @@ def test_cli_generates_and_refuses_bad_input(tmp_path, capsys):
     assert "must be at least 1" in capsys.readouterr().err
     code = relance_main(["generate", "--start", "2026-01-01", "--as-of", "2025-01-01", "--out", str(out)])
     assert code == 2 and "must be before the as-of date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["Désignation;Quantité\r\n", "Remise 5 € — œuvre’s\r\n", "plain ascii", "Köln; ±°"])
+def test_fast_cp1252_encoding_gives_the_codec_bytes(text):
+    from assets.generate.exports import encode
+
+    assert encode(text, "cp1252") == text.encode("cp1252")
