@@ -11,6 +11,8 @@ import os
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_task
 
+from pipelines.executors import celery_settings
+
 _broker = os.environ.get("RELANCE_CELERY_BROKER", "redis://127.0.0.1:6379/0")
 
 app = make_app(
@@ -20,6 +22,6 @@ app = make_app(
         "include": ["pipelines.definitions"],
     }
 )
-app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1)
+app.conf.update(celery_settings())
 
 execute_plan = create_task(app)

@@ -4,6 +4,8 @@ on Celery workers on other hosts without a code change.
 RELANCE_EXECUTOR = in_process | multiprocess (default) | celery
 RELANCE_MAX_CONCURRENT = processes for the multiprocess executor (default: CPU count)
 RELANCE_CELERY_BROKER / RELANCE_CELERY_BACKEND = Celery broker and result backend URLs (e.g. redis://...)
+RELANCE_CELERY_VISIBILITY_TIMEOUT = seconds after which a step taken by a worker that died is handed to
+    another worker (Redis broker; default 3600)
 """
 
 from __future__ import annotations
@@ -32,9 +34,24 @@ def executor_from_env() -> dg.ExecutorDefinition:
                 "backend": os.environ.get("RELANCE_CELERY_BACKEND", broker),
                 "include": ["pipelines.definitions"],
                 # a step whose worker dies is re-queued to another worker, not lost
-                "config_source": {"task_acks_late": True, "task_reject_on_worker_lost": True,
-                                  "worker_prefetch_multiplier": 1},
+                "config_source": celery_settings(),
             },
             name="relance_celery",
         )
     raise RuntimeError(f"RELANCE_EXECUTOR={kind!r}: use in_process, multiprocess or celery")
+
+
+def celery_settings() -> dict:
+    """Celery settings shared by the executor (run side) and pipelines.celery_app (worker side)."""
+    return {
+        # a step is acknowledged only once done, so the step of a worker that died goes to another worker
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_transport_options": {
+            "visibility_timeout": int(os.environ.get("RELANCE_CELERY_VISIBILITY_TIMEOUT", "3600")),
+        },
+        "result_backend_transport_options": {
+            "visibility_timeout": int(os.environ.get("RELANCE_CELERY_VISIBILITY_TIMEOUT", "3600")),
+        },
+    }

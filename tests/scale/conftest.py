@@ -1,0 +1,99 @@
+"""Servers for the multi-process tests: Redis (Celery broker) and a Dagster instance on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, create_postgres_database, free_port
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed (./relance test installs Debian's redis-server)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.time() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def dagster_home_on_postgres(folder: Path, server: dict) -> dict[str, str]:
+    """A DAGSTER_HOME using deploy/dagster.yaml (storage on PostgreSQL); returns the environment it needs."""
+    url = create_postgres_database(server)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", folder / "dagster.yaml")
+    return {
+        "DAGSTER_HOME": str(folder),
+        "RELANCE_DAGSTER_PG_URL": url.replace("postgresql+psycopg://", "postgresql+psycopg2://"),
+    }
+
+
+class CeleryWorkers:
+    """Real `celery worker` processes for Relance's Celery app, one process group each."""
+
+    def __init__(self, env: dict[str, str], log_folder: Path):
+        self.env = env
+        self.log_folder = log_folder
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        log = open(self.log_folder / f"{name}.log", "wb")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "pipelines.celery_app", "worker", "-Q", "dagster",
+             "-c", "1", "-n", f"{name}@relance", "--without-gossip", "--without-mingle", "-l", "INFO"],
+            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.time() + timeout
+        pending = set(self.procs)
+        while pending and time.time() < deadline:
+            for name in list(pending):
+                text = (self.log_folder / f"{name}.log").read_text(errors="replace")
+                if "ready." in text:
+                    pending.discard(name)
+                elif self.procs[name].poll() is not None:
+                    raise RuntimeError(f"celery worker {name} exited:\n{text[-3000:]}")
+            time.sleep(0.3)
+        if pending:
+            raise RuntimeError(f"celery workers not ready: {sorted(pending)}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the whole worker (main process and its pool child), as when a host dies."""
+        os.killpg(self.procs[name].pid, signal.SIGKILL)
+        self.procs[name].wait(10)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(15)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    os.killpg(proc.pid, signal.SIGKILL)
