@@ -287,8 +287,11 @@ def main(argv: list[str] | None = None) -> int:
                      str(args.ingest_interval), str(time.time() + args.duration + 1)],
                     cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, text=True)
             cpu_before = process_tree_cpu_seconds(server.pid)
+            client_before = time.process_time()
             result = asyncio.run(run_load(port, paths, args.rate, args.duration, args.max_requests, args.connections))
             cpu_used = process_tree_cpu_seconds(server.pid) - cpu_before
+            result["client_cpu_ms_per_request"] = round((time.process_time() - client_before) * 1000
+                                                        / max(1, result["sent"]), 2)
             result["server_cpu_ms_per_request"] = round(cpu_used * 1000 / max(1, result["ok"]), 2)
             result["load_average_after"] = os.getloadavg()[0]
         finally:

@@ -120,7 +120,8 @@ class Portal:
 
     async def view(self, customer_id: str) -> CustomerView:
         try:
-            return self.snapshot.customer(customer_id)
+            # a cached view costs a stat(); a DuckDB read goes to the thread pool, off the event loop
+            return self.snapshot.cached(customer_id) or await run_in_threadpool(self.snapshot.customer, customer_id)
         except SnapshotUnavailable as exc:
             log.warning("portal cannot read the snapshot: %s", exc)
             raise Refused(503, "error_unavailable", {"Retry-After": "60"}) from None

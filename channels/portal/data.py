@@ -215,6 +215,15 @@ class SnapshotReader:
                     self._views = OrderedDict()
         return self._con, self._version
 
+    def cached(self, customer_id: str) -> CustomerView | None:
+        """The customer's view if the current snapshot's is already in memory (no DuckDB query)."""
+        _con, version = self._current_connection()
+        with self._lock:
+            view = self._views.get(customer_id) if self._version == version else None
+            if view is not None:
+                self._views.move_to_end(customer_id)
+            return view
+
     def customer(self, customer_id: str) -> CustomerView:
         con, version = self._current_connection()
         key = customer_id
