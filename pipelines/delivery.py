@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.executors import executor_from_env
 from pipelines.resources import WAREHOUSE_POOL, RelanceResource
 
 DISPATCH_JOB = "dispatch_job"
@@ -34,26 +35,22 @@ class FeedbackConfig(dg.Config):
     status_folder: str = ""  # default RELANCE_PLATFORM_STATUS_DIR, else RELANCE_HOME/status/platform
 
 
-@dg.op(pool=WAREHOUSE_POOL, description="Read the customers (contacts, channels, fallbacks) once for the run.")
-def customer_directory(context: dg.OpExecutionContext, relance: RelanceResource) -> list:
+@dg.op(pool=WAREHOUSE_POOL, out=dg.DynamicOut(dict),
+       description="Read the customers (contacts, channels, fallbacks) once, and fan out one step per chunk.")
+def outbox_chunks(context: dg.OpExecutionContext, config: DispatchConfig, relance: RelanceResource):
     from channels.worker import load_directory
 
-    directory = load_directory(relance.paths)
-    context.log.info(f"{len(directory)} customers in the directory")
-    return directory.to_rows()
-
-
-@dg.op(out=dg.DynamicOut(int), description="One dynamic output per chunk of the outbox.")
-def outbox_chunks(config: DispatchConfig):
     if config.chunks < 1:
         raise dg.Failure(f"chunks must be at least 1, not {config.chunks}")
+    recipients = load_directory(relance.paths).to_rows()
+    context.log.info(f"{len(recipients)} customers in the directory, {config.chunks} chunks")
     for index in range(config.chunks):
-        yield dg.DynamicOutput(index, mapping_key=f"chunk_{index}")
+        yield dg.DynamicOutput({"chunk_index": index, "recipients": recipients}, mapping_key=f"chunk_{index}")
 
 
 @dg.op(description="Send the due outbox rows of one chunk through their channels and record every outcome.")
 def drain_chunk(context: dg.OpExecutionContext, config: DispatchConfig, relance: RelanceResource,
-                chunk_index: int, recipients: list) -> dict:
+                chunk: dict) -> dict:
     from channels.dispatch import Dispatcher, DispatchSettings
     from channels.outbox import RetryPolicy
     from channels.recipients import RecipientDirectory
@@ -61,7 +58,8 @@ def drain_chunk(context: dg.OpExecutionContext, config: DispatchConfig, relance:
     settings = DispatchSettings(batch_size=config.batch_size, lease_seconds=config.lease_seconds,
                                 retry=RetryPolicy.from_env(),
                                 email_mode=os.environ.get("RELANCE_EMAIL_MODE", "per_invoice"))
-    dispatcher = Dispatcher(relance.opstore(), relance.paths, RecipientDirectory.from_rows(recipients),
+    chunk_index = chunk["chunk_index"]
+    dispatcher = Dispatcher(relance.opstore(), relance.paths, RecipientDirectory.from_rows(chunk["recipients"]),
                             settings=settings)
     stats = dispatcher.drain(chunk_index=chunk_index, chunk_count=config.chunks,
                              wait_for_leases=config.wait_for_leases)
@@ -89,11 +87,25 @@ def dispatch_summary(context: dg.OpExecutionContext, results: list) -> dict:
     return summary
 
 
-@dg.job(name=DISPATCH_JOB, executor_def=dg.multiprocess_executor,
+def dispatch_executor() -> dg.ExecutorDefinition:
+    """The executor chosen by RELANCE_EXECUTOR (pipelines.executors); for local processes, step processes
+    come from a forkserver that has already imported the dispatch code, since a fresh interpreter per
+    step spends seconds re-importing Dagster before sending anything."""
+    if os.environ.get("RELANCE_EXECUTOR", "multiprocess") != "multiprocess":
+        return executor_from_env()
+    limit = int(os.environ.get("RELANCE_MAX_CONCURRENT") or os.cpu_count() or 2)
+    return dg.multiprocess_executor.configured(
+        {"max_concurrent": limit,
+         "start_method": {"forkserver": {"preload_modules": ["pipelines.delivery", "channels.dispatch",
+                                                            "channels.adapters.email"]}}},
+        name="dispatch_multiprocess",
+    )
+
+
+@dg.job(name=DISPATCH_JOB, executor_def=dispatch_executor(),
         description="Drain the outbox: claim due rows in chunks (one process each) and deliver them.")
 def dispatch_job():
-    recipients = customer_directory()
-    results = outbox_chunks().map(lambda index: drain_chunk(index, recipients))
+    results = outbox_chunks().map(drain_chunk)
     dispatch_summary(results.collect())
 
 
@@ -178,7 +190,10 @@ __all__ = ["defs", "dispatch_job", "delivery_feedback_job", "dispatch_run_config
 
 
 def resolved_dispatch_job() -> dg.JobDefinition:
-    """The dispatch job with the code location's resources bound (reconstructable by `relance dispatch`)."""
-    from pipelines.definitions import defs as location
+    """The dispatch job with the `relance` resource bound (reconstructable by `relance dispatch`).
 
-    return location.get_job_def(DISPATCH_JOB)
+    Built from this module alone rather than the whole code location: every step process of the
+    multiprocess executor re-imports it, and the other domains' modules would only slow them down."""
+    from pipelines.resources import relance_resource
+
+    return dg.Definitions(jobs=[dispatch_job], resources={"relance": relance_resource()}).get_job_def(DISPATCH_JOB)
