@@ -227,6 +227,10 @@ def handle(args: argparse.Namespace) -> int:
             terminate_descendants(timeout=10)
             print("relance demo: interrupted during the materialization", file=sys.stderr)
             return 130
+        except Exception as exc:  # noqa: BLE001 - e.g. definitions that do not load: the Dagster UI shows why
+            print(f"relance demo: the materialization could not run: {type(exc).__name__}: {exc}", file=sys.stderr,
+                  flush=True)
+            code = 1
         if code != 0:
             print("relance demo: the materialization reported failures (details above and in the Dagster UI); "
                   "starting the servers anyway so you can inspect them", file=sys.stderr, flush=True)
