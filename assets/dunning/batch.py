@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -370,7 +370,7 @@ class Dispatcher:
             payload["documents"] = self._documents(first["invoice_number"])
             payload["resend"] = True
             return payload
-        line_spec = self._line_spec(facts, customer, first)
+        line_spec = self._line_spec(first)
         language = line_spec["language"]
         payload["language"] = language
         if kind == "statement":
@@ -392,7 +392,7 @@ class Dispatcher:
             payload["attachments"] = attachments
         return payload
 
-    def _line_spec(self, facts: DayFacts, customer: Mapping[str, Any], line: Mapping[str, Any]) -> dict[str, Any]:
+    def _line_spec(self, line: Mapping[str, Any]) -> dict[str, Any]:
         """Template, tone, language and attachments of a stored line, from its policy step and variant."""
         spec = self.line_specs.get((line["policy"], line["step"], line["customer_id"]))
         if spec is None:
@@ -447,7 +447,8 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
     moved = Counter()
     with engine.begin() as conn:
         rows = conn.execute(
-            select(dl.c.id, ob.c.state, ob.c.last_error)
+            select(dl.c.id, dl.c.step, dl.c.customer_id, dl.c.channel, dl.c.policy, ob.c.id.label("outbox_id"),
+                   ob.c.state, ob.c.last_error, ob.c.updated_at)
             .select_from(dl.join(ob, ob.c.idempotency_key == dl.c.idempotency_key))
             .where(dl.c.state == "queued", ob.c.state.in_(("sent", "failed", "dead")))
         ).all()
@@ -455,6 +456,11 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
         if sent:
             conn.execute(update(dl).where(dl.c.id.in_(sent)).values(state="sent"))
             moved["sent"] += len(sent)
+        # the customer-level fact the event log lacks: when each statement of account went out
+        ops.record_events(conn, [dict(
+            event_type="statement_sent", source=SOURCE, customer_id=r.customer_id, channel=r.channel,
+            outbox_id=r.outbox_id, occurred_at=dunning_data.aware(r.updated_at), evidence={"policy": r.policy})
+            for r in rows if r.state == "sent" and r.step == STATEMENT_STEP])
         for r in rows:
             if r.state != "sent":
                 conn.execute(update(dl).where(dl.c.id == r.id).values(
@@ -487,7 +493,7 @@ def as_plain(value: Any) -> Any:
 
 
 __all__ = ["build_reminder_batch", "build_resend_batch", "dispatch_batch", "payments_check", "settled_check",
-           "sync_line_states", "lines_for", "BatchSummary", "asdict"]
+           "sync_line_states", "lines_for", "BatchSummary", "execute_request", "create_request"]
 
 
 # ------------------------------------------------------------------------------------------- requests

@@ -3,7 +3,6 @@ holds, deliveries and earlier dunning lines from the operational store."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -181,9 +180,3 @@ def load_day_facts(con: duckdb.DuckDBPyConnection, engine: Engine | None, run_da
         facts.retrieved = extra["retrieved"]
     return facts
 
-
-def group_by(items, key) -> dict:
-    out = defaultdict(list)
-    for item in items:
-        out[key(item)].append(item)
-    return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,7 +147,8 @@ class History:
             self.once_reasons.add((invoice or customer, step, reason))
 
 
-def is_french_style_holiday(day: date, country: str | None) -> str | None:
+def holiday_name(day: date, country: str | None) -> str | None:
+    """The public holiday on `day` in `country` (python-holidays code), or None."""
     if not country:
         return None
     calendar = _holiday_calendar(country, day.year)
@@ -168,7 +169,7 @@ def calendar_reason(policy: Policy, day: date) -> str | None:
     """Why no reminder leaves on this day at all (weekend or public holiday), else None."""
     if policy.rules.skip_weekends and day.weekday() >= 5:
         return WEEKEND
-    name = is_french_style_holiday(day, policy.rules.holidays_country)
+    name = holiday_name(day, policy.rules.holidays_country)
     if name:
         return HOLIDAY
     return None
@@ -531,6 +532,3 @@ def _matches_filters(invoice: InvoiceFacts, customer: Mapping[str, Any], filters
 
 FILTER_KEYS = ("customers", "segments", "tags", "channels", "min_days_late", "min_open_amount")
 
-
-def utc(day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from assets.dunning.batch import (
     REMINDER_KINDS,
@@ -220,6 +220,12 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     assert p_d1["subject"].startswith("Reminder:") and "€1,200.00" in p_d1["body"]
     j_d10 = next(m for m in mails if m["invoices"] == "J-1" and m["step"] == "d10")
     assert any(name.startswith("statement-J-") and name.endswith(".pdf") for name in j_d10["attachments"])
+
+    with engine.connect() as conn:
+        statement_events = conn.execute(select(ops.events.c.customer_id).where(
+            ops.events.c.event_type == "statement_sent")).all()
+    # each statement is confirmed when the next run reads the outbox back
+    assert [r.customer_id for r in statement_events] == ["J"] * len(EXPECTED_STATEMENTS)
 
     # the lines tell the same story, with reasons for what was held back
     lines = lines_for(engine)
