@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, insert, select
 
 from dashboard import data
-from dashboard.data import CUSTOMERS, DISPUTES, INVOICES, InvoiceFilters, Snapshot
+from dashboard.data import DASHBOARD_INVOICES, InvoiceFilters, Snapshot
 from stores import operational as ops
 
 KINDS = ("reminder", "resend")
@@ -127,31 +127,23 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
     The precedence and names of skip reasons are the dunning engine's (Planner._blocking_reason): credited,
     paid, disputed, promise not yet due, customer on hold. Timing reasons (sending hours, weekends, a step
     already sent) depend on the moment the run happens and are reported in its result."""
-    snap.require(INVOICES, CUSTOMERS)
+    snap.require(DASHBOARD_INVOICES)
     day = data.as_of(snap)
     filters = target.as_filters()
     where, params = filters.where(day)
-    disputes = (f"select distinct invoice_number from {DISPUTES} where resolved_on is null"
-                if snap.has(DISPUTES) else "select null::varchar as invoice_number where false")
     params |= {"promised": active_promises(engine, day) or [""], "held": customers_on_hold(engine) or [""],
                "credited": CREDITED, "paid": PAID, "disputed": DISPUTED, "promised_reason": PROMISED,
                "on_hold": ON_HOLD}
     classified = f"""
-        with scoped as (
-            select i.invoice_number, i.customer_id, i.open_amount, i.currency, i.status, i.due_date,
-                   i.amount_incl_tax, c.language, c.name as customer_name, c.on_hold
-            from {INVOICES} i join {CUSTOMERS} c on c.customer_id = i.customer_id
-            where {where}
-        ),
-        open_disputes as ({disputes})
-        select *,
-            case when status = 'credited' then $credited
-                 when status = 'paid' or open_amount <= 0 then $paid
-                 when invoice_number in (select invoice_number from open_disputes) then $disputed
-                 when list_contains($promised, invoice_number) then $promised_reason
-                 when coalesce(on_hold, false) or list_contains($held, customer_id) then $on_hold
+        select d.invoice_number, d.customer_id, d.open_amount, d.currency, d.language, d.customer_name,
+            case when d.status = 'credited' then $credited
+                 when d.status = 'paid' or d.open_amount <= 0 then $paid
+                 when d.disputed_on is not null then $disputed
+                 when list_contains($promised, d.invoice_number) then $promised_reason
+                 when d.on_hold or list_contains($held, d.customer_id) then $on_hold
             end as skip_reason
-        from scoped
+        from {DASHBOARD_INVOICES} d
+        where {where}
     """
     summary = snap.frame(f"""
         with classified as ({classified})

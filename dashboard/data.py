@@ -24,13 +24,14 @@ import pandas as pd
 from stores.home import relance_home
 from stores.snapshot import open_snapshot
 
-# The snapshot tables each screen reads (docs/contracts.md, "What the dashboard reads").
+# The snapshot tables each screen reads (docs/dashboard.md). DASHBOARD_INVOICES and CHANNEL_DAILY are this
+# domain's own marts (sql/marts/dashboard_*.sql): one narrow row per invoice, so screens scan without joins.
+DASHBOARD_INVOICES = "marts.dashboard_invoices"
+CHANNEL_DAILY = "marts.dashboard_channel_daily"
 INVOICES = "marts.invoices"
 CUSTOMERS = "marts.customers"
 PAYMENTS = "staging.payments"
 DISPUTES = "staging.disputes"
-EVENTS = "staging.events"
-INVOICE_RETRIEVAL = "marts.access_invoice_retrieval"
 CUSTOMER_RETRIEVAL = "marts.access_customer_retrieval"
 CHANNEL_PERFORMANCE = "marts.delivery_channel_performance"
 LATE_CAUSES = "marts.late_invoice_causes"
@@ -147,7 +148,7 @@ def snapshot(path: Path | None = None) -> Snapshot:
 
 @dataclass(frozen=True)
 class InvoiceFilters:
-    """What the user narrowed the screen to; empty means everything. Applied to invoices `i`, customers `c`."""
+    """What the user narrowed the screen to; empty means everything. Applies to marts.dashboard_invoices `d`."""
 
     segments: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
@@ -162,35 +163,35 @@ class InvoiceFilters:
 
     def where(self, as_of: date) -> tuple[str, dict[str, Any]]:
         """SQL conditions (joined with `and`) and their bound parameters."""
-        clauses: list[str] = ["i.document_type = 'invoice'"]
+        clauses: list[str] = ["true"]
         params: dict[str, Any] = {}
         if self.segments:
-            clauses.append("list_contains($segments, c.segment)")
+            clauses.append("list_contains($segments, d.segment)")
             params["segments"] = list(self.segments)
         if self.channels:
-            clauses.append("list_contains($channels, c.preferred_channel)")
+            clauses.append("list_contains($channels, d.channel)")
             params["channels"] = list(self.channels)
         if self.languages:
-            clauses.append("list_contains($languages, c.language)")
+            clauses.append("list_contains($languages, d.language)")
             params["languages"] = list(self.languages)
         if self.customer_ids:
-            clauses.append("list_contains($customer_ids, i.customer_id)")
+            clauses.append("list_contains($customer_ids, d.customer_id)")
             params["customer_ids"] = list(self.customer_ids)
         if self.invoice_numbers:
-            clauses.append("list_contains($invoice_numbers, i.invoice_number)")
+            clauses.append("list_contains($invoice_numbers, d.invoice_number)")
             params["invoice_numbers"] = list(self.invoice_numbers)
         if self.only_open:
-            clauses.append("i.open_amount > 0")
+            clauses.append("d.open_amount > 0")
         if self.min_days_overdue is not None:
-            clauses.append("date_diff('day', i.due_date, $filter_as_of) >= $min_days_overdue")
+            clauses.append("date_diff('day', d.due_date, $filter_as_of) >= $min_days_overdue")
             params["min_days_overdue"] = int(self.min_days_overdue)
             params["filter_as_of"] = as_of
         if self.max_days_overdue is not None:
-            clauses.append("date_diff('day', i.due_date, $filter_as_of) <= $max_days_overdue")
+            clauses.append("date_diff('day', d.due_date, $filter_as_of) <= $max_days_overdue")
             params["max_days_overdue"] = int(self.max_days_overdue)
             params["filter_as_of"] = as_of
         if self.min_open_amount is not None:
-            clauses.append("i.open_amount >= $min_open_amount")
+            clauses.append("d.open_amount >= $min_open_amount")
             params["min_open_amount"] = Decimal(self.min_open_amount)
         return " and ".join(clauses), params
 
@@ -226,9 +227,7 @@ class InvoiceFilters:
 
 NO_FILTERS = InvoiceFilters()
 
-_FILTERED_INVOICES = f"""
-    {INVOICES} i join {CUSTOMERS} c on c.customer_id = i.customer_id
-"""
+_FILTERED_INVOICES = f"{DASHBOARD_INVOICES} d"
 
 
 # ------------------------------------------------------------------------------------------- basics
@@ -272,14 +271,11 @@ def filter_options(snap: Snapshot) -> dict[str, list[str]]:
 def overview_kpis(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> dict[str, Any]:
     """Open and overdue receivables now and 30 days earlier (for the trend arrows), DSO over 90 days,
     average days late of invoices settled in the last 90 days, and the retrieval rate of sent invoices."""
-    snap.require(INVOICES, CUSTOMERS)
+    snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
     # Receivables 30 days ago are rebuilt from settlement dates so the trend needs no history table.
     row = snap.row(f"""
-        with scoped as (
-            select i.* from {_FILTERED_INVOICES} where {where}
-        )
         select
             coalesce(sum(open_amount), 0) as open_amount,
             count(*) filter (where open_amount > 0) as open_count,
@@ -300,21 +296,17 @@ def overview_kpis(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> dict[
             ) as avg_days_late,
             avg(greatest(date_diff('day', due_date, settled_date), 0)) filter (
                 where settled_date > $as_of - 120 and settled_date <= $as_of - 30
-            ) as avg_days_late_30d_ago
-        from scoped
+            ) as avg_days_late_30d_ago,
+            count(sent_at) as sent_count,
+            count(*) filter (where sent_at is not null and is_retrieved) as retrieved_count
+        from {_FILTERED_INVOICES} where {where}
     """, params | {"as_of": day})
     kpis = dict(row)
     kpis["as_of"] = day
     kpis["dso"] = _dso(kpis["open_amount"], kpis["sales_90d"])
     kpis["dso_30d_ago"] = _dso(kpis["open_amount_30d_ago"], kpis["sales_90d_30d_ago"])
-    kpis["retrieval_rate"] = None
-    if snap.has(INVOICE_RETRIEVAL):
-        rate = snap.row(f"""
-            select count(*) filter (where r.is_retrieved) as retrieved, count(*) as sent
-            from {_FILTERED_INVOICES} join {INVOICE_RETRIEVAL} r on r.invoice_number = i.invoice_number
-            where {where} and r.sent_at is not null
-        """, params)
-        kpis["retrieval_rate"] = (Decimal(rate["retrieved"]) / Decimal(rate["sent"])) if rate["sent"] else None
+    kpis["retrieval_rate"] = (Decimal(kpis["retrieved_count"]) / Decimal(kpis["sent_count"])
+                              if kpis["sent_count"] else None)
     return kpis
 
 
@@ -327,13 +319,13 @@ def _dso(receivables: Decimal, sales_90d: Decimal) -> Decimal | None:
 
 def aging(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
     """Open amount and invoice count per aging bucket (days past due as of the snapshot date)."""
-    snap.require(INVOICES, CUSTOMERS)
+    snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
     df = snap.frame(f"""
         with scoped as (
-            select i.open_amount, date_diff('day', i.due_date, $as_of) as days_past_due
-            from {_FILTERED_INVOICES} where {where} and i.open_amount > 0
+            select d.open_amount, date_diff('day', d.due_date, $as_of) as days_past_due
+            from {_FILTERED_INVOICES} where {where} and d.open_amount > 0
         )
         select
             case when days_past_due <= 0 then 'not due'
@@ -354,19 +346,19 @@ def aging(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
 
 def monthly_trend(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, months: int = 12) -> pd.DataFrame:
     """Per month of due date: invoiced amount, on-time rate of settled invoices and average days late."""
-    snap.require(INVOICES, CUSTOMERS)
+    snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
     return snap.frame(f"""
         select
-            date_trunc('month', i.due_date)::date as month,
-            sum(i.amount_incl_tax) as invoiced_amount,
+            date_trunc('month', d.due_date)::date as month,
+            sum(d.amount_incl_tax) as invoiced_amount,
             count(*) as invoice_count,
-            avg(case when i.settled_date <= i.due_date then 1.0 else 0.0 end)
-                filter (where i.settled_date is not null) as on_time_rate,
-            avg(greatest(i.days_late, 0)) filter (where i.settled_date is not null) as avg_days_late
+            avg(case when d.settled_date <= d.due_date then 1.0 else 0.0 end)
+                filter (where d.settled_date is not null) as on_time_rate,
+            avg(greatest(d.days_late, 0)) filter (where d.settled_date is not null) as avg_days_late
         from {_FILTERED_INVOICES}
-        where {where} and i.due_date > $as_of - $window_days and i.due_date <= $as_of
+        where {where} and d.due_date > $as_of - $window_days and d.due_date <= $as_of
         group by all order by month
     """, params | {"as_of": day, "window_days": int(months * 31)})
 
@@ -382,41 +374,19 @@ def pre_due_alerts(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon
                    limit: int = 500) -> pd.DataFrame:
     """Open invoices falling due within the horizon that something threatens: never retrieved, bounced,
     rejected by a platform, or disputed. One row per invoice with every alert that applies."""
-    snap.require(INVOICES, CUSTOMERS)
+    snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
-    retrieval_join = (f"left join {INVOICE_RETRIEVAL} r on r.invoice_number = d.invoice_number"
-                      if snap.has(INVOICE_RETRIEVAL) else "")
-    not_retrieved = "(r.sent_at is not null and not coalesce(r.is_retrieved, false))" if retrieval_join else "false"
-    events_cte = (f"""select invoice_number,
-                          bool_or(event_type = 'bounced') as bounced,
-                          bool_or(event_type = 'rejected' or (event_type = 'lifecycle' and status_code = '213'))
-                              as rejected
-                      from {EVENTS}
-                      where event_type in ('bounced', 'rejected', 'lifecycle')
-                        and invoice_number in (select invoice_number from due_soon)
-                      group by all""" if snap.has(EVENTS) else
-                  "select null::varchar as invoice_number, false as bounced, false as rejected where false")
-    disputes_cte = (f"""select distinct invoice_number from {DISPUTES} where resolved_on is null"""
-                    if snap.has(DISPUTES) else "select null::varchar as invoice_number where false")
     return snap.frame(f"""
-        with due_soon as (
-            select i.invoice_number, i.customer_id, c.name as customer_name, c.segment,
-                   c.preferred_channel as channel, i.due_date, i.open_amount
+        with flagged as (
+            select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.channel, d.due_date,
+                   d.open_amount,
+                   d.sent_at is not null and not d.is_retrieved as not_retrieved,
+                   d.bounced_at is not null as bounced,
+                   d.rejected_at is not null as rejected,
+                   d.disputed_on is not null as disputed
             from {_FILTERED_INVOICES}
-            where {where} and i.open_amount > 0 and i.due_date >= $as_of and i.due_date <= $as_of + $horizon
-        ),
-        delivery_problems as ({events_cte}),
-        open_disputes as ({disputes_cte}),
-        flagged as (
-            select d.*,
-                   {not_retrieved} as not_retrieved,
-                   coalesce(p.bounced, false) as bounced,
-                   coalesce(p.rejected, false) as rejected,
-                   d.invoice_number in (select invoice_number from open_disputes) as disputed
-            from due_soon d
-            {retrieval_join}
-            left join delivery_problems p on p.invoice_number = d.invoice_number
+            where {where} and d.open_amount > 0 and d.due_date >= $as_of and d.due_date <= $as_of + $horizon
         )
         select *,
                concat_ws(', ',
@@ -426,7 +396,7 @@ def pre_due_alerts(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon
                    case when disputed then 'disputed' end) as alerts
         from flagged
         where not_retrieved or bounced or rejected or disputed
-        order by due_date, open_amount desc
+        order by due_date, open_amount desc, invoice_number
         limit $limit
     """, params | {"as_of": day, "horizon": int(horizon_days), "limit": int(limit)})
 
@@ -437,22 +407,23 @@ def pre_due_alerts(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon
 def retrieval_by_customer(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, *,
                           only_never_retrieved: bool = False, limit: int = 1000) -> pd.DataFrame:
     """Per customer: invoices sent, retrieved, never retrieved, retrieval rate and the last retrieval."""
-    snap.require(INVOICES, CUSTOMERS, INVOICE_RETRIEVAL)
+    snap.require(DASHBOARD_INVOICES)
     where, params = filters.where(as_of(snap))
-    having = "having count(*) filter (where not coalesce(r.is_retrieved, false)) > 0" if only_never_retrieved else ""
+    having = "having count(*) filter (where not d.is_retrieved) > 0" if only_never_retrieved else ""
     return snap.frame(f"""
-        select c.customer_id, c.name as customer_name, c.segment, c.preferred_channel as channel,
+        select d.customer_id, any_value(d.customer_name) as customer_name, any_value(d.segment) as segment,
+               any_value(d.channel) as channel,
                count(*) as invoices_sent,
-               count(*) filter (where r.is_retrieved) as retrieved,
-               count(*) filter (where not coalesce(r.is_retrieved, false)) as never_retrieved,
-               round(count(*) filter (where r.is_retrieved) / count(*), 4) as retrieval_rate,
-               sum(i.open_amount) as open_amount,
-               max(r.first_retrieved_at) as last_first_retrieval_at
-        from {_FILTERED_INVOICES} join {INVOICE_RETRIEVAL} r on r.invoice_number = i.invoice_number
-        where {where} and r.sent_at is not null
-        group by all
+               count(*) filter (where d.is_retrieved) as retrieved,
+               count(*) filter (where not d.is_retrieved) as never_retrieved,
+               round(count(*) filter (where d.is_retrieved) / count(*), 4) as retrieval_rate,
+               sum(d.open_amount) as open_amount,
+               max(d.first_retrieved_at) as last_first_retrieval_at
+        from {_FILTERED_INVOICES}
+        where {where} and d.sent_at is not null
+        group by d.customer_id
         {having}
-        order by retrieval_rate, open_amount desc, c.customer_id
+        order by retrieval_rate, open_amount desc, d.customer_id
         limit $limit
     """, params | {"limit": int(limit)})
 
@@ -460,43 +431,36 @@ def retrieval_by_customer(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, 
 def funnel(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, by: str | None = None) -> pd.DataFrame:
     """Invoices reaching each stage issued → sent → delivered → retrieved → paid, overall or by channel or
     segment. Long format: group, stage, invoices."""
-    snap.require(INVOICES, CUSTOMERS, INVOICE_RETRIEVAL)
+    snap.require(DASHBOARD_INVOICES)
     if by not in (None, "channel", "segment"):
         raise ValueError(f"funnel can be split by 'channel' or 'segment', not {by!r}")
-    group = {"channel": "coalesce(r.channel, c.preferred_channel)", "segment": "c.segment",
-             None: "'all'"}[by]
+    group = {"channel": "coalesce(d.sent_channel, d.channel)", "segment": "d.segment", None: "'all'"}[by]
     where, params = filters.where(as_of(snap))
     wide = snap.frame(f"""
         select coalesce({group}, '(none)') as "group",
                count(*) as issued,
-               count(r.sent_at) as sent,
-               count(r.delivered_at) as delivered,
-               count(*) filter (where r.is_retrieved) as retrieved,
-               count(*) filter (where i.status = 'paid') as paid
-        from {_FILTERED_INVOICES} left join {INVOICE_RETRIEVAL} r on r.invoice_number = i.invoice_number
+               count(d.sent_at) as sent,
+               count(d.delivered_at) as delivered,
+               count(*) filter (where d.is_retrieved) as retrieved,
+               count(*) filter (where d.status = 'paid') as paid
+        from {_FILTERED_INVOICES}
         where {where}
-        group by all order by issued desc
+        group by all order by issued desc, "group"
     """, params)
     return wide.melt(id_vars="group", value_vars=list(FUNNEL_STAGES), var_name="stage", value_name="invoices")
 
 
 def invoices_table(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 1000) -> pd.DataFrame:
-    """Invoices with their delivery and retrieval state (for exports and drill-downs)."""
-    snap.require(INVOICES, CUSTOMERS)
+    """Invoices with their delivery and retrieval state (for exports, drill-downs and campaign selection)."""
+    snap.require(DASHBOARD_INVOICES)
     where, params = filters.where(as_of(snap))
-    retrieval_cols = ("r.sent_at, r.delivered_at, r.first_retrieved_at, coalesce(r.is_retrieved, false) as retrieved"
-                      if snap.has(INVOICE_RETRIEVAL) else
-                      "null::timestamptz as sent_at, null::timestamptz as delivered_at, "
-                      "null::timestamptz as first_retrieved_at, null::boolean as retrieved")
-    retrieval_join = (f"left join {INVOICE_RETRIEVAL} r on r.invoice_number = i.invoice_number"
-                      if snap.has(INVOICE_RETRIEVAL) else "")
     return snap.frame(f"""
-        select i.invoice_number, i.customer_id, c.name as customer_name, c.segment,
-               c.preferred_channel as channel, i.issue_date, i.due_date, i.amount_incl_tax, i.open_amount,
-               i.currency, i.status, i.days_late, {retrieval_cols}
-        from {_FILTERED_INVOICES} {retrieval_join}
+        select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.channel, d.issue_date,
+               d.due_date, d.amount_incl_tax, d.open_amount, d.currency, d.status, d.days_late, d.sent_at,
+               d.delivered_at, d.first_retrieved_at, d.is_retrieved as retrieved
+        from {_FILTERED_INVOICES}
         where {where}
-        order by i.due_date desc, i.invoice_number
+        order by d.due_date desc, d.invoice_number
         limit $limit
     """, params | {"limit": int(limit)})
 
@@ -506,14 +470,14 @@ def invoices_table(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: 
 
 def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
     """Causes of late payment ranked by overdue amount, with the cumulative share (the Pareto line)."""
-    snap.require(INVOICES, CUSTOMERS, LATE_CAUSES)
+    snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
         with by_cause as (
             select l.primary_cause as cause, any_value(l.side) as side, count(*) as invoices,
                    sum(l.amount) as late_amount, sum(l.overdue_amount) as overdue_amount,
                    sum(l.days_late) as days_late
-            from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
+            from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
             where {where}
             group by l.primary_cause
         )
@@ -527,13 +491,13 @@ def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> p
 
 def late_side_split(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
     """Issuer-side vs customer-side share of late amount and of days late."""
-    snap.require(INVOICES, CUSTOMERS, LATE_CAUSES)
+    snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
         select l.side, count(*) as invoices, sum(l.amount) as late_amount, sum(l.days_late) as days_late,
                sum(l.amount) / sum(sum(l.amount)) over () as amount_share,
                sum(l.days_late) / nullif(sum(sum(l.days_late)) over (), 0) as days_share
-        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
+        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
         where {where}
         group by l.side order by l.side
     """, params)
@@ -542,14 +506,14 @@ def late_side_split(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.
 def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters = NO_FILTERS,
                             limit: int = 500) -> pd.DataFrame:
     """The drill-down: late invoices of one cause with the evidence that assigned it."""
-    snap.require(INVOICES, CUSTOMERS, LATE_CAUSES)
+    snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
-        select i.invoice_number, i.customer_id, c.name as customer_name, i.due_date, l.settled_on,
+        select d.invoice_number, d.customer_id, d.customer_name, d.due_date, l.settled_on,
                l.days_late, l.amount, l.overdue_amount, l.side, l.all_causes, l.evidence
-        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = i.invoice_number
+        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
         where {where} and l.primary_cause = $cause
-        order by l.days_late desc, l.amount desc, i.invoice_number
+        order by l.days_late desc, l.amount desc, d.invoice_number
         limit $limit
     """, params | {"cause": cause, "limit": int(limit)})
 
@@ -559,22 +523,22 @@ def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters 
 
 def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 200) -> pd.DataFrame:
     """Open invoices ranked by expected late exposure: probability of late payment × open amount."""
-    snap.require(INVOICES, CUSTOMERS, RISK_SCORES)
+    snap.require(DASHBOARD_INVOICES, RISK_SCORES)
     where, params = filters.where(as_of(snap))
     return snap.frame(f"""
-        select i.invoice_number, i.customer_id, c.name as customer_name, c.segment, c.language,
-               i.due_date, i.open_amount, i.currency,
+        select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.language,
+               d.due_date, d.open_amount, d.currency,
                s.probability_late, s.expected_days_late, s.risk_band,
-               cast(s.probability_late * i.open_amount as decimal(18, 2)) as exposure,
+               cast(s.probability_late * d.open_amount as decimal(18, 2)) as exposure,
                -- "feature (+12.3 pts)": how far the typical value of the feature would move the probability
                list_transform(
                    from_json(s.top_factors, '[{{"feature": "VARCHAR", "contribution": "DOUBLE"}}]'),
                    lambda f: f.feature || ' (' || case when f.contribution >= 0 then '+' else '' end
                         || round(f.contribution * 100, 1) || ' pts)'
                ) as top_factors
-        from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = i.invoice_number
-        where {where} and i.open_amount > 0
-        order by exposure desc, i.invoice_number
+        from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = d.invoice_number
+        where {where} and d.open_amount > 0
+        order by exposure desc, d.invoice_number
         limit $limit
     """, params | {"limit": int(limit)})
 
@@ -636,21 +600,19 @@ def invoice_disputes(snap: Snapshot, invoice_number: str) -> pd.DataFrame:
 
 def channel_activity(snap: Snapshot, *, days: int = 90, channels: Sequence[str] = (),
                      grain: str = "day") -> pd.DataFrame:
-    """Sends, deliveries, bounces and rejections per channel and day (or week) over the last `days`."""
-    snap.require(EVENTS)
+    """Sends, deliveries, bounces and rejections per channel and day (or week, month) over the last `days`."""
+    snap.require(CHANNEL_DAILY)
     if grain not in ("day", "week", "month"):
         raise ValueError(f"grain must be day, week or month, not {grain!r}")
     day = as_of(snap)
     channel_clause = "and list_contains($channels, channel)" if channels else ""
-    params: dict[str, Any] = {"since": day - timedelta(days=int(days)), "types": list(DELIVERY_EVENT_TYPES)}
+    params: dict[str, Any] = {"since": day - timedelta(days=int(days)), "grain": grain}
     if channels:
         params["channels"] = list(channels)
     return snap.frame(f"""
-        select date_trunc('{grain}', occurred_at at time zone 'UTC')::date as period, channel, event_type,
-               count(*) as events
-        from {EVENTS}
-        where list_contains($types, event_type) and channel is not null
-          and occurred_at >= $since {channel_clause}
+        select date_trunc($grain, day)::date as period, channel, event_type, sum(events)::bigint as events
+        from {CHANNEL_DAILY}
+        where day >= $since {channel_clause}
         group by all order by period, channel, event_type
     """, params)
 

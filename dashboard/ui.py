@@ -177,6 +177,15 @@ def section(title: str | None = None) -> Iterator[None]:
         st.info(str(missing))
 
 
+def require_tables(snap: data.Snapshot, *tables: str) -> None:
+    """Stop the page with a notice when a table it cannot do without is not published yet."""
+    try:
+        snap.require(*tables)
+    except data.MissingTable as missing:
+        st.info(str(missing))
+        st.stop()
+
+
 def money(value: Any, currency: str = "EUR") -> str:
     if value is None:
         return "—"

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines import analytics, delivery, documents, dunning, ingest, portal, serving
+from pipelines import analytics, dashboard, delivery, documents, dunning, ingest, portal, serving
 from pipelines.resources import relance_resource
 
 domain_defs = dg.Definitions.merge(
@@ -12,6 +12,7 @@ domain_defs = dg.Definitions.merge(
     portal.defs,
     dunning.defs,
     analytics.defs,
+    dashboard.defs,
 )
 
 # the serving snapshot runs after every marts asset of every domain

@@ -9,6 +9,7 @@ from dashboard.data import InvoiceFilters
 user = ui.page("Campaigns", permission="campaign",
                caption="Mass reminders and resends: target → preview → confirm → progress and result.")
 snap, engine = ui.snapshot(), ui.engine()
+ui.require_tables(snap, data.DASHBOARD_INVOICES)
 options = data.filter_options(snap)
 
 st.subheader("1. Target")

@@ -1,8 +1,10 @@
 """A serving snapshot for the dashboard tests and benchmark, published with the real stores.snapshot.publish.
 
-The tables carry the contract columns (docs/contracts.md) of the marts the dashboard reads. Rows are
-generated in DuckDB SQL from `range()` so the benchmark's million invoices take seconds, and every value is
-a deterministic function of the row number (no randomness), so tests can recompute expectations in Python.
+The contract tables (marts.invoices, marts.customers, staging.payments, staging.disputes, staging.events)
+and the analytics marts are generated in DuckDB SQL from `range()`, so the benchmark's million invoices take
+seconds; every value is a deterministic function of the row number (no randomness), so tests can recompute
+expectations in Python. The portal's retrieval marts and the dashboard's own marts are then built with
+their real SQL (sql/intermediate, sql/marts) by stores.warehouse.build_model, as the Dagster assets do.
 
 Besides the generated rows there is one hand-written customer, `C-EVIDENCE` (time zone America/New_York),
 with invoice `F-EVIDENCE-1`, whose operational events the tests write to the operational store, and a
@@ -17,15 +19,22 @@ from pathlib import Path
 import duckdb
 
 from stores import snapshot as snapshot_store
+from stores import warehouse
 
 AS_OF = date(2026, 6, 30)
 PUBLISHED_AT = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
 SEGMENTS = ("sme", "key_account", "public")
 CHANNELS = ("email", "platform", "edi", "paper")
 TABLES = (
-    "marts.invoices", "marts.customers", "staging.payments", "staging.disputes", "staging.events",
+    "marts.invoices", "marts.customers", "staging.payments", "staging.disputes",
     "marts.access_invoice_retrieval", "marts.delivery_channel_performance", "marts.late_invoice_causes",
-    "marts.risk_scores", "marts.kpi_postage",
+    "marts.risk_scores", "marts.kpi_postage", "marts.dashboard_invoices", "marts.dashboard_channel_daily",
+)
+# Built from the tables above with the project's SQL, in this order.
+MODELS = (
+    ("intermediate", "access_invoice_activity"), ("marts", "access_invoice_retrieval"),
+    ("marts", "delivery_channel_performance"), ("marts", "dashboard_invoices"),
+    ("marts", "dashboard_channel_daily"),
 )
 
 
@@ -38,17 +47,9 @@ def build_snapshot(target: Path, *, invoices: int = 400, customers: int = 40, wo
     warehouse_file.unlink(missing_ok=True)
     con = duckdb.connect(str(warehouse_file))
     try:
-        con.execute("set timezone = 'UTC'")
-        for schema in ("staging", "marts"):
-            con.execute(f"create schema if not exists {schema}")
-        params = {"n": invoices, "nc": customers, "as_of": AS_OF}
-        _customers(con, params)
-        _invoices(con, params)
-        _evidence_customer(con)
-        _payments_and_disputes(con)
-        _events(con)
-        _analytics(con)
-        _customer_totals(con)
+        fill_warehouse(con, invoices=invoices, customers=customers)
+        for layer, name in MODELS:
+            warehouse.build_model(con, layer, name)
         snapshot_store.publish(con, TABLES, target)
     finally:
         con.close()
@@ -60,6 +61,21 @@ def build_snapshot(target: Path, *, invoices: int = 400, customers: int = 40, wo
     finally:
         fix.close()
     return target
+
+
+def fill_warehouse(con: duckdb.DuckDBPyConnection, *, invoices: int = 400, customers: int = 40) -> None:
+    """The upstream tables (what ingest, the events copy and analytics leave in the warehouse)."""
+    con.execute("set timezone = 'UTC'")
+    for schema in ("staging", "intermediate", "marts"):
+        con.execute(f"create schema if not exists {schema}")
+    params = {"n": invoices, "nc": customers, "as_of": AS_OF}
+    _customers(con, params)
+    _invoices(con, params)
+    _evidence_customer(con)
+    _payments_and_disputes(con)
+    _events(con)
+    _analytics(con)
+    _customer_totals(con)
 
 
 def _customers(con, params) -> None:
@@ -206,30 +222,6 @@ def _events(con) -> None:
                'fixture' as source, status_code, null::varchar as reminder_step, null::bigint as outbox_id,
                '{}'::json as evidence
         from e
-    """)
-    con.execute("""
-        create table marts.access_invoice_retrieval as
-        select invoice_number, any_value(customer_id) as customer_id,
-               any_value(channel) filter (where event_type = 'sent') as channel,
-               min(occurred_at) filter (where event_type = 'sent') as sent_at,
-               min(occurred_at) filter (where event_type = 'delivered') as delivered_at,
-               min(occurred_at) filter (where event_type in ('viewed', 'downloaded', 'fetched')) as first_retrieved_at,
-               count(*) filter (where event_type in ('viewed', 'downloaded', 'fetched')) as retrieval_count,
-               count(*) filter (where event_type in ('viewed', 'downloaded', 'fetched')) > 0 as is_retrieved
-        from staging.events group by invoice_number
-    """)
-    con.execute("""
-        create table marts.delivery_channel_performance as
-        select channel,
-               count(*) filter (where event_type = 'sent') as sent,
-               count(*) filter (where event_type = 'delivered') as delivered,
-               count(*) filter (where event_type = 'bounced') as bounced,
-               count(*) filter (where event_type = 'rejected') as rejected,
-               round(count(*) filter (where event_type = 'delivered')
-                     / nullif(count(*) filter (where event_type = 'sent'), 0), 4) as delivery_rate,
-               round(count(*) filter (where event_type = 'bounced')
-                     / nullif(count(*) filter (where event_type = 'sent'), 0), 4) as bounce_rate
-        from staging.events where channel is not null group by channel
     """)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from channels.dispatch import Dispatcher
 from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
+from assets.operational_events import copy_events
 from channels.recipients import load_from_duckdb
 from pipelines.resources import RelanceResource
 from stores import operational as ops
@@ -54,11 +55,15 @@ def campaign_world(relance_home, users_file, monkeypatch):
         world.add_payment("PAY-E", "E", "E-1", today - timedelta(days=12), "100.00")
         world.add_dispute("D-1", "D", today - timedelta(days=8))
         world.extract_payments(now - timedelta(hours=1))
-        # the ingest part's own SQL builds the marts the snapshot carries
+        # the project's own SQL and event copy build the marts the snapshot carries, as the assets do
         warehouse.build_model(world.con, "marts", "invoices", {"run_date": today})
         warehouse.build_model(world.con, "marts", "customers", {"run_date": today})
+        copy_events(ops.open_store(relance_home.operational_url), world.con)
+        for layer, name in (("staging", "events"), ("intermediate", "access_invoice_activity"),
+                            ("marts", "access_invoice_retrieval"), ("marts", "dashboard_invoices")):
+            warehouse.build_model(world.con, layer, name)
         snapshot_store.publish(world.con, ["marts.invoices", "marts.customers", "staging.payments",
-                                           "staging.disputes"], relance_home.snapshot)
+                                           "staging.disputes", "marts.dashboard_invoices"], relance_home.snapshot)
     finally:
         world.close()
     return relance_home

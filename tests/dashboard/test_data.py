@@ -83,8 +83,8 @@ def test_pre_due_alerts_name_every_threat(snap):
         named = set(row["alerts"].split(", "))
         assert named == {n for n, flag in [("not retrieved", row["not_retrieved"]), ("bounced", row["bounced"]),
                                            ("rejected", row["rejected"]), ("disputed", row["disputed"])] if flag}
-    bounced = _rows(snap.path, """select distinct e.invoice_number from staging.events e
-        join marts.invoices i using (invoice_number) where e.event_type = 'bounced' and i.open_amount > 0
+    bounced = _rows(snap.path, """select r.invoice_number from marts.access_invoice_retrieval r
+        join marts.invoices i using (invoice_number) where r.bounced_at is not null and i.open_amount > 0
         and i.due_date between date '2026-06-30' and date '2026-07-30'""")
     assert set(alerts.loc[alerts["bounced"], "invoice_number"]) == {r["invoice_number"] for r in bounced}
 
@@ -110,13 +110,18 @@ def test_at_risk_is_ranked_by_probability_times_open_amount(snap):
         Decimal("0.01"))
 
 
-def test_channel_activity_counts_match_the_events(snap):
-    activity = data.channel_activity(snap, days=365)
-    expected = _rows(snap.path, f"""select count(*) as n from staging.events where event_type = 'bounced'
-                                    and occurred_at >= date '{AS_OF - timedelta(days=365)}'""")[0]["n"]
-    assert activity.loc[activity["event_type"] == "bounced", "events"].sum() == expected
-    only_email = data.channel_activity(snap, days=365, channels=["email"])
+def test_channel_activity_counts_match_the_portal_channel_metrics(snap):
+    activity = data.channel_activity(snap, days=1000)
+    performance = {r["channel"]: r for r in _rows(snap.path, "select * from marts.delivery_channel_performance")}
+    for event_type in ("sent", "delivered", "bounced", "rejected"):
+        per_channel = activity[activity["event_type"] == event_type].groupby("channel")["events"].sum()
+        for channel, row in performance.items():
+            assert per_channel.get(channel, 0) == row[event_type], (channel, event_type)
+    only_email = data.channel_activity(snap, days=1000, channels=["email"], grain="month")
     assert set(only_email["channel"]) == {"email"}
+    assert only_email["events"].sum() == sum(performance["email"][t] for t in ("sent", "delivered", "bounced",
+                                                                               "rejected"))
+    assert all(p.day == 1 for p in only_email["period"])
 
 
 def test_money_comes_back_as_decimal_and_dates_as_dates(snap):
@@ -139,7 +144,7 @@ def test_a_missing_table_says_which_and_what_to_run(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("create schema marts; create table marts.customers (customer_id varchar, segment varchar)")
     con.close()
-    with pytest.raises(data.MissingTable, match="marts.invoices is not in the serving snapshot yet"):
+    with pytest.raises(data.MissingTable, match="marts.dashboard_invoices is not in the serving snapshot yet"):
         data.overview_kpis(data.Snapshot(path))
     with pytest.raises(FileNotFoundError, match="relance materialize"):
         data.as_of(data.Snapshot(tmp_path / "absent.duckdb"))

@@ -1,0 +1,40 @@
+"""The dashboard's marts, built by their Dagster assets on a warehouse holding the upstream tables."""
+
+import dagster as dg
+import duckdb
+
+from assets.dashboard_assets import ASSETS, CHECKS
+from pipelines.resources import RelanceResource
+from stores import warehouse
+from tests.dashboard.snapshot_fixture import fill_warehouse
+
+
+def test_dashboard_marts_materialize_with_one_row_per_invoice(relance_home):
+    con = warehouse.connect(relance_home.warehouse)
+    try:
+        fill_warehouse(con, invoices=300, customers=30)
+        for layer, name in (("intermediate", "access_invoice_activity"), ("marts", "access_invoice_retrieval")):
+            warehouse.build_model(con, layer, name)
+    finally:
+        con.close()
+    result = dg.materialize([*ASSETS, *CHECKS], resources={"relance": RelanceResource(home=str(relance_home.root))})
+    assert result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    con = duckdb.connect(str(relance_home.warehouse), read_only=True)
+    try:
+        invoices, rows, rejected, disputed = con.execute("""
+            select (select count(*) from marts.invoices where document_type = 'invoice'), count(*),
+                   count(rejected_at), count(disputed_on) from marts.dashboard_invoices""").fetchone()
+        expected_rejected = con.execute("""select count(distinct invoice_number) from staging.events
+            where event_type = 'rejected' or (event_type = 'lifecycle' and status_code = '213')""").fetchone()[0]
+        expected_disputed = con.execute(
+            "select count(distinct invoice_number) from staging.disputes where resolved_on is null").fetchone()[0]
+        daily_sent = con.execute(
+            "select sum(events) from marts.dashboard_channel_daily where event_type = 'sent'").fetchone()[0]
+        sent = con.execute("select count(*) from staging.events where event_type = 'sent'").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == invoices == 301  # 300 generated and the hand-written evidence invoice
+    assert rejected == expected_rejected > 0 and disputed == expected_disputed > 0
+    assert daily_sent == sent
+    assert checks == {"dashboard_invoices_complete": True}
