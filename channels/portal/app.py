@@ -512,12 +512,14 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_json(exc)
+        statement = view.statement()
         lines = [{"date": line.entry_date.isoformat() if line.entry_date else None, "kind": line.kind,
                   "reference": line.reference, "due_date": line.due_date.isoformat() if line.due_date else None,
-                  "debit": str(line.debit), "credit": str(line.credit), "balance": str(line.balance)}
-                 for line in view.statement()]
+                  "currency": line.currency, "debit": str(line.debit), "credit": str(line.credit),
+                  "balance": str(line.balance)}
+                 for line in statement]
         body = {"customer_id": grant.customer_id, "as_of": customer_today(view).isoformat(),
-                "balance": lines[-1]["balance"] if lines else "0.00", "lines": lines,
+                "balance": {cur: str(v) for cur, v in view.closing_balances(statement).items()}, "lines": lines,
                 "open_total": {cur: str(v) for cur, v in view.open_total().items()}}
         await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
                                      evidence=evidence_of(request, page="statement", key_id=grant.key_id))

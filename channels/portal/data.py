@@ -113,9 +113,10 @@ class StatementLine:
     kind: str  # invoice | credit_note | payment
     reference: str
     due_date: date | None
+    currency: str
     debit: Decimal
     credit: Decimal
-    balance: Decimal
+    balance: Decimal  # running balance in the line's currency
 
 
 @dataclass
@@ -147,25 +148,34 @@ class CustomerView:
         return totals
 
     def statement(self) -> list[StatementLine]:
-        """Invoices and credit notes (by issue date) and payments (by payment date) with a running balance."""
-        entries: list[tuple[date | None, int, str, str, date | None, Decimal, Decimal]] = []
+        """Invoices and credit notes (by issue date) and payments (by payment date) with a running balance
+        kept per currency (amounts in different currencies are never added together)."""
+        zero = Decimal("0.00")
+        entries: list[tuple[date | None, int, str, str, date | None, str, Decimal, Decimal]] = []
         for inv in self.invoices:
             if inv.document_type == "credit_note":
-                entries.append((inv.issue_date, 1, "credit_note", inv.invoice_number, None, Decimal("0.00"),
+                entries.append((inv.issue_date, 1, "credit_note", inv.invoice_number, None, inv.currency, zero,
                                 abs(inv.amount_incl_tax)))
             else:
-                entries.append((inv.issue_date, 0, "invoice", inv.invoice_number, inv.due_date,
-                                inv.amount_incl_tax, Decimal("0.00")))
+                entries.append((inv.issue_date, 0, "invoice", inv.invoice_number, inv.due_date, inv.currency,
+                                inv.amount_incl_tax, zero))
         for pay in self.payments:
-            entries.append((pay.payment_date, 2, "payment", pay.reference or pay.payment_id, None, Decimal("0.00"),
-                            pay.amount))
+            entries.append((pay.payment_date, 2, "payment", pay.reference or pay.payment_id, None, pay.currency,
+                            zero, pay.amount))
         entries.sort(key=lambda e: (e[0] or date.min, e[1], e[3]))
-        balance = Decimal("0.00")
+        balances: dict[str, Decimal] = {}
         lines = []
-        for entry_date, _order, kind, reference, due, debit, credit in entries:
-            balance += debit - credit
-            lines.append(StatementLine(entry_date, kind, reference, due, debit, credit, balance))
+        for entry_date, _order, kind, reference, due, currency, debit, credit in entries:
+            balances[currency] = balances.get(currency, zero) + debit - credit
+            lines.append(StatementLine(entry_date, kind, reference, due, currency, debit, credit, balances[currency]))
         return lines
+
+    @staticmethod
+    def closing_balances(lines: list[StatementLine]) -> dict[str, Decimal]:
+        closing: dict[str, Decimal] = {}
+        for line in lines:
+            closing[line.currency] = line.balance
+        return closing
 
 
 def _iso(value: date | None) -> str | None:
