@@ -71,7 +71,24 @@ def _link(args: argparse.Namespace) -> int:
         return 2
     print(links.link_for_token(args.base_url or settings.base_url, token, via_email=False))
     print(f"token id {grant.token_id}, valid until {grant.expires_at.isoformat()}", file=sys.stderr)
+    _warn_if_unknown(settings, args.customer_id)
     return 0
+
+
+def _warn_if_unknown(settings, customer_id: str) -> None:
+    """A mistyped customer id still gets a link (the customer may arrive with the next export), but say so."""
+    from channels.portal.data import SnapshotReader, SnapshotUnavailable
+
+    reader = SnapshotReader(settings.home.snapshot, settings.secret)
+    try:
+        view = reader.customer(customer_id)
+    except SnapshotUnavailable:
+        return
+    finally:
+        reader.close()
+    if view.customer is None and not view.invoices:
+        print(f"warning: customer {customer_id} is not in the serving snapshot (no customer row, no invoice)",
+              file=sys.stderr)
 
 
 def _revoke(args: argparse.Namespace) -> int:

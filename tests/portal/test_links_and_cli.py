@@ -85,5 +85,9 @@ def test_cli_link_revoke_and_apikey(world, settings, monkeypatch):
         answer = client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key.stdout.strip()}"})
     assert [i["invoice_number"] for i in answer.json()["invoices"]] == ["F-2026-0003"]
 
+    unknown = run_cli("link", "C404", env=env)
+    assert unknown.returncode == 0 and "customer C404 is not in the serving snapshot" in unknown.stderr
+    assert "not in the serving snapshot" not in made.stderr
+
     bad = run_cli("link", "C001", "--days", "999", env=env)
     assert bad.returncode == 2 and "between 1 and 366" in bad.stderr
