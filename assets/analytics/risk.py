@@ -369,20 +369,32 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
     known, late, days = known_labels(history["invoice_number"], outcomes, as_of)
     labelled = history.take(known)
     late, days = late[known], days[known]
+    _create_risk_tables(con)
+    summary = {
+        "as_of": as_of, "status": "trained", "training_invoices": int(len(labelled)),
+        "training_late_rate": float(late.mean()) if len(late) else None, "holdout_invoices": 0,
+        "calibration_method": None, "model_auc": None, "model_brier": None, "model_accuracy": None,
+        "baseline_auc": None, "baseline_brier": None, "baseline_accuracy": None, "scored_invoices": 0,
+        "features": json.dumps(list(FEATURES + DERIVED_FEATURES)),
+    }
     order = np.argsort(np.array([d.toordinal() for d in labelled["issue_date"]]), kind="stable")
-    split = int(len(order) * (1 - holdout_share))
-    earlier, later = order[:split], order[split:]
-    mask_earlier = np.zeros(len(labelled), dtype=bool)
-    mask_earlier[earlier] = True
-    evaluation = fit(labelled.take(mask_earlier), late[mask_earlier], days[mask_earlier])
-    holdout = labelled.take(~mask_earlier)
+    in_earlier = np.zeros(len(labelled), dtype=bool)
+    in_earlier[order[: int(len(order) * (1 - holdout_share))]] = True
+    try:
+        evaluation = fit(labelled.take(in_earlier), late[in_earlier], days[in_earlier])
+        model = fit(labelled, late, days)
+    except NotEnoughHistory as exc:
+        # a young warehouse: publish no score rather than a score nobody could trust
+        summary["status"] = f"not enough history: {exc}"
+        _insert(con, "marts.risk_model_metrics", [list(summary.values())])
+        return summary
+    holdout = labelled.take(~in_earlier)
+    holdout_late = late[~in_earlier]
     holdout_probability = evaluation.probability(evaluation.encoder.transform(holdout))
-    holdout_late = late[~mask_earlier]
     model_metrics = metrics(holdout_late, holdout_probability)
     baseline_metrics = metrics(holdout_late, baseline_probability(holdout, evaluation.base_rate))
     calibration = calibration_table(holdout_late, holdout_probability)
 
-    model = fit(labelled, late, days)
     open_rows = read_features(con, "open")
     scores = []
     if len(open_rows):
@@ -391,50 +403,48 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
         expected = model.expected_days_late(matrix)
         factors = model.factors(matrix)
         for i in range(len(open_rows)):
-            scores.append((
+            scores.append([
                 open_rows["invoice_number"][i], open_rows["customer_id"][i], as_of,
                 float(probability[i]), float(expected[i]), _band(probability[i]), json.dumps(factors[i]),
-            ))
+            ])
+    _insert(con, "marts.risk_scores", scores)
+    _insert(con, "marts.risk_calibration", [
+        [as_of, c["bin"], c["probability_from"], c["probability_to"], c["invoices"], c["mean_predicted"],
+         c["observed_late_rate"]] for c in calibration
+    ])
+    summary.update({
+        "holdout_invoices": int(len(holdout)),
+        "calibration_method": model.calibration_method,
+        "model_auc": model_metrics["auc"], "model_brier": model_metrics["brier"],
+        "model_accuracy": model_metrics["accuracy"],
+        "baseline_auc": baseline_metrics["auc"], "baseline_brier": baseline_metrics["brier"],
+        "baseline_accuracy": baseline_metrics["accuracy"],
+        "scored_invoices": len(scores),
+    })
+    _insert(con, "marts.risk_model_metrics", [list(summary.values())])
+    return summary
+
+
+def _create_risk_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create or replace table marts.risk_scores (invoice_number varchar, customer_id varchar, scored_on date, "
         "probability_late double, expected_days_late double, risk_band varchar, top_factors json)"
     )
-    if scores:
-        con.executemany("insert into marts.risk_scores values (?, ?, ?, ?, ?, ?, ?)", scores)
     con.execute(
         "create or replace table marts.risk_calibration (as_of date, bin integer, probability_from double, "
         "probability_to double, invoices integer, mean_predicted double, observed_late_rate double)"
     )
-    con.executemany(
-        "insert into marts.risk_calibration values (?, ?, ?, ?, ?, ?, ?)",
-        [[as_of, c["bin"], c["probability_from"], c["probability_to"], c["invoices"], c["mean_predicted"],
-          c["observed_late_rate"]] for c in calibration],
-    )
-    summary = {
-        "as_of": as_of,
-        "training_invoices": model.training_rows,
-        "training_late_rate": model.base_rate,
-        "holdout_invoices": int(len(holdout)),
-        "calibration_method": model.calibration_method,
-        "model_auc": model_metrics["auc"],
-        "model_brier": model_metrics["brier"],
-        "model_accuracy": model_metrics["accuracy"],
-        "baseline_auc": baseline_metrics["auc"],
-        "baseline_brier": baseline_metrics["brier"],
-        "baseline_accuracy": baseline_metrics["accuracy"],
-        "scored_invoices": len(scores),
-        "features": json.dumps(list(FEATURES)),
-    }
     con.execute(
-        "create or replace table marts.risk_model_metrics (as_of date, training_invoices integer, "
+        "create or replace table marts.risk_model_metrics (as_of date, status varchar, training_invoices integer, "
         "training_late_rate double, holdout_invoices integer, calibration_method varchar, model_auc double, "
         "model_brier double, model_accuracy double, baseline_auc double, baseline_brier double, "
         "baseline_accuracy double, scored_invoices integer, features json)"
     )
-    con.execute(
-        f"insert into marts.risk_model_metrics values ({', '.join('?' for _ in summary)})", list(summary.values())
-    )
-    return summary
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+    if rows:
+        con.executemany(f"insert into {table} values ({', '.join('?' for _ in rows[0])})", rows)
 
 
 def _band(probability: float) -> str:
