@@ -36,6 +36,7 @@ class LegalMentions:
 class DocumentSettings:
     attachments_root: Path  # absolute: supporting documents must sit under it
     max_attachment_bytes: int
+    invoice_folders: tuple[str, ...]  # per-invoice folders under attachments_root, "{number}" patterns
     ubl_profile: str  # fr-ctc | peppol
     peppol_endpoint_scheme: str  # 0009 (SIRET) | 0002 (SIREN)
 
@@ -146,7 +147,7 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
     docs = data.get("documents") or {}
     from stores.home import relance_home
 
-    root = Path(str(docs.get("attachments_root") or "attachments")).expanduser()
+    root = Path(str(docs.get("attachments_root") or "inbox")).expanduser()
     if not root.is_absolute():
         root = (home_root or relance_home().root) / root
     profile = str(docs.get("ubl_profile") or "fr-ctc")
@@ -159,6 +160,11 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
                                  f"{', '.join(PEPPOL_ENDPOINT_SCHEMES)}, not {scheme!r}")
     if scheme == "0009" and not siret_value:
         raise CompanyConfigError(f"{path.name}: peppol_endpoint_scheme 0009 (SIRET) needs [company].siret")
+    folders = tuple(str(f) for f in (docs.get("invoice_folders") or ["{number}", "attachments/{number}"]))
+    for folder in folders:
+        if "{number}" not in folder or Path(folder).is_absolute() or ".." in Path(folder).parts:
+            raise CompanyConfigError(f"{path.name} [documents].invoice_folders entry {folder!r} must be a "
+                                     "relative path containing {{number}}")
     max_bytes = int(docs.get("max_attachment_bytes") or 5_000_000)
     if max_bytes <= 0:
         raise CompanyConfigError(f"{path.name} [documents].max_attachment_bytes must be positive")
@@ -179,6 +185,6 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         vat_on_debits=bool(company.get("vat_on_debits", False)),
         payment_terms_days=int(company.get("payment_terms_days") or 30),
         logo=logo,
-        documents=DocumentSettings(root.resolve(), max_bytes, profile, scheme),
+        documents=DocumentSettings(root.resolve(), max_bytes, folders, profile, scheme),
         source=path,
     )

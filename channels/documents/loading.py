@@ -65,13 +65,16 @@ def _rate_from_totals(base: Decimal, tax: Decimal, number: str) -> Decimal:
 
 @dataclass(frozen=True)
 class AttachmentPolicy:
-    root: Path
+    root: Path  # every supporting document must resolve to a file under this folder
     max_bytes: int
+    invoice_folders: tuple[str, ...] = ("{number}",)  # folders scanned per invoice, relative to the root
 
-    def read(self, relative: str, invoice_number: str) -> Attachment:
-        """Read one supporting document, refusing paths outside the root, big files and non-PDFs."""
+    def read(self, relative: str, invoice_number: str, base: Path | None = None) -> Attachment:
+        """Read one supporting document, refusing paths outside the root, big files and non-PDFs.
+
+        Relative paths are taken from `base` (the export's folder, as ERPs list them) or else the root."""
         raw = Path(relative)
-        candidate = (raw if raw.is_absolute() else self.root / raw).resolve()
+        candidate = (raw if raw.is_absolute() else (base or self.root) / raw).resolve()
         root = self.root.resolve()
         if not candidate.is_relative_to(root):
             raise AttachmentRefused(
@@ -89,21 +92,29 @@ class AttachmentPolicy:
                 f"invoice {invoice_number}: attachment {candidate.name} is not a PDF (PDF/A-3 embeds PDFs only)")
         return Attachment(filename=candidate.name, data=data, description=attachment_code(candidate.name))
 
-    def for_invoice(self, invoice_number: str, listed: Iterable[str]) -> tuple[Attachment, ...]:
-        """Listed paths first, then PDFs in <root>/<invoice number>/ not already listed."""
+    def for_invoice(self, invoice_number: str, listed: Iterable[str], source_file: str | None = None
+                    ) -> tuple[Attachment, ...]:
+        """Listed paths first (relative to the export file's folder), then PDFs of the invoice's folders."""
+        base = Path(source_file).parent if source_file else None
         found: dict[str, Attachment] = {}
         for relative in listed:
             if relative and relative.strip():
-                attachment = self.read(relative.strip(), invoice_number)
+                attachment = self.read(relative.strip(), invoice_number, base)
                 found.setdefault(attachment.filename, attachment)
-        safe_folder = re.sub(r"[^A-Za-z0-9._-]", "_", invoice_number)
-        folder = self.root / safe_folder
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and path.name not in found:
-                    attachment = self.read(str(path.relative_to(self.root)), invoice_number)
-                    found[attachment.filename] = attachment
+        safe_number = re.sub(r"[^A-Za-z0-9._-]", "_", invoice_number)
+        for pattern in self.invoice_folders:
+            folder = self.root / pattern.format(number=safe_number)
+            if folder.is_dir():
+                for path in sorted(folder.iterdir()):
+                    if path.is_file() and path.name not in found:
+                        attachment = self.read(str(path), invoice_number)
+                        found[attachment.filename] = attachment
         return tuple(found.values())
+
+    @classmethod
+    def from_company(cls, company: Company) -> "AttachmentPolicy":
+        settings = company.documents
+        return cls(settings.attachments_root, settings.max_attachment_bytes, settings.invoice_folders)
 
 
 def attachment_code(filename: str) -> str:
@@ -180,13 +191,17 @@ def build_invoice(
         raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: customer {buyer.customer_id!r} has no name")
 
     lines = []
+    # ERPs differ on the sign of credit note lines too, independently of the header: judged on their sum.
+    line_sign = Decimal(-1) if credit and sum(_dec(r.get("line_amount_excl_tax")) for r in line_rows) < 0 \
+        else Decimal(1)
     for row in sorted(line_rows, key=lambda r: int(r.get("line_number") or 0)):
         rate = _dec(row.get("vat_rate"))
         quantity = _dec(row.get("quantity")) or Decimal(1)
-        amount = _dec(row.get("line_amount_excl_tax")) * sign
+        amount = _dec(row.get("line_amount_excl_tax")) * line_sign
         price = _dec(row.get("unit_price"))
-        if sign < 0 and price < 0:
-            price = -price
+        if line_sign < 0:
+            # the minus sign sits on the quantity or on the price depending on the ERP
+            quantity, price = abs(quantity), abs(price)
         if money(quantity * price) != money(amount) and quantity:
             # Keep the exported line total authoritative (BR-CO / BT-131) and derive the net price from it.
             price = (amount / quantity).quantize(Decimal("0.0001"))
@@ -296,7 +311,7 @@ class WarehouseInvoices:
         if not found:
             raise LookupError(f"invoice {invoice_number!r} is not in staging.invoices")
         row, customer, lines, preceding = found[0]
-        policy = AttachmentPolicy(self.company.documents.attachments_root, self.company.documents.max_attachment_bytes)
-        attachments = policy.for_invoice(invoice_number, row.get("attachments") or [])
+        attachments = AttachmentPolicy.from_company(self.company).for_invoice(
+            invoice_number, row.get("attachments") or [], row.get("source_file"))
         return build_invoice(self.company, row, customer, lines, preceding_invoice_date=preceding,
                              attachments=attachments)

@@ -136,8 +136,8 @@ class RenderTask:
 def render_task(task: RenderTask, company: Company) -> RenderOutcome:
     number = str(task.invoice_row.get("invoice_number"))
     try:
-        policy = AttachmentPolicy(company.documents.attachments_root, company.documents.max_attachment_bytes)
-        attachments = policy.for_invoice(number, task.invoice_row.get("attachments") or [])
+        attachments = AttachmentPolicy.from_company(company).for_invoice(
+            number, task.invoice_row.get("attachments") or [], task.invoice_row.get("source_file"))
         invoice = build_invoice(company, task.invoice_row, task.customer_row, task.line_rows,
                                 preceding_invoice_date=task.preceding_invoice_date, attachments=attachments)
     except InvoiceDataError as error:

@@ -118,5 +118,6 @@ def test_company_configuration_errors_name_the_field(tmp_path, find, replace_wit
 
 def test_relative_attachments_root_is_taken_from_the_data_home(tmp_path):
     company = load_company(home_root=tmp_path)
-    assert company.documents.attachments_root == (tmp_path / "attachments").resolve()
+    assert company.documents.attachments_root == (tmp_path / "inbox").resolve()
+    assert company.documents.invoice_folders == ("{number}", "attachments/{number}")
     assert replace(company, vat_on_debits=True).vat_on_debits
