@@ -593,6 +593,12 @@ def execute_request(con: duckdb.DuckDBPyConnection, engine: Engine, home: Home, 
         result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id,
                                 templates=templates)
         skipped = Counter(l.reason for l in lines if l.state == "ignored")
+        # a line this request could not store because the same step already has a line today (the batch's,
+        # or an earlier request's) was already handled: it counts as such, and nothing is sent for it
+        stored = {(l["step"], l["invoice_number"], l["customer_id"]) for l in lines_for(engine, request_id=request_id)}
+        skipped[ALREADY_SENT] += sum(1 for l in lines if l.state == "draft"
+                                     and (l.step, l.invoice_number, l.customer_id) not in stored)
+        skipped = +skipped
         skipped.update({ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {})
         manual = sum(1 for l in lines if l.state == "draft" and l.channel == MANUAL_CHANNEL)
         counts = {"sent": result["counts"].get("queued", 0), "messages": result["counts"].get("messages", 0),

@@ -132,3 +132,26 @@ def test_unretrieved_invoice_is_resent_on_the_next_channel_before_due(relance_ho
         resend = conn.execute(select(outbox).where(outbox.c.kind == "resend")).one()._mapping
     assert (resend["idempotency_key"], resend["channel"]) == ("resend:A-1:paper", "paper")
     assert [(l["invoice_number"], l["state"]) for l in lines_for(engine, today)] == [("A-1", "queued")]
+
+
+def test_resend_request_goes_on_the_next_channel_once(relance_home, capsys):
+    today = datetime.now(timezone.utc).date()
+    _world(relance_home, today)
+    engine = ops.open_store(relance_home.operational_url)
+    with engine.begin() as conn:
+        row_id = enqueue(conn, idempotency_key="invoice:A-1:email", kind="invoice", customer_id="A", channel="email",
+                         invoice_number="A-1")
+        conn.execute(update(outbox).where(outbox.c.id == row_id).values(state="sent"))
+    for attempt in range(2):
+        assert main(["dunning", "request", "--kind", "resend", "--invoices", "A-1", "B-1", "--by", "dan",
+                     "--reason", "customer says it never arrived"]) == 0
+        request_id = capsys.readouterr().out.strip()
+        assert _run_request(relance_home, request_id).success
+        counts = _request_row(engine, request_id)["counts"]
+        if attempt == 0:
+            assert counts["sent"] == 1 and counts["skipped"] == {"paid": 1}
+        else:  # the same resend asked twice: the outbox key resend:A-1:paper already exists
+            assert counts["sent"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
+    with engine.connect() as conn:
+        resends = conn.execute(select(outbox.c.idempotency_key).where(outbox.c.kind == "resend")).all()
+    assert [r.idempotency_key for r in resends] == ["resend:A-1:paper"]
