@@ -164,6 +164,8 @@ def build_invoice(
     if kind not in ("invoice", "credit_note"):
         raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: unknown document_type {kind!r}")
     credit = kind == "credit_note"
+    if credit and not _text(invoice_row.get("original_invoice_number")):
+        raise InvoiceDataError("RELANCE-DATA", f"credit note {number} does not name the invoice it credits")
     issue_date = invoice_row.get("issue_date")
     if not isinstance(issue_date, date):
         raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: issue_date missing or not a date")
@@ -239,9 +241,7 @@ def build_invoice(
         payment=company.payment, attachments=attachments,
         vat_exemption_reason=company.mentions.vat_exemption_reason,
         language=language, customer_id=buyer.customer_id,
-    ) if (not credit or _text(invoice_row.get("original_invoice_number"))) else None
-    if invoice is None:
-        raise InvoiceDataError("RELANCE-DATA", f"credit note {number} does not name the invoice it credits")
+    )
     _check_totals(invoice, base, tax)
     return invoice
 
