@@ -115,11 +115,20 @@ def _url_fetcher_for(logo: Path | None):
 
 
 @lru_cache(maxsize=1)
+def font_configuration():
+    """One Pango/fontconfig font map per process: building it per document costs about a quarter of a page."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
 def stylesheet():
     """invoice.css parsed once per process (parsing it per invoice costs more than laying out a page)."""
     from weasyprint import CSS
 
-    return CSS(filename=str(TEMPLATES / "invoice.css"), url_fetcher=_url_fetcher_for(None))
+    return CSS(filename=str(TEMPLATES / "invoice.css"), url_fetcher=_url_fetcher_for(None),
+               font_config=font_configuration())
 
 
 class RenderError(RuntimeError):
@@ -131,7 +140,7 @@ def html_to_pdf(html: str, logo: Path | None = None, variant: str | None = PDF_V
     from weasyprint.urls import FatalURLFetchingError
 
     document = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_url_fetcher_for(logo))
-    options = {"stylesheets": [stylesheet()]}
+    options = {"stylesheets": [stylesheet()], "font_config": font_configuration()}
     if variant:
         options["pdf_variant"] = variant
     try:
