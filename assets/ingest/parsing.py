@@ -194,3 +194,74 @@ def parse_field(raw: pl.Expr, field: Field, *, decimal: str, date_order: str) ->
     if field.kind == TEXT:
         return cleaned(raw), None
     raise ValueError(f"unknown field kind {field.kind!r}")
+
+
+# Two-pass parsing of whole columns. The first pass takes the format most values share, with one cheap
+# polars kernel over the column; only the values it cannot read (usually none, a handful in a messy export)
+# go through the general expressions above, which try every convention and word the error. A million-row
+# column thus costs one strptime or one decimal conversion, not a dozen regexes.
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%m/%d/%y")
+
+
+def _clean_series(values: pl.Series) -> pl.Series:
+    text = values.cast(pl.String).str.strip_chars()
+    return text.set(text.str.len_chars() == 0, None) if text.null_count() < text.len() else text
+
+
+def _slow_path(text: pl.Series, unread: pl.Series, expressions) -> tuple[pl.Series, pl.Series | None]:
+    """Evaluate the general (value, error) expressions only on the rows the fast path could not read."""
+    indices = unread.arg_true()
+    subset = pl.DataFrame({"v": text.gather(indices)})
+    value_expr, error_expr = expressions(pl.col("v"))
+    columns = [value_expr.alias("value")] + ([error_expr.alias("error")] if error_expr is not None else [])
+    return indices, subset.select(columns)
+
+
+def parse_date_column(values: pl.Series, field: Field, order: str) -> tuple[pl.Series, pl.Series]:
+    text = _clean_series(values)
+    sample = text.drop_nulls().head(2000)
+    candidates = [f for f in _DATE_FORMATS if not (order == "dmy" and f.startswith("%m"))
+                  and not (order == "mdy" and f.startswith("%d"))]
+    best = max(candidates, key=lambda f: sample.str.to_date(f, strict=False).is_not_null().sum()) \
+        if sample.len() else "%Y-%m-%d"
+    parsed = text.str.to_date(best, strict=False)
+    errors = pl.Series(field.name, [None] * text.len(), dtype=pl.String)
+    unread = parsed.is_null() & text.is_not_null()
+    if unread.any():
+        indices, fixed = _slow_path(text, unread, lambda e: parse_date(e, field, order))
+        parsed = parsed.scatter(indices, fixed["value"])
+        errors = errors.scatter(indices, fixed["error"])
+    return parsed, errors
+
+
+def parse_money_column(values: pl.Series, field: Field, decimal: str) -> tuple[pl.Series, pl.Series]:
+    text = _clean_series(values)
+    plain = text.str.contains(r"^-?\d+(?:[.,]\d+)?$").fill_null(False)
+    if decimal == ",":
+        plain = plain & ~text.str.contains(r"\.\d{3}$").fill_null(False) & ~text.str.contains(r"\.").fill_null(False)
+        digits = text.str.replace(",", ".", literal=True)
+    else:
+        plain = plain & ~text.str.contains(",").fill_null(False)
+        digits = text
+    target = pl.Decimal(18, field.scale)
+    parsed = digits.set(~plain, None).str.to_decimal(scale=6).round(field.scale).cast(target)
+    errors = pl.Series(field.name, [None] * text.len(), dtype=pl.String)
+    unread = ~plain & text.is_not_null()
+    if unread.any():
+        indices, fixed = _slow_path(text, unread, lambda e: parse_money(e, field, decimal))
+        parsed = parsed.scatter(indices, fixed["value"].cast(target))
+        errors = errors.scatter(indices, fixed["error"])
+    return parsed, errors
+
+
+def parse_column(values: pl.Series, field: Field, *, decimal: str, date_order: str) -> tuple[pl.Series, pl.Series | None]:
+    """(values, errors) for one canonical field read from a column of raw strings."""
+    if field.kind in (MONEY, DECIMAL):
+        return parse_money_column(values, field, decimal)
+    if field.kind == DATE:
+        return parse_date_column(values, field, date_order)
+    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    value, error = parse_field(pl.col("v"), field, decimal=decimal, date_order=date_order)
+    out = frame.select([value.alias("value")] + ([error.alias("error")] if error is not None else []))
+    return out["value"], (out["error"] if error is not None else None)

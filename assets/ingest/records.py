@@ -94,13 +94,14 @@ def _blank(expr: pl.Expr) -> pl.Expr:
 
 
 def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, default_decimal: str,
-                  default_currency: str) -> tuple[pl.DataFrame, pl.Expr | None]:
-    """Typed columns for one entity (named `<entity>.<field>`) and one error column `<entity>.__errors`."""
+                  default_currency: str) -> tuple[pl.DataFrame, list[tuple[pl.Expr, pl.Expr]]]:
+    """Typed columns for one entity (named `<entity>.<field>`) and its (condition, reason) checks."""
     entity = spec.entity
     headers = set(frame.columns)
     hints_decimal = profile.decimal
-    typed: list[pl.Expr] = []
-    errors: list[pl.Expr] = []
+    typed: list[pl.Series | pl.Expr] = []
+    # (condition, message): conditions are cheap and run on every row, messages only on quarantined rows
+    errors: list[tuple[pl.Expr, pl.Expr]] = []
     prefix = f"{entity.name}."
     marks: pl.Expr | None = None
     for f in entity.fields:
@@ -111,18 +112,20 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
             continue
         raw = _source_expr(source, headers)
         if f.name in spec.values:
-            mapping = spec.values[f.name]
-            raw = cleaned(raw).replace(mapping)
+            raw = cleaned(raw).replace(spec.values[f.name])
+        values = frame.select(raw.alias("raw")).to_series() if source not in headers or f.name in spec.values \
+            else frame.get_column(source)
         decimal = hints_decimal
         order = profile.date_order
-        if source in headers and f.kind in ("money", "decimal") and decimal is None:
-            decimal = parsing.detect_decimal(frame.get_column(source), default_decimal)
-        if source in headers and f.kind == DATE and order is None:
-            order = parsing.detect_date_order(frame.get_column(source))
-        value, error = parsing.parse_field(raw, f, decimal=decimal or default_decimal, date_order=order or "dmy")
+        if f.kind in ("money", "decimal") and decimal is None:
+            decimal = parsing.detect_decimal(values, default_decimal)
+        if f.kind == DATE and order is None:
+            order = parsing.detect_date_order(values)
+        value, error = parsing.parse_column(values, f, decimal=decimal or default_decimal, date_order=order or "dmy")
         typed.append(value.alias(prefix + f.name))
         if error is not None:
-            errors.append(error)
+            typed.append(error.alias(f"{prefix}__error_{f.name}"))
+            errors.append((pl.col(f"{prefix}__error_{f.name}").is_not_null(), pl.col(f"{prefix}__error_{f.name}")))
         if f.kind == "money" and marks is None and source in headers:
             marks = parsing.currency_mark(pl.col(source))
     frame = frame.with_columns(typed)
@@ -134,8 +137,8 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         doc_raw = cleaned(_source_expr(doc_source, headers)) if doc_source else cleaned(col("document_type"))
         doc = doc_raw.str.to_lowercase()
         mapped = doc.replace_strict(DOCUMENT_TYPES, default=None, return_dtype=pl.String)
-        errors.append(pl.when(doc.is_not_null() & mapped.is_null()).then(
-            pl.format("document type '{}' is neither an invoice nor a credit note", doc_raw)))
+        errors.append((doc.is_not_null() & mapped.is_null(),
+                       pl.format("document type '{}' is neither an invoice nor a credit note", doc_raw)))
         incl = pl.coalesce(col("amount_incl_tax"), col("amount_excl_tax") + col("tax_amount"))
         # a credit note written as a negative invoice is still a credit note; staging keeps amounts positive
         negative = incl < 0
@@ -150,10 +153,9 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         incl_blank, excl_blank, tax_blank = (
             _blank(_source_expr(spec.columns[n], headers)) if n in spec.columns else pl.lit(n not in spec.constants)
             for n in ("amount_incl_tax", "amount_excl_tax", "tax_amount"))
-        errors.append(
-            pl.when(incl_blank & excl_blank & tax_blank).then(pl.lit("amount missing"))
-            .when(incl_blank & (excl_blank | tax_blank)).then(
-                pl.lit("amount incl. tax missing and not computable from excl. tax and tax")))
+        errors.append((incl_blank & excl_blank & tax_blank, pl.lit("amount missing")))
+        errors.append((incl_blank & ~(excl_blank & tax_blank) & (excl_blank | tax_blank),
+                       pl.lit("amount incl. tax missing and not computable from excl. tax and tax")))
         if profile.default_terms_days is not None:
             fixes.append(pl.coalesce(col("due_date"), col("issue_date") + pl.duration(
                 days=profile.default_terms_days)).alias(prefix + "due_date"))
@@ -166,8 +168,8 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         currency = pl.coalesce(currency, marks if marks is not None else pl.lit(None, pl.String),
                                pl.lit(default_currency))
         fixes.append(currency.alias(prefix + "currency"))
-        errors.append(pl.when(~currency.str.contains(r"^[A-Z]{3}$")).then(
-            pl.format("currency '{}' is not a 3-letter code", currency)))
+        errors.append((~col("currency").str.contains(r"^[A-Z]{3}$"),
+                       pl.format("currency '{}' is not a 3-letter code", col("currency"))))
     if fixes:
         frame = frame.with_columns(fixes)
     for name in entity.required:
@@ -175,9 +177,8 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         source = spec.columns.get(name)
         raw_blank = _blank(_source_expr(source, headers)) if source else pl.lit(True)
         # a value present but unparseable already has its own reason
-        errors.append(pl.when(col(name).is_null() & raw_blank).then(pl.lit(message)))
-    reasons = pl.concat_list([e.cast(pl.String) for e in errors]).list.drop_nulls() if errors else None
-    return frame, reasons
+        errors.append((col(name).is_null() & raw_blank, pl.lit(message)))
+    return frame, errors
 
 
 def _all_blank(spec: EntitySpec, names: tuple[str, ...], headers: set[str]) -> pl.Expr:
@@ -248,49 +249,59 @@ def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracte
     frame = frame.with_columns(
         (~pl.struct(data_columns).is_first_distinct() & ~pl.col("__footer")).alias("__duplicate"))
 
-    reason_columns: list[str] = []
+    checks: list[tuple[pl.Expr, pl.Expr]] = []  # (row is bad, reason), gated by where the entity applies
     for spec in specs:
         applies = _applies(spec, headers)
-        frame, reasons = build_records(spec, frame, profile, default_decimal=default_decimal,
-                                       default_currency=currency)
+        frame, entity_checks = build_records(spec, frame, profile, default_decimal=default_decimal,
+                                             default_currency=currency)
         name = spec.entity.name
         frame = frame.with_columns(applies.alias(f"{name}.__applies"))
-        if reasons is not None and not spec.derived:
-            frame = frame.with_columns(
-                pl.when(pl.col(f"{name}.__applies")).then(reasons).otherwise(pl.lit([], pl.List(pl.String)))
-                .alias(f"{name}.__reasons"))
-            reason_columns.append(f"{name}.__reasons")
+        if not spec.derived:
+            gate = pl.col(f"{name}.__applies")
+            checks += [(gate & condition.fill_null(False), message) for condition, message in entity_checks]
     any_applies = pl.any_horizontal([pl.col(f"{s.entity.name}.__applies") for s in primary]) if primary \
         else pl.lit(True)
     frame = frame.with_columns(
-        pl.when(pl.col("__footer")).then(pl.lit([FOOTER_REASON]))
-        .when(~any_applies).then(pl.lit(["row is none of the record types the profile reads"]))
-        .otherwise(pl.concat_list(reason_columns) if reason_columns else pl.lit([], pl.List(pl.String)))
-        .alias("__reasons"))
-    candidates = ~pl.col("__duplicate")
-    frame = frame.with_columns((candidates & (pl.col("__reasons").list.len() == 0)).alias("__ok"))
+        (~pl.col("__duplicate") & ~pl.col("__footer") & any_applies
+         & ~pl.any_horizontal([c for c, _ in checks] or [pl.lit(False)])).alias("__ok"))
 
     # two different rows claiming the same key: keep the first, quarantine the others with a pointer to it
+    conflict_reasons: list[pl.DataFrame] = []
     for spec in primary:
         key = [k for k in spec.entity.key if k in spec.columns or k in spec.constants]
-        if not key or not all(k in spec.columns or k in spec.constants for k in spec.entity.key
-                              if k in spec.entity.required):
+        if not key:
             continue
         key_cols = [f"{spec.entity.name}.{k}" for k in key]
         scope = pl.col("__ok") & pl.col(f"{spec.entity.name}.__applies") & pl.all_horizontal(
             [pl.col(c).is_not_null() for c in key_cols])
-        first_line = pl.col(LINE).filter(scope).first().over(key_cols)
-        conflict = scope & (pl.col(LINE) != first_line)
+        keyed = frame.select(pl.col(LINE), *key_cols, scope.alias("__scope")).filter(pl.col("__scope"))
+        repeated = keyed.filter(~pl.struct(key_cols).is_first_distinct())
+        if repeated.height == 0:
+            continue
+        firsts = keyed.filter(pl.struct(key_cols).is_first_distinct()).select(
+            *key_cols, pl.col(LINE).alias("__first_line"))
         shown = " ".join(["{}"] * len(key_cols))
-        message = pl.format(f"{spec.entity.label} {shown} already on line {{}} of this file with other values",
-                            *[pl.col(c).cast(pl.String) for c in key_cols], first_line)
-        frame = frame.with_columns(
-            pl.when(conflict).then(pl.concat_list(pl.col("__reasons"), message))
-            .otherwise(pl.col("__reasons")).alias("__reasons"))
-        frame = frame.with_columns((pl.col("__ok") & ~conflict).alias("__ok"))
+        conflicts = repeated.join(firsts, on=key_cols, how="left", nulls_equal=True).select(
+            pl.col(LINE), pl.format(f"{spec.entity.label} {shown} already on line {{}} of this file with other values",
+                                    *[pl.col(c).cast(pl.String) for c in key_cols], pl.col("__first_line"))
+            .alias("__conflict"))
+        conflict_reasons.append(conflicts)
+        frame = frame.with_columns((pl.col("__ok") & ~pl.col(LINE).is_in(conflicts[LINE].implode())).alias("__ok"))
 
-    accepted_rows = frame.filter(pl.col("__ok"))
     quarantined_rows = frame.filter(~pl.col("__ok") & ~pl.col("__duplicate"))
+    # reasons are worded only for the quarantined rows
+    reasons = [pl.when(condition).then(message.cast(pl.String)) for condition, message in checks]
+    quarantined_rows = quarantined_rows.with_columns(
+        pl.when(pl.col("__footer")).then(pl.lit([FOOTER_REASON]))
+        .when(~any_applies).then(pl.lit(["row is none of the record types the profile reads"]))
+        .otherwise(pl.concat_list(reasons).list.drop_nulls() if reasons else pl.lit([], pl.List(pl.String)))
+        .alias("__reasons"))
+    if conflict_reasons:
+        quarantined_rows = quarantined_rows.join(
+            pl.concat(conflict_reasons).group_by(LINE).agg(pl.col("__conflict")), on=LINE, how="left",
+            maintain_order="left",
+        ).with_columns(pl.concat_list(pl.col("__reasons"), pl.col("__conflict").fill_null([])).alias("__reasons"))
+    accepted_rows = frame.filter(pl.col("__ok"))
     records: dict[str, pl.DataFrame] = {}
     for spec in specs:
         name = spec.entity.name
