@@ -74,8 +74,12 @@ def run(args: argparse.Namespace) -> int:
         con, source = _open_source(args)
     except FileNotFoundError as error:
         return _fail(str(error))
+    import duckdb
+
     try:
         invoice = WarehouseInvoices(company, con).load(args.invoice_number)
+    except duckdb.CatalogException:
+        return _fail(f"the {source} has no staging invoice tables: run the ingest job first")
     except LookupError:
         return _fail(f"unknown invoice {args.invoice_number!r} (not in staging.invoices of the {source})")
     except InvoiceDataError as error:

@@ -60,3 +60,12 @@ def test_missing_warehouse_is_a_one_line_error(relance_home, tmp_path, capsys):
     code = main(["document", "FA-1", "--out", str(tmp_path / "x.pdf")])
     assert code == 2
     assert "no warehouse at" in capsys.readouterr().err
+
+
+def test_warehouse_without_staging_tables_is_a_one_line_error(relance_home, tmp_path, capsys):
+    import duckdb
+
+    duckdb.connect(str(relance_home.warehouse)).close()
+    code = main(["document", "FA-1", "--out", str(tmp_path / "x.pdf")])
+    err = capsys.readouterr().err
+    assert code == 2 and "has no staging invoice tables" in err and err.count("\n") == 1
