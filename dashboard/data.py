@@ -468,18 +468,27 @@ def invoices_table(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: 
 # ----------------------------------------------------------------------------- late-payment origins
 
 
+def _late_scope(filters: InvoiceFilters, as_of_day: date) -> tuple[str, dict[str, Any]]:
+    """The late invoices in scope: the whole mart when nothing is filtered (no join), else those whose
+    invoice passes the filters (a semi-join on the dashboard's invoice table)."""
+    if filters == NO_FILTERS:
+        return f"select * from {LATE_CAUSES}", {}
+    where, params = filters.where(as_of_day)
+    return (f"select * from {LATE_CAUSES} where invoice_number in "
+            f"(select d.invoice_number from {_FILTERED_INVOICES} where {where})"), params
+
+
 def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
-    """Causes of late payment ranked by overdue amount, with the cumulative share (the Pareto line)."""
+    """Causes of late payment ranked by late amount, with the cumulative share (the Pareto line)."""
     snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
-    where, params = filters.where(as_of(snap))
+    scope, params = _late_scope(filters, as_of(snap))
     return snap.frame(f"""
-        with by_cause as (
-            select l.primary_cause as cause, any_value(l.side) as side, count(*) as invoices,
-                   sum(l.amount) as late_amount, sum(l.overdue_amount) as overdue_amount,
-                   sum(l.days_late) as days_late
-            from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
-            where {where}
-            group by l.primary_cause
+        with scoped as ({scope}),
+        by_cause as (
+            select primary_cause as cause, any_value(side) as side, count(*) as invoices,
+                   sum(amount) as late_amount, sum(overdue_amount) as overdue_amount, sum(days_late) as days_late
+            from scoped
+            group by primary_cause
         )
         select *,
                late_amount / sum(late_amount) over () as share,
@@ -489,31 +498,31 @@ def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> p
     """, params)
 
 
-def late_side_split(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
-    """Issuer-side vs customer-side share of late amount and of days late."""
-    snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
-    where, params = filters.where(as_of(snap))
-    return snap.frame(f"""
-        select l.side, count(*) as invoices, sum(l.amount) as late_amount, sum(l.days_late) as days_late,
-               sum(l.amount) / sum(sum(l.amount)) over () as amount_share,
-               sum(l.days_late) / nullif(sum(sum(l.days_late)) over (), 0) as days_share
-        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
-        where {where}
-        group by l.side order by l.side
-    """, params)
+def late_side_split(pareto: pd.DataFrame) -> pd.DataFrame:
+    """Issuer-side vs customer-side share of late amount and of days late, from the Pareto rows."""
+    if pareto.empty:
+        return pd.DataFrame(columns=["side", "invoices", "late_amount", "days_late", "amount_share", "days_share"])
+    sides = (pareto.groupby("side", as_index=False)
+             .agg(invoices=("invoices", "sum"), late_amount=("late_amount", lambda v: sum(v, Decimal("0"))),
+                  days_late=("days_late", "sum")))
+    total_amount, total_days = sum(sides["late_amount"], Decimal("0")), sides["days_late"].sum()
+    sides["amount_share"] = [float(a / total_amount) if total_amount else 0.0 for a in sides["late_amount"]]
+    sides["days_share"] = [float(d / total_days) if total_days else 0.0 for d in sides["days_late"]]
+    return sides.sort_values("side").reset_index(drop=True)
 
 
 def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters = NO_FILTERS,
                             limit: int = 500) -> pd.DataFrame:
-    """The drill-down: late invoices of one cause with the evidence that assigned it."""
+    """The drill-down: late invoices of one cause, longest late first, with the evidence that assigned it."""
     snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
-    where, params = filters.where(as_of(snap))
+    scope, params = _late_scope(filters, as_of(snap))
     return snap.frame(f"""
-        select d.invoice_number, d.customer_id, d.customer_name, d.due_date, l.settled_on,
-               l.days_late, l.amount, l.overdue_amount, l.side, l.all_causes, l.evidence
-        from {_FILTERED_INVOICES} join {LATE_CAUSES} l on l.invoice_number = d.invoice_number
-        where {where} and l.primary_cause = $cause
-        order by l.days_late desc, l.amount desc, d.invoice_number
+        with scoped as ({scope})
+        select invoice_number, customer_id, customer_name, settled_on, days_late, amount, overdue_amount, side,
+               all_causes, evidence
+        from scoped
+        where primary_cause = $cause
+        order by days_late desc, amount desc, invoice_number
         limit $limit
     """, params | {"cause": cause, "limit": int(limit)})
 
@@ -525,21 +534,28 @@ def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 2
     """Open invoices ranked by expected late exposure: probability of late payment × open amount."""
     snap.require(DASHBOARD_INVOICES, RISK_SCORES)
     where, params = filters.where(as_of(snap))
+    # Rank on two columns first; only the rows shown get their display columns and factors decoded.
     return snap.frame(f"""
+        with ranked as (
+            select d.invoice_number, cast(s.probability_late * d.open_amount as decimal(18, 2)) as exposure
+            from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = d.invoice_number
+            where {where} and d.open_amount > 0
+            order by exposure desc, d.invoice_number
+            limit $limit
+        )
         select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.language,
                d.due_date, d.open_amount, d.currency,
-               s.probability_late, s.expected_days_late, s.risk_band,
-               cast(s.probability_late * d.open_amount as decimal(18, 2)) as exposure,
+               s.probability_late, s.expected_days_late, s.risk_band, ranked.exposure,
                -- "feature (+12.3 pts)": how far the typical value of the feature would move the probability
                list_transform(
                    from_json(s.top_factors, '[{{"feature": "VARCHAR", "contribution": "DOUBLE"}}]'),
                    lambda f: f.feature || ' (' || case when f.contribution >= 0 then '+' else '' end
                         || round(f.contribution * 100, 1) || ' pts)'
                ) as top_factors
-        from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = d.invoice_number
-        where {where} and d.open_amount > 0
-        order by exposure desc, d.invoice_number
-        limit $limit
+        from ranked
+        join {_FILTERED_INVOICES} on d.invoice_number = ranked.invoice_number
+        join {RISK_SCORES} s on s.invoice_number = ranked.invoice_number
+        order by ranked.exposure desc, d.invoice_number
     """, params | {"limit": int(limit)})
 
 

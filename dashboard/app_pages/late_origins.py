@@ -9,7 +9,7 @@ snap, filters = ui.snapshot(), ui.filters()
 
 with ui.section():
     causes = data.late_cause_pareto(snap, filters)
-    split = data.late_side_split(snap, filters)
+    split = data.late_side_split(causes)
     pareto_col, side_col = st.columns([2, 1])
     pareto_col.plotly_chart(figures.pareto(causes), key="pareto_chart")
     side_col.plotly_chart(figures.side_split(split), key="side_chart")

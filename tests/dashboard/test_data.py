@@ -94,8 +94,13 @@ def test_late_causes_pareto_is_sorted_and_cumulative(snap):
     amounts = list(pareto["late_amount"])
     assert amounts == sorted(amounts, reverse=True)
     assert pareto["cumulative_share"].iloc[-1] == pytest.approx(1.0)
-    split = data.late_side_split(snap).set_index("side")
+    split = data.late_side_split(pareto).set_index("side")
     assert split["amount_share"].sum() == pytest.approx(1.0)
+    issuer = _rows(snap.path, "select sum(amount) as a from marts.late_invoice_causes where side = 'issuer'")[0]["a"]
+    assert split.loc["issuer", "late_amount"] == issuer
+    sme = data.late_cause_pareto(snap, InvoiceFilters(segments=("sme",)))
+    assert sme["invoices"].sum() == _rows(snap.path, "select count(*) as n from marts.late_invoice_causes "
+                                                     "where segment = 'sme'")[0]["n"] < pareto["invoices"].sum()
     drill = data.late_invoices_for_cause(snap, "missing_purchase_order")
     assert len(drill) == pareto.set_index("cause").loc["missing_purchase_order", "invoices"]
     assert drill["evidence"].str.contains('"purchase_order":null').all()
