@@ -49,6 +49,8 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30, help="days replayed by the simulator")
+    parser.add_argument("--only", choices=("standard", "group"), default=None,
+                        help="keep one test policy: standard (no PDF) or group (consolidated, statement PDFs)")
     args = parser.parse_args()
     run_date = date(2026, 10, 15)  # a Thursday
     now = datetime(2026, 10, 15, 8, tzinfo=timezone.utc)
@@ -68,6 +70,8 @@ def main() -> int:
         t_build = time.perf_counter() - t0
         engine = ops.open_store(home.operational_url)
         policies = load_policies(Path(__file__).resolve().parent.parent / "tests" / "dunning" / "policies")
+        if args.only:
+            policies = [p for p in policies if p.name == args.only]
 
         t0 = time.perf_counter()
         summary = build_reminder_batch(world.con, engine, policies, run_date, now)
@@ -78,10 +82,11 @@ def main() -> int:
         t_queue = time.perf_counter() - t0
         t0 = time.perf_counter()
         days = simulate(world.con, None, policies, run_date, run_date + timedelta(days=args.days - 1),
-                        only_policy="standard")
+                        only_policy=policies[-1].name)
         t_sim = time.perf_counter() - t0
         world.close()
-    print(f"warehouse: {args.customers} customers, {args.invoices} invoices ({t_build:.1f} s to build)")
+    print(f"warehouse: {args.customers} customers, {args.invoices} invoices ({t_build:.1f} s to build), "
+          f"policies: {', '.join(p.name for p in policies)}")
     print(f"plan one day:   {t_plan:6.1f} s  drafts={summary.drafts} ignored={sum(summary.ignored.values())}")
     print(f"render+enqueue: {t_queue:6.1f} s  {result['counts']}")
     print(f"simulate {args.days} d: {t_sim:6.1f} s  messages={sum(d.messages for d in days)}")

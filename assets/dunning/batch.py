@@ -366,6 +366,8 @@ class Dispatcher:
             payload["headers"]["X-Relance-Invoice"] = ",".join(numbers)
         if first["variant"]:
             payload["headers"]["X-Relance-Variant"] = first["variant"]
+        if len(members) > 1:
+            payload["headers"]["X-Relance-Steps"] = ",".join(f"{m['invoice_number']}={m['step']}" for m in members)
         if kind == "resend":
             payload["documents"] = self._documents(first["invoice_number"])
             payload["resend"] = True
@@ -375,6 +377,12 @@ class Dispatcher:
         payload["language"] = language
         if kind == "statement":
             invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
+        elif len(members) > 1 or line_spec["consolidated"]:
+            # one reminder for the customer: the invoices reaching a step today and every other overdue one
+            overdue = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0
+                       and i.due_date < facts.run_date]
+            invoices = sorted({i.invoice_number: i for i in [by_number[n] for n in numbers if n in by_number]
+                               + overdue}.values(), key=lambda i: (i.due_date, i.invoice_number))
         else:
             invoices = [by_number[n] for n in numbers if n in by_number]
         context = self._context(facts, customer, invoices, first["step"], line_spec["tone"])
@@ -416,7 +424,7 @@ def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], custo
             specs[(line["policy"], line["step"], line["customer_id"])] = {
                 "template": policy.statement.template, "tone": "informative",
                 "language": customer_language(customer, policy.statement.language),
-                "attach_invoice": False, "attach_statement": True}
+                "attach_invoice": False, "attach_statement": True, "consolidated": False}
             continue
         step_name, _, template = line["step"].partition("~")
         resolved = next((s for s in policy.resolved_steps(line["customer_id"]) if s.name == step_name), None)
@@ -427,6 +435,7 @@ def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], custo
             "language": customer_language(customer, resolved.step.language),
             "attach_invoice": resolved.step.attach_invoice,
             "attach_statement": resolved.step.attach_statement or policy.rules.consolidate,
+            "consolidated": policy.rules.consolidate,
         }
     return specs
 

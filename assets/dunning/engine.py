@@ -328,18 +328,26 @@ class Planner:
         return lines
 
     def _keyed(self, eligible: list[tuple[Policy, Line]]) -> list[Line]:
-        """Give each sendable line its outbox key: per invoice, or one per customer when consolidating."""
+        """Give each sendable line its outbox key: per invoice, or one per customer when consolidating.
+
+        A consolidated reminder is one message per customer and channel for the day, in the voice of its
+        most advanced step (a formal notice is not softened by a D+1 reminder sent alongside); each invoice
+        keeps its own step on its line, and the key names every (invoice, step) it carries.
+        """
         out: list[Line] = []
-        groups: dict[tuple[str, str, str, str], list[Line]] = defaultdict(list)
+        groups: dict[tuple[str, str, str], list[tuple[int, Line]]] = defaultdict(list)
         for policy, line in eligible:
             if line.kind == "manual":
                 out.append(replace(line, idempotency_key=f"manual:{line.invoice_number}:{line.step}"))
             elif policy.rules.consolidate:
-                groups[(policy.name, line.customer_id, line.step, line.channel)].append(line)
+                rank = next((i for i, s in enumerate(policy.steps) if s.name == line.step), -1)
+                groups[(policy.name, line.customer_id, line.channel)].append((rank, line))
             else:
                 out.append(replace(line, idempotency_key=invoice_key(line.invoice_number, line.step, line.channel)))
-        for (_, customer, step, channel), members in groups.items():
-            key = consolidated_key(customer, step, channel, [m.invoice_number for m in members])
+        for (_, customer, channel), ranked in groups.items():
+            members = [line for _, line in sorted(ranked, key=lambda r: (-r[0], r[1].invoice_number))]
+            lead = members[0].step
+            key = consolidated_key(customer, lead, channel, [f"{m.invoice_number}@{m.step}" for m in members])
             out.extend(replace(m, idempotency_key=key, attach_statement=True) for m in members)
         return out
 

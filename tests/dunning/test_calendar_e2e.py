@@ -61,9 +61,11 @@ EXPECTED = {
     "K-1": [],  # customer on hold (operational hold)
     "L-1": [],  # customer on hold (ERP flag)
 }
-# Consolidated (group policy): one message per step for customer J, listing the invoices still open.
-EXPECTED_GROUP = [("available", "2026-10-08", "J-1,J-2"), ("d1", "2026-10-16", "J-1,J-2"),
-                  ("d10", "2026-10-26", "J-1"), ("d30", "2026-11-16", "J-1")]
+# Consolidated (group policy): one message a day per customer, in the voice of its most advanced step,
+# carrying each invoice's own step (X-Relance-Steps). J-2 is paid on 10-22; J-3 falls due a week later.
+EXPECTED_GROUP = [("available", "2026-10-08", "J-1=available,J-2=available"), ("d1", "2026-10-16", "J-1=d1,J-2=d1"),
+                  ("available", "2026-10-19", "J-3=available"), ("d10", "2026-10-26", "J-1=d10,J-3=d1"),
+                  ("d10", "2026-11-03", "J-3=d10"), ("d30", "2026-11-16", "J-1=d30"), ("d30", "2026-11-23", "J-3=d30")]
 # Every 10 days from 2000-01-03, on the first run day of each period.
 EXPECTED_STATEMENTS = ["2026-10-01", "2026-10-05", "2026-10-13", "2026-10-23", "2026-11-02", "2026-11-12",
                        "2026-11-23"]
@@ -89,6 +91,7 @@ def build_world(world: World, engine) -> dict[date, list]:
     world.add_invoice("Q-1", "Q", D("2026-09-20"), D("2026-10-20"), "500.00")
     world.add_invoice("J-1", "J", D("2026-09-15"), D("2026-10-15"), "800.00")
     world.add_invoice("J-2", "J", D("2026-09-15"), D("2026-10-15"), "400.00")
+    world.add_invoice("J-3", "J", D("2026-09-24"), D("2026-10-24"), "300.00")
     world.add_invoice("Z-0", "A", D("2026-08-01"), D("2026-09-01"), "10.00")
     world.add_payment("PAY-0", "A", "Z-0", D("2026-09-01"), "10.00", _utc(START, 6))
     world.add_dispute("E-1", "E", D("2026-10-14"), resolved=D("2026-11-02"))
@@ -133,6 +136,7 @@ def received(mail_root: Path) -> list[dict]:
         body = message.get_body(preferencelist=("plain",))
         out.append({
             "invoices": str(message["X-Relance-Invoice"] or ""), "step": str(message["X-Relance-Step"]),
+            "steps": str(message["X-Relance-Steps"] or ""),
             "day": str(message["X-Relance-Run-Date"]), "to": str(message["To"]), "subject": str(message["Subject"]),
             "body": body.get_content() if body is not None else "",
             "attachments": [part.get_filename() for part in message.iter_attachments()],
@@ -203,12 +207,17 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
             if number in SETTLED_ON:
                 assert D(m["day"]) < SETTLED_ON[number], m
         assert D(m["day"]).weekday() < 5 and m["day"] not in ("2026-11-01", "2026-11-11"), m
-    steps_sent = [(n, m["step"]) for m in mails if m["step"] != "statement" for n in m["invoices"].split(",")]
+    steps_sent = [tuple(pair.split("=")) for m in mails if m["step"] != "statement"
+                  for pair in (m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(","))).split(",")]
     assert len(steps_sent) == len(set(steps_sent))
 
-    group = sorted([(m["step"], m["day"], m["invoices"]) for m in mails
-                    if m["invoices"].startswith("J-") and m["step"] != "statement"], key=lambda g: g[1])
+    group = sorted([(m["step"], m["day"], m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(",")))
+                    for m in mails if m["invoices"].startswith("J-") and m["step"] != "statement"],
+                   key=lambda g: g[1])
     assert group == EXPECTED_GROUP
+    # the consolidated reminder lists every overdue invoice of the customer, not only those at a step today
+    j_d10 = next(m for m in mails if m["steps"] == "" and m["invoices"] == "J-3" and m["step"] == "d10")
+    assert "J-1" in j_d10["body"] and "J-3" in j_d10["body"]
     statements = sorted(m["day"] for m in mails if m["step"] == "statement")
     assert statements == EXPECTED_STATEMENTS
     assert all(m["to"] == "Client J <j@example.com>" for m in mails if m["step"] == "statement")
@@ -218,7 +227,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     assert "600,00" in c_d10["body"] and "1\u202f200,00" not in c_d10["body"]
     p_d1 = next(m for m in mails if m["invoices"] == "P-1" and m["step"] == "d1")
     assert p_d1["subject"].startswith("Reminder:") and "€1,200.00" in p_d1["body"]
-    j_d10 = next(m for m in mails if m["invoices"] == "J-1" and m["step"] == "d10")
+    j_d10 = next(m for m in mails if m["invoices"] == "J-1,J-3" and m["step"] == "d10")
     assert any(name.startswith("statement-J-") and name.endswith(".pdf") for name in j_d10["attachments"])
 
     with engine.connect() as conn:
