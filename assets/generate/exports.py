@@ -50,9 +50,15 @@ def money(column: str, decimal_separator: str = ",") -> pl.Expr:
 
 def _write(frame: pl.DataFrame, path: Path, *, encoding: str, separator: str, crlf: bool = False,
            bom: bool = False) -> None:
-    data = frame.write_csv(separator=separator, line_terminator="\r\n" if crlf else "\n",
-                           quote_style="necessary")
-    path.write_bytes((BOM if bom else b"") + encode(data, encoding))
+    options = dict(separator=separator, line_terminator="\r\n" if crlf else "\n", quote_style="necessary")
+    if encoding == "utf-8":
+        # polars writes UTF-8 itself: stream to the file, no copy of hundreds of megabytes in memory
+        with path.open("wb") as fh:
+            if bom:
+                fh.write(BOM)
+            frame.write_csv(fh, **options)
+        return
+    path.write_bytes((BOM if bom else b"") + encode(frame.write_csv(**options), encoding))
 
 
 C1_CONTROLS = bytes(range(0x80, 0xA0))
@@ -265,99 +271,121 @@ def write_fec(ledger: Ledger, documents: pl.DataFrame, payments: pl.DataFrame, c
     """The Fichier des Écritures Comptables: sales journal (VTE) on customer accounts 411 with revenue and
     VAT, bank journal (BQ) for payments, and lettering (EcritureLet/DateLet) on settled invoices.
 
-    Built lazily on integer keys (settlement group = the invoice a movement settles) so millions of
-    entries stay cheap; text columns are computed once per document before the entry lines fan out."""
+    Text (amounts, dates, labels, lettering) is formatted once per document or payment; the entry lines
+    then fan out into one frame per line kind and are put in order by a single integer key."""
     ymd = "%Y%m%d"
-    names = customers.lazy().select("customer_id", pl.col("name").alias("CompAuxLib"))
     text = pl.String
-    docs = documents.lazy().join(names, on="customer_id", how="left", maintain_order="left").with_row_index(
-        "entry", 1).select(
-        pl.lit(0).alias("journal"), "entry", "settlement_group", "sells_services",
-        pl.col("issue_date").alias("date"),
-        pl.col("issue_date").dt.strftime(ymd).alias("EcritureDate"),
-        pl.col("invoice_number").alias("PieceRef"),
-        pl.concat_str(pl.when(pl.col("document_type") == "invoice").then(pl.lit("Facture "))
-                      .otherwise(pl.lit("Avoir ")), pl.col("invoice_number"), pl.lit(" "), pl.col("CompAuxLib"))
-        .alias("EcritureLib"),
-        pl.concat_str(pl.lit("VTE"), pl.col("entry").cast(text).str.zfill(7)).alias("EcritureNum"),
-        "customer_id", "CompAuxLib", "amount_incl_tax", "amount_excl_tax", "tax_amount",
-    ).collect().lazy()  # computed once, then fanned out to three entry lines
-    shared = ["journal", "entry", "date", "EcritureDate", "PieceRef", "EcritureLib", "EcritureNum"]
-    no_aux = [pl.lit(None, text).alias("CompAuxNum"), pl.lit(None, text).alias("CompAuxLib")]
-    receivable = docs.select(*shared, pl.lit(0).alias("line"), pl.lit("411000").alias("CompteNum"),
-                             pl.col("customer_id").alias("CompAuxNum"), "CompAuxLib",
-                             pl.col("amount_incl_tax").alias("signed"), pl.col("settlement_group").alias("group"))
-    revenue = docs.select(*shared, pl.lit(1).alias("line"),
-                          pl.when(pl.col("sells_services")).then(pl.lit("706000")).otherwise(pl.lit("707000"))
-                          .alias("CompteNum"), *no_aux,
-                          (-pl.col("amount_excl_tax")).alias("signed"), pl.lit(None, pl.Int64).alias("group"))
-    vat = docs.filter(pl.col("tax_amount") != 0).select(
-        *shared, pl.lit(2).alias("line"), pl.lit("445710").alias("CompteNum"), *no_aux,
-        (-pl.col("tax_amount")).alias("signed"), pl.lit(None, pl.Int64).alias("group"))
+    names = customers.select("customer_id", pl.col("name").alias("customer_name"))
+    lettering = _lettering(documents, payments)
+    zero = pl.lit("0,00")
+    none = pl.lit(None, text)
 
-    pays = payments.lazy().join(names, on="customer_id", how="left", maintain_order="left").with_row_index(
-        "entry", 1).select(
-        pl.lit(1).alias("journal"), "entry", pl.col("payment_date").alias("date"),
-        pl.col("payment_date").dt.strftime(ymd).alias("EcritureDate"),
-        pl.col("payment_id").alias("PieceRef"),
-        pl.concat_str(pl.lit("Règlement "), pl.coalesce(pl.col("exported_invoice"), pl.lit("non affecté")),
-                      pl.lit(" "), pl.col("CompAuxLib")).alias("EcritureLib"),
-        pl.concat_str(pl.lit("BQ"), pl.col("entry").cast(text).str.zfill(8)).alias("EcritureNum"),
-        "customer_id", "CompAuxLib", "amount",
-        pl.when(pl.col("allocated")).then(pl.col("settlement_group")).alias("group"),
-    ).collect().lazy()
-    bank = pays.select(*shared, pl.lit(0).alias("line"), pl.lit("512000").alias("CompteNum"), *no_aux,
-                       pl.col("amount").alias("signed"), pl.lit(None, pl.Int64).alias("group"))
-    cleared = pays.select(*shared, pl.lit(1).alias("line"), pl.lit("411000").alias("CompteNum"),
-                          pl.col("customer_id").alias("CompAuxNum"), "CompAuxLib",
-                          (-pl.col("amount")).alias("signed"), "group")
-    entries = pl.concat([receivable, revenue, vat, bank, cleared], how="vertical_relaxed").collect().lazy()
-
-    # Lettering: an invoice, its credit note and its payments are lettered together once the invoice is
-    # fully settled by movements the bookkeeper could match (cash not applied keeps the invoice open).
-    unapplied = payments.lazy().filter(~pl.col("allocated")).select(pl.col("settlement_group").alias("group"))
-    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    letter = [pl.col("rank") // 676 % 26, pl.col("rank") // 26 % 26, pl.col("rank") % 26]
-    groups = (
-        entries.filter(pl.col("group").is_not_null())
-        .group_by("group").agg(pl.col("signed").sum().alias("balance"), pl.col("date").max().alias("let_date"),
-                               # our customer codes are C + digits: an integer key sorts much faster
-                               pl.col("CompAuxNum").first().str.slice(1).cast(pl.Int64).alias("customer"))
-        .filter(pl.col("balance") == 0)
-        .join(unapplied, on="group", how="anti")
-        .sort("customer", "let_date", "group")
-        .with_columns(rank=pl.int_range(pl.len()).over("customer"))
-        .select("group",
-                pl.concat_str([e.replace_strict(list(range(26)), letters, return_dtype=text) for e in letter])
-                .alias("EcritureLet"),
-                pl.col("let_date").dt.strftime(ymd).alias("DateLet"))
-    )
-    fec = (
-        entries.join(groups, on="group", how="left")
-        # sales journal first, then the bank, each in entry order (one integer key: a much cheaper sort)
-        .sort(pl.col("journal") * 4_000_000_000 + pl.col("entry") * 4 + pl.col("line"))
+    docs = (
+        documents.select("customer_id", "invoice_number", "document_type", "issue_date", "sells_services",
+                         "settlement_group", "amount_incl_tax", "amount_excl_tax", "tax_amount")
+        .join(names, on="customer_id", how="left", maintain_order="left")
+        .join(lettering, left_on="settlement_group", right_on="group", how="left", maintain_order="left")
+        .with_row_index("entry", 1)
         .select(
-            pl.when(pl.col("journal") == 0).then(pl.lit("VTE")).otherwise(pl.lit("BQ")).alias("JournalCode"),
-            pl.when(pl.col("journal") == 0).then(pl.lit("Journal des ventes")).otherwise(pl.lit("Banque"))
-            .alias("JournalLib"),
-            "EcritureNum", "EcritureDate", "CompteNum",
-            pl.col("CompteNum").replace_strict(ACCOUNT_LABELS, return_dtype=text).alias("CompteLib"),
-            "CompAuxNum", "CompAuxLib", "PieceRef",
-            pl.col("EcritureDate").alias("PieceDate"),
-            "EcritureLib",
-            pl.when(pl.col("signed") > 0).then(pl.col("signed")).otherwise(pl.lit(0)).cast(pl.Decimal(18, 2))
-            .cast(text).str.replace(".", ",", literal=True).alias("Debit"),
-            pl.when(pl.col("signed") < 0).then(-pl.col("signed")).otherwise(pl.lit(0)).cast(pl.Decimal(18, 2))
-            .cast(text).str.replace(".", ",", literal=True).alias("Credit"),
-            pl.when(pl.col("CompteNum") == "411000").then(pl.col("EcritureLet")).alias("EcritureLet"),
-            pl.when(pl.col("CompteNum") == "411000").then(pl.col("DateLet")).alias("DateLet"),
-            pl.col("EcritureDate").alias("ValidDate"),
-            pl.lit(None, text).alias("Montantdevise"), pl.lit(None, text).alias("Idevise"),
+            pl.lit("VTE").alias("JournalCode"), pl.lit("Journal des ventes").alias("JournalLib"),
+            (pl.col("entry").cast(pl.Int64) * 4).alias("key"),
+            pl.concat_str(pl.lit("VTE"), pl.col("entry").cast(text).str.zfill(7)).alias("EcritureNum"),
+            pl.col("issue_date").dt.strftime(ymd).alias("EcritureDate"),
+            pl.col("invoice_number").alias("PieceRef"),
+            pl.concat_str(pl.when(pl.col("document_type") == "invoice").then(pl.lit("Facture "))
+                          .otherwise(pl.lit("Avoir ")), pl.col("invoice_number"), pl.lit(" "),
+                          pl.col("customer_name")).alias("EcritureLib"),
+            "customer_id", "customer_name", "EcritureLet", "DateLet", "sells_services",
+            (pl.col("amount_incl_tax") > 0).alias("is_debit"),
+            money("amount_incl_tax").str.strip_prefix("-").alias("incl"),
+            money("amount_excl_tax").str.strip_prefix("-").alias("excl"),
+            money("tax_amount").str.strip_prefix("-").alias("tax"),
+            (pl.col("tax_amount") != 0).alias("has_tax"),
         )
     )
+    shared = ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "PieceRef", "EcritureLib"]
+
+    def side(amount: str, debit: bool) -> list[pl.Expr]:
+        # invoices debit the customer and credit revenue and VAT; credit notes the reverse
+        on_debit = pl.col("is_debit") if debit else ~pl.col("is_debit")
+        return [pl.when(on_debit).then(pl.col(amount)).otherwise(zero).alias("Debit"),
+                pl.when(on_debit).then(zero).otherwise(pl.col(amount)).alias("Credit")]
+
+    receivable = docs.select(pl.col("key"), *shared, pl.lit("411000").alias("CompteNum"),
+                             pl.col("customer_id").alias("CompAuxNum"), pl.col("customer_name").alias("CompAuxLib"),
+                             *side("incl", True), "EcritureLet", "DateLet")
+    revenue = docs.select((pl.col("key") + 1).alias("key"), *shared,
+                          pl.when(pl.col("sells_services")).then(pl.lit("706000")).otherwise(pl.lit("707000"))
+                          .alias("CompteNum"), none.alias("CompAuxNum"), none.alias("CompAuxLib"),
+                          *side("excl", False), none.alias("EcritureLet"), none.alias("DateLet"))
+    vat = docs.filter(pl.col("has_tax")).select(
+        (pl.col("key") + 2).alias("key"), *shared, pl.lit("445710").alias("CompteNum"), none.alias("CompAuxNum"),
+        none.alias("CompAuxLib"), *side("tax", False), none.alias("EcritureLet"), none.alias("DateLet"))
+
+    pays = (
+        payments.select("customer_id", "payment_id", "payment_date", "amount", "exported_invoice",
+                        pl.when(pl.col("allocated")).then(pl.col("settlement_group")).alias("group"))
+        .join(names, on="customer_id", how="left", maintain_order="left")
+        .join(lettering, on="group", how="left", maintain_order="left")
+        .with_row_index("entry", 1)
+        .select(
+            pl.lit("BQ").alias("JournalCode"), pl.lit("Banque").alias("JournalLib"),
+            # after every sales entry (keys of the sales journal stay below 4 * (documents + 1))
+            ((pl.col("entry").cast(pl.Int64) + len(documents) + 1) * 4).alias("key"),
+            pl.concat_str(pl.lit("BQ"), pl.col("entry").cast(text).str.zfill(8)).alias("EcritureNum"),
+            pl.col("payment_date").dt.strftime(ymd).alias("EcritureDate"),
+            pl.col("payment_id").alias("PieceRef"),
+            pl.concat_str(pl.lit("Règlement "), pl.coalesce(pl.col("exported_invoice"), pl.lit("non affecté")),
+                          pl.lit(" "), pl.col("customer_name")).alias("EcritureLib"),
+            "customer_id", "customer_name", "EcritureLet", "DateLet", money("amount").alias("amount"),
+        )
+    )
+    bank = pays.select(pl.col("key"), *shared, pl.lit("512000").alias("CompteNum"), none.alias("CompAuxNum"),
+                       none.alias("CompAuxLib"), pl.col("amount").alias("Debit"), zero.alias("Credit"),
+                       none.alias("EcritureLet"), none.alias("DateLet"))
+    cleared = pays.select((pl.col("key") + 1).alias("key"), *shared, pl.lit("411000").alias("CompteNum"),
+                          pl.col("customer_id").alias("CompAuxNum"), pl.col("customer_name").alias("CompAuxLib"),
+                          zero.alias("Debit"), pl.col("amount").alias("Credit"), "EcritureLet", "DateLet")
+    fec = pl.concat([receivable, revenue, vat, bank, cleared]).sort("key").select(
+        *FEC_HEADERS[:5],
+        pl.col("CompteNum").replace_strict(ACCOUNT_LABELS, return_dtype=text).alias("CompteLib"),
+        "CompAuxNum", "CompAuxLib", "PieceRef", pl.col("EcritureDate").alias("PieceDate"), "EcritureLib",
+        "Debit", "Credit", "EcritureLet", "DateLet", pl.col("EcritureDate").alias("ValidDate"),
+        none.alias("Montantdevise"), none.alias("Idevise"),
+    )
     path = out / f"{ref.ISSUER_SIREN}FEC{ledger.as_of:%Y%m%d}.txt"
-    fec.sink_csv(path, separator="\t", line_terminator="\r\n", quote_style="necessary")
+    _write(fec, path, encoding="utf-8", separator="\t", crlf=True)
     return path
+
+
+def _lettering(documents: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
+    """Lettering code and date per settlement group (an invoice, its credit note and its payments): set
+    once the group's customer-account movements sum to zero and no payment of it is unapplied cash.
+    Codes run AAA, AAB, ... per customer in settlement order."""
+    movements = pl.concat([
+        documents.select(pl.col("settlement_group").alias("group"), pl.col("amount_incl_tax").alias("signed"),
+                         pl.col("issue_date").alias("date"), "customer_id"),
+        payments.filter(pl.col("allocated")).select(
+            pl.col("settlement_group").alias("group"), (-pl.col("amount")).alias("signed"),
+            pl.col("payment_date").alias("date"), "customer_id"),
+    ])
+    unapplied = payments.filter(~pl.col("allocated")).select(pl.col("settlement_group").alias("group"))
+    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    rank = pl.col("rank")
+    return (
+        movements.group_by("group").agg(pl.col("signed").sum().alias("balance"), pl.col("date").max().alias("let_date"),
+                                        pl.col("customer_id").first())
+        .filter(pl.col("balance") == 0)
+        .join(unapplied, on="group", how="anti")
+        .sort("customer_id", "let_date", "group")
+        .with_columns(rank=pl.int_range(pl.len()).over("customer_id"))
+        .select(
+            "group",
+            pl.concat_str([(e % 26).replace_strict(list(range(26)), letters, return_dtype=pl.String)
+                           for e in (rank // 676, rank // 26, rank)]).alias("EcritureLet"),
+            pl.col("let_date").dt.strftime("%Y%m%d").alias("DateLet"),
+        )
+    )
 
 
 ACCOUNT_LABELS = {

@@ -28,6 +28,8 @@ EXPORT_FILES = ("customers.csv", "invoices.csv", "invoice_lines.csv", "payments.
 GROUND_TRUTH = "ground_truth"
 FEC_FOLDER = "FEC"
 ATTACHMENTS = "attachments"
+DEFAULT_ATTACHMENT_SHARE = 0.15
+MAX_AUTO_ATTACHED = 3000
 
 
 def months_before(day: date, months: int) -> date:
@@ -50,8 +52,15 @@ class GeneratorConfig:
     as_of: date = field(default_factory=date.today)  # the simulated "today": last possible issue date
     months: int = 18
     start: date | None = None  # first issue date; default: `months` before as_of
-    attachment_share: float = 0.15
+    attachment_share: float | None = None  # None: 15 % of invoices, at most MAX_AUTO_ATTACHED invoices
     write_fec: bool = True
+
+    @property
+    def effective_attachment_share(self) -> float:
+        # a million invoices would mean 150,000 small files: by default the PDFs stay a demo-sized sample
+        if self.attachment_share is not None:
+            return self.attachment_share
+        return min(DEFAULT_ATTACHMENT_SHARE, MAX_AUTO_ATTACHED / self.invoices)
 
     @property
     def first_day(self) -> date:
@@ -64,7 +73,7 @@ class GeneratorConfig:
             raise ValueError(f"--invoices must be at least 1 (got {self.invoices})")
         if self.months < 1:
             raise ValueError(f"--months must be at least 1 (got {self.months})")
-        if not 0.0 <= self.attachment_share <= 1.0:
+        if self.attachment_share is not None and not 0.0 <= self.attachment_share <= 1.0:
             raise ValueError(f"--attachment-share must be between 0 and 1 (got {self.attachment_share})")
         if self.first_day >= self.as_of:
             raise ValueError(f"the start date {self.first_day} must be before the as-of date {self.as_of}")
@@ -92,7 +101,8 @@ def generate(config: GeneratorConfig, out: Path) -> GenerationResult:
     ledger = simulate(ledger_rng, base, config.invoices, config.first_day, config.as_of)
     documents = exports.exported_documents(ledger)
     payments = exports.exported_payments(ledger)
-    plan = exports.plan_attachments(documents, base.frame, config.attachment_share, attachments_rng)
+    plan = exports.plan_attachments(documents, base.frame, config.effective_attachment_share,
+                                    attachments_rng)
 
     files = {
         "customers": exports.write_customers(base.frame, out),

@@ -35,9 +35,9 @@ def add_generator_options(parser: argparse.ArgumentParser, *, customers: int, in
     parser.add_argument("--start", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="first issue date (default: --months before the as-of date)")
     parser.add_argument("--months", type=_positive_int, default=18, help="invoicing period in months (default 18)")
-    parser.add_argument("--attachment-share", type=_share, default=0.15, metavar="SHARE",
+    parser.add_argument("--attachment-share", type=_share, default=None, metavar="SHARE",
                         help="share of invoices with supporting PDFs (delivery note or timesheet, PO copy), "
-                             "0 to 1 (default 0.15)")
+                             "0 to 1 (default 0.15, capped to 3,000 invoices)")
 
 
 def config_from(args: argparse.Namespace, *, write_fec: bool = True):

@@ -351,3 +351,11 @@ def test_fast_cp1252_encoding_gives_the_codec_bytes(text):
     from assets.generate.exports import encode
 
     assert encode(text, "cp1252") == text.encode("cp1252")
+
+
+def test_default_attachment_share_keeps_large_runs_to_a_sample():
+    assert GeneratorConfig(invoices=5000).effective_attachment_share == 0.15
+    assert GeneratorConfig(invoices=1_000_000).effective_attachment_share * 1_000_000 == pytest.approx(3000)
+    assert GeneratorConfig(invoices=1_000_000, attachment_share=0.0).effective_attachment_share == 0.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        GeneratorConfig(attachment_share=1.5).validate()
