@@ -145,22 +145,29 @@ def load_operational_facts(engine: Engine, as_of_time: datetime) -> dict[str, An
             "delivered": delivered}
 
 
-def load_history(engine: Engine) -> History:
-    """Earlier lines that matter for planning: what was done, and once-only suppressions."""
+def load_history(engine: Engine, replacing: date | None = None) -> History:
+    """Earlier lines that matter for planning: what was done, and once-only suppressions.
+
+    `replacing`: the run date being (re)planned; its batch drafts and suppressions are about to be
+    replaced, so they must not count as history (a rerun would otherwise drop its own "paid" lines)."""
     dl = ops.dunning_lines
     with engine.connect() as conn:
         rows = conn.execute(
             select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
-                   dl.c.reason, dl.c.idempotency_key)
+                   dl.c.reason, dl.c.idempotency_key, dl.c.request_id)
             .where(dl.c.state != "ignored")
             .union_all(
                 select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
-                       dl.c.reason, dl.c.idempotency_key)
+                       dl.c.reason, dl.c.idempotency_key, dl.c.request_id)
                 .where(and_(dl.c.state == "ignored", dl.c.reason.in_(("paid", "credited", "due_date_passed",
                                                                         "no_fallback_channel"))))
             )
         ).all()
-    return History.from_lines(dict(r._mapping) for r in rows)
+    records = [dict(r._mapping) for r in rows]
+    if replacing is not None:
+        records = [r for r in records if not (r["run_date"] == replacing and r["request_id"] is None
+                                              and r["state"] in ("draft", "ignored") and r["channel"] != "manual")]
+    return History.from_lines(records)
 
 
 def load_day_facts(con: duckdb.DuckDBPyConnection, engine: Engine | None, run_date: date, now: datetime,

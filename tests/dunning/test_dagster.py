@@ -59,6 +59,8 @@ def test_partition_with_fresh_payments_enqueues_once(relance_home):
     assert again.success
     with engine.connect() as conn:
         assert len(conn.execute(select(outbox.c.id)).all()) == 1
+    # ... and keeps the day's lines as they were, suppressions included
+    assert {(l["invoice_number"], l["state"], l["reason"]) for l in lines_for(engine, RUN_DATE)} == lines
 
 
 def test_stale_payments_block_the_batch(relance_home):
