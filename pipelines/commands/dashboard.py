@@ -101,12 +101,14 @@ def _remove_user(args: argparse.Namespace) -> int:
 
     import tomli_w
 
+    from dashboard.auth import _header
+
     path = _users_path(args)
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if args.username not in data.get("users", {}):
         print(f"relance dashboard user remove: no user {args.username!r} in {path}", file=sys.stderr)
         return 2
     del data["users"][args.username]
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    path.write_text(_header(path) + tomli_w.dumps(data), encoding="utf-8")
     print(f"{args.username} removed from {path}")
     return 0
