@@ -51,7 +51,7 @@ def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, tls_cert: Path | None = None,
                       tls_key: Path | None = None, implicit_tls: bool = False,
                       users: Mapping[str, str] | None = None, require_auth: bool = False,
-                      handler=None, data_size_limit: int = 50 * 1024 * 1024) -> Controller:
+                      handler=None, data_size_limit: int = 50 * 1024 * 1024, fsync: bool = False) -> Controller:
     """Start the server in a background thread and return its controller (call `.stop()` to end it)."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("give both --tls-cert and --tls-key, or neither")
@@ -67,7 +67,7 @@ def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, 
         # without TLS the demo still accepts AUTH, since it only listens where the operator chose
         auth_require_tls=context is not None,
     )
-    handler = handler or StoringHandler(MailStore(root))
+    handler = handler or StoringHandler(MailStore(root, fsync=fsync))
     if implicit_tls:
         controller = Controller(handler, hostname=host, port=port, ssl_context=context,
                                 server_hostname="localhost", **server_kwargs)

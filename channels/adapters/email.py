@@ -19,14 +19,19 @@ fails as in doubt instead of being sent a second time.
 
 from __future__ import annotations
 
+import email.charset
+import email.policy
 import hashlib
 import os
 import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Callable
@@ -169,7 +174,7 @@ class EmailAdapter:
         self._smtp: smtplib.SMTP | None = None
 
     # --- message ---------------------------------------------------------------------------------------
-    def build_message(self, delivery: Delivery) -> EmailMessage:
+    def build_message(self, delivery: Delivery) -> Message:
         recipient = delivery.recipient
         name, address = check_recipient(recipient.name, recipient.email)
         language = delivery.language if delivery.language in SUBJECTS else "fr"
@@ -186,26 +191,41 @@ class EmailAdapter:
         _no_line_breaks("subject", subject)
         attachments = [(filename, self.policy.read(path, filename)) for filename, path in self._attachments(delivery)]
 
-        message = EmailMessage()
-        message["From"] = formataddr((self.sender_name, self.sender_address))
-        message["To"] = str(Address(display_name=name, addr_spec=address)) if name else address
-        message["Subject"] = subject
+        # The compat32 MIME classes: several times faster to build and serialise than EmailMessage's header
+        # registry, which matters at bulk volume; every header value was checked for CR/LF above.
+        extra_headers = []
+        for header, value in (first.payload.get("headers") or {}).items():
+            # only our own tracking headers may come from a payload, never From/To/Bcc...
+            if not str(header).startswith("X-Relance-") or not re.fullmatch(r"[A-Za-z0-9-]+", str(header)):
+                raise PermanentError(f"payload header {header!r} refused: only X-Relance-* headers may be set",
+                                     code="header_refused")
+            _no_line_breaks(f"header {header}", str(value))
+            extra_headers.append((str(header), str(value)))
+        body = first.payload.get("body_text") or self._default_body(delivery, language, numbers)
+        text = MIMEText(body, "plain", UTF8_QP)
+        if first.payload.get("body_html"):
+            text_part = MIMEMultipart("alternative")
+            text_part.attach(text)
+            text_part.attach(MIMEText(str(first.payload["body_html"]), "html", UTF8_QP))
+        else:
+            text_part = text
+        if attachments:
+            message = MIMEMultipart("mixed")
+            message.attach(text_part)
+            for filename, data in attachments:
+                part = MIMEApplication(data, "pdf")
+                part.add_header("Content-Disposition", "attachment", filename=_filename_param(filename))
+                message.attach(part)
+        else:
+            message = text_part
+        message["From"] = formataddr((self.sender_name, self.sender_address), charset="utf-8")
+        message["To"] = formataddr((name, address), charset="utf-8") if name else address
+        message["Subject"] = _header_text(subject)
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = message_id_for(delivery, self.domain)
         message["X-Relance-Outbox"] = ",".join(str(i) for i in delivery.outbox_ids)
-        for name, value in (first.payload.get("headers") or {}).items():
-            # only our own tracking headers may come from a payload, never From/To/Bcc...
-            if not str(name).startswith("X-Relance-") or not re.fullmatch(r"[A-Za-z0-9-]+", str(name)):
-                raise PermanentError(f"payload header {name!r} refused: only X-Relance-* headers may be set",
-                                     code="header_refused")
-            _no_line_breaks(f"header {name}", str(value))
-            message[str(name)] = str(value)
-        body = first.payload.get("body_text") or self._default_body(delivery, language, numbers)
-        message.set_content(body)
-        if first.payload.get("body_html"):
-            message.add_alternative(str(first.payload["body_html"]), subtype="html")
-        for filename, data in attachments:
-            message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+        for header, value in extra_headers:
+            message[header] = _header_text(value)
         return message
 
     def _attachments(self, delivery: Delivery) -> list[tuple[str, Path]]:
@@ -286,7 +306,7 @@ class EmailAdapter:
         envelope_to = [parseaddr(message["To"])[1]]
         if self.config.archive_bcc:
             envelope_to.append(self.config.archive_bcc)
-        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        data = message.as_bytes(policy=SMTP_COMPAT32)
         for attempt in (1, 2):
             smtp = self._connect()
             try:
@@ -298,7 +318,7 @@ class EmailAdapter:
                     raise TransientError(f"SMTP server closed the connection: {exc}", code="disconnected") from exc
         raise AssertionError("unreachable")
 
-    def _transaction(self, smtp: smtplib.SMTP, message: EmailMessage, envelope_to: list[str], data: bytes) -> Receipt:
+    def _transaction(self, smtp: smtplib.SMTP, message: Message, envelope_to: list[str], data: bytes) -> Receipt:
         message_id = message["Message-ID"]
         try:
             code, reply = smtp.mail(self.sender_address)
@@ -362,6 +382,28 @@ class InDoubtError(TransientError):
 
     def __init__(self, reason: str, message_id: str):
         super().__init__(reason, code="in_doubt", evidence={"message_id": message_id})
+
+
+SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
+UTF8_QP = email.charset.Charset("utf-8")
+UTF8_QP.body_encoding = email.charset.QP  # bodies stay readable in the raw message (links, amounts)
+
+
+def _header_text(value: str) -> str | Header:
+    """ASCII stays as is; anything else is RFC 2047-encoded so accents survive every relay."""
+    try:
+        value.encode("ascii")
+        return value
+    except UnicodeEncodeError:
+        return Header(value, "utf-8")
+
+
+def _filename_param(filename: str) -> str | tuple[str, str, str]:
+    try:
+        filename.encode("ascii")
+        return filename
+    except UnicodeEncodeError:
+        return ("utf-8", "", filename)  # RFC 2231
 
 
 def _text(reply) -> str:

@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     serve.add_argument("--user", action="append", default=[], metavar="USER:PASSWORD",
                        help="accept AUTH PLAIN/LOGIN for this user (repeatable)")
     serve.add_argument("--require-auth", action="store_true", help="refuse mail from clients that did not log in")
+    serve.add_argument("--fsync", action="store_true",
+                       help="flush every message to disk before answering 250 (survives power loss; slower)")
     serve.set_defaults(handler=_serve)
 
     listing = actions.add_parser("list", help="list received messages, oldest first")
@@ -59,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         controller = start_mail_server(_folder(args), host=args.host, port=args.port, tls_cert=args.tls_cert,
                                        tls_key=args.tls_key, implicit_tls=args.implicit_tls, users=users or None,
-                                       require_auth=args.require_auth)
+                                       require_auth=args.require_auth, fsync=args.fsync)
     except (ValueError, OSError) as exc:
         print(f"relance mail serve: {exc}", file=sys.stderr)
         return 2
