@@ -1,6 +1,8 @@
 """Dagster definitions for the dunning domain: the daily batch job and its schedule, and the sensor turning
 on-demand requests (operational table `requests`) into runs, one per request (run key = request id)."""
 
+import os
+
 import dagster as dg
 
 from assets.dunning_assets import DAILY, GROUP, dunning_assets, run_dunning_request
@@ -15,12 +17,23 @@ dunning_daily_job = dg.define_asset_job(
                 "(stale payments, settled or disputed invoice in the batch) stops the enqueueing.",
 )
 
-# 09:00 Europe/Paris on the day's own partition; a missed day is caught up by the next run (or a backfill).
-dunning_daily_schedule = dg.build_schedule_from_partitioned_job(
-    dunning_daily_job, hour_of_day=9, minute_of_hour=0, name="dunning_daily_schedule",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day at 09:00 Paris time: today's dunning batch.",
-)
+def _run_hours() -> str:
+    """Hours (Paris time) the daily batch runs, e.g. "9" or "9,15": a later run reaches customers whose local
+    sending hours had not opened at 09:00 Paris (America, Asia); steps already sent are never repeated."""
+    hours = os.environ.get("RELANCE_DUNNING_HOURS", "9")
+    values = sorted({int(h) for h in hours.split(",") if h.strip()})
+    if not values or any(not 0 <= h <= 23 for h in values):
+        raise ValueError(f"RELANCE_DUNNING_HOURS must list hours 0-23 separated by commas, got {hours!r}")
+    return ",".join(str(h) for h in values)
+
+
+# The day's own partition at each run hour; a missed day is caught up by the next run (or a backfill).
+@dg.schedule(job=dunning_daily_job, cron_schedule=f"0 {_run_hours()} * * *", execution_timezone="Europe/Paris",
+             name="dunning_daily_schedule", default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="Every day (09:00 Paris time by default, RELANCE_DUNNING_HOURS): today's dunning batch.")
+def dunning_daily_schedule(context: dg.ScheduleEvaluationContext):
+    when = context.scheduled_execution_time
+    return dg.RunRequest(run_key=f"dunning-{when:%Y-%m-%dT%H%M}", partition_key=when.date().isoformat())
 
 
 @dg.job(name=REQUEST_JOB, description="Carry out one on-demand reminder or resend request.")

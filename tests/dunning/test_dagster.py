@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -80,4 +81,8 @@ def test_stale_payments_block_the_batch(relance_home):
 def test_daily_schedule_and_request_sensor_are_defined():
     schedule = all_defs.get_schedule_def("dunning_daily_schedule")
     assert schedule.cron_schedule == "0 9 * * *" and schedule.execution_timezone == "Europe/Paris"
+    when = datetime(2026, 10, 16, 9, tzinfo=ZoneInfo("Europe/Paris"))
+    (request,) = schedule.evaluate_tick(dg.build_schedule_context(
+        scheduled_execution_time=when, repository_def=all_defs.get_repository_def())).run_requests
+    assert request.partition_key == "2026-10-16" and request.run_key == "dunning-2026-10-16T0900"
     assert all_defs.get_sensor_def("dunning_request_sensor").job_name == "dunning_request_job"
