@@ -37,7 +37,7 @@ CHANNEL_PERFORMANCE = "marts.delivery_channel_performance"
 LATE_CAUSES = "marts.late_invoice_causes"
 RISK_SCORES = "marts.risk_scores"
 POSTAGE = "marts.kpi_postage"
-DSO = "marts.kpi_dso"
+KPI_SUMMARY = "marts.kpi_summary"
 
 AGING_BUCKETS = ("not due", "1-30", "31-60", "61-90", "91+")
 DELIVERY_EVENT_TYPES = ("sent", "delivered", "bounced", "rejected")
@@ -361,6 +361,14 @@ def monthly_trend(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, months: 
         where {where} and d.due_date > $as_of - $window_days and d.due_date <= $as_of
         group by all order by month
     """, params | {"as_of": day, "window_days": int(months * 31)})
+
+
+def kpi_summary(snap: Snapshot) -> dict[str, Any] | None:
+    """The analytics' company-wide KPIs (DSO standard and countback, best possible DSO, average days
+    delinquent, collection effectiveness index), for the latest date they were computed on."""
+    if not snap.has(KPI_SUMMARY):
+        return None
+    return snap.row(f"select * from {KPI_SUMMARY} order by as_of desc limit 1") or None
 
 
 def postage(snap: Snapshot) -> dict[str, Any] | None:

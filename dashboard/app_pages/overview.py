@@ -26,6 +26,18 @@ with ui.section():
     retrieval_col.metric("Retrieval rate", ui.percent(kpis["retrieval_rate"]),
                          help="Sent invoices the customer viewed, downloaded or fetched")
 
+summary = data.kpi_summary(snap)
+if summary:
+    with ui.section("Company-wide (analytics)"):
+        st.caption(f"Over the {summary.get('period_days')} days to {summary.get('as_of')}, all customers.")
+        cols = st.columns(5)
+        for col, (label, key) in zip(cols, [("DSO standard", "dso_standard"), ("DSO countback", "dso_countback"),
+                                           ("Best possible DSO", "best_possible_dso"),
+                                           ("Avg days delinquent", "average_days_delinquent"),
+                                           ("Collection effectiveness", "collection_effectiveness_index")]):
+            value = summary.get(key)
+            col.metric(label, "—" if value is None else f"{float(value):.1f}" + (" %" if key.startswith("coll") else ""))
+
 aging_col, trend_col = st.columns(2)
 with aging_col, ui.section():
     st.plotly_chart(figures.aging_bars(data.aging(snap, filters)), key="aging_chart")

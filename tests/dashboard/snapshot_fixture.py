@@ -28,7 +28,7 @@ CHANNELS = ("email", "platform", "edi", "paper")
 TABLES = (
     "marts.invoices", "marts.customers", "staging.payments", "staging.disputes",
     "marts.access_invoice_retrieval", "marts.delivery_channel_performance", "marts.late_invoice_causes",
-    "marts.risk_scores", "marts.kpi_postage", "marts.dashboard_invoices", "marts.dashboard_channel_daily",
+    "marts.risk_scores", "marts.kpi_postage", "marts.kpi_summary", "marts.dashboard_invoices", "marts.dashboard_channel_daily",
 )
 # Built from the tables above with the project's SQL, in this order.
 MODELS = (
@@ -259,6 +259,12 @@ def _analytics(con) -> None:
         select $as_of as as_of, 12 as paper_letters, 19.56::decimal(18, 2) as postage_spend,
                340 as letters_avoided, 1.63::decimal(18, 2) as postage_tariff,
                554.20::decimal(18, 2) as postage_savings
+    """, {"as_of": AS_OF})
+    con.execute("""
+        create table marts.kpi_summary as
+        select $as_of as as_of, 90 as period_days, 61.4::double as dso_standard, 58.2::double as dso_countback,
+               22.5::double as best_possible_dso, 38.9::double as average_days_delinquent,
+               71.3::double as collection_effectiveness_index
     """, {"as_of": AS_OF})
 
 

@@ -60,6 +60,7 @@ def test_overview_shows_receivables_aging_and_alerts(dashboard_home):
     overdue_metric = next(m for m in at.metric if m.label == "Overdue")
     assert overdue_metric.proto.help.startswith(ui.money(overdue))
     assert metrics["Postage saved"] == ui.money("554.20")
+    assert metrics["DSO countback"] == "58.2" and metrics["Collection effectiveness"] == "71.3 %"
     assert len(at.get("plotly_chart")) == 2
     alerts = _table(at, "invoice_number", "alerts")
     for label, flag in (("Not retrieved", "not_retrieved"), ("Bounced", "bounced"), ("Disputed", "disputed")):
