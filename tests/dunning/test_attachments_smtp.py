@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import io
 import email.policy
+import io
 from datetime import date, datetime, timedelta, timezone
 
 from pypdf import PdfReader
