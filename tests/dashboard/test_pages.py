@@ -176,3 +176,21 @@ def test_campaigns_is_for_finance_leads_only(dashboard_home):
     at = sign_in("fiona", "app_pages/campaigns.py")
     _no_failures(at)
     assert [t.value for t in at.title] == ["Campaigns"]
+
+
+def test_with_oidc_configured_the_sign_in_page_offers_the_identity_provider(dashboard_home):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "relance-dashboard", "client_secret": "secret",
+                          "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
+    at.run()
+    _no_failures(at)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.text_input  # no local password form when the company's identity provider is configured
+
+
+def test_without_any_account_the_sign_in_page_says_how_to_create_one(dashboard_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("RELANCE_DASHBOARD_USERS", str(tmp_path / "absent.toml"))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert "relance dashboard user add NAME --role finance_lead" in at.error[0].value
