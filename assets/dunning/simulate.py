@@ -2,7 +2,9 @@
 
 Each simulated day sees invoices, payments and credit notes as they stood that day (as_of = the day), the
 portal's disputes and promises recorded by then, and what the simulation itself "sent" on earlier days
-(it starts from nothing sent, as if the policy had always been in force). Runs at 09:00 Paris time.
+(by default it starts as if the policy had been in force before: steps dated before the first day count as
+done; `warm_start=False` starts from nothing sent, so the first day carries the whole backlog). Runs at
+09:00 Paris time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import duckdb
 from sqlalchemy import Engine
 
 from assets.dunning.data import load_day_facts
-from assets.dunning.engine import History, Planner
+from assets.dunning.engine import DayFacts, History, Planner, resolve_channel, statement_period
 from assets.dunning.policy import Policy
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -41,17 +43,43 @@ class SimulatedDay:
                 "handed_over": self.handed_over, "suppressed": self.suppressed}
 
 
+def warm_history(planner: Planner, facts: DayFacts) -> History:
+    """History as if the policy had been in force before the first simulated day: every step dated before
+    it counts as done, and so does each customer's statement period that opened before it. Without this the
+    first day would carry the whole backlog."""
+    history = History()
+    for invoice in facts.invoices:
+        customer = facts.customers.get(invoice.customer_id)
+        policy = planner._policy(customer, invoice.amount) if customer else None
+        if policy is None:
+            continue
+        for step in policy.resolved_steps(invoice.customer_id):
+            if invoice.due_date + timedelta(days=step.offset) < facts.run_date:
+                history.done_steps[invoice.invoice_number].add(step.name)
+    for customer_id, customer in facts.customers.items():
+        policy = planner._policy(customer, None)
+        if policy is None or policy.statement is None:
+            continue
+        period, opens = statement_period(policy, facts.run_date)
+        if opens < facts.run_date:
+            channel = resolve_channel(policy.statement.channel, customer)
+            history.done_keys.add(f"statement:{customer_id}:{period}:{channel}")
+    return history
+
+
 def simulate(con: duckdb.DuckDBPyConnection, engine: Engine | None, policies: list[Policy], start: date, end: date,
-             *, only_policy: str | None = None, send_at: time = time(9, 0)) -> list[SimulatedDay]:
+             *, only_policy: str | None = None, send_at: time = time(9, 0), warm_start: bool = True) -> list[SimulatedDay]:
     if end < start:
         raise ValueError(f"--to ({end}) is before --from ({start})")
     planner = Planner(policies, only_policy=only_policy)
-    history = History()
+    history: History | None = None if warm_start else History()
     days: list[SimulatedDay] = []
     day = start
     while day <= end:
         now = datetime.combine(day, send_at, tzinfo=PARIS).astimezone(ZoneInfo("UTC"))
         facts = load_day_facts(con, engine, day, now, as_of=day, as_of_time=now)
+        if history is None:
+            history = warm_history(planner, facts)
         lines = planner.plan_reminders(facts, history) + planner.plan_statements(facts, history)
         result = SimulatedDay(day)
         sent = [l for l in lines if l.state == "draft" and l.kind != "manual"]

@@ -51,6 +51,9 @@ def register(subparsers) -> None:
     simulate.add_argument("--policies", type=Path, default=None,
                           help="policy folder (default config/policies or RELANCE_POLICIES)")
     simulate.add_argument("--json", action="store_true", help="print JSON (one object per day) instead of a table")
+    simulate.add_argument("--cold-start", action="store_true",
+                          help="start from nothing sent (default: steps dated before --from count as done, as if "
+                               "the policy had been in force)")
     simulate.set_defaults(handler=_simulate)
 
     request = sub.add_parser("request", help="queue an on-demand reminder or resend; the Dagster sensor runs it")
@@ -131,7 +134,8 @@ def _simulate(args) -> int:
         return 2
     engine = operational.open_store(home.operational_url)
     try:
-        days = simulate(con, engine, policies, args.start, args.end, only_policy=only)
+        days = simulate(con, engine, policies, args.start, args.end, only_policy=only,
+                        warm_start=not args.cold_start)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2

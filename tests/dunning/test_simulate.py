@@ -45,11 +45,16 @@ def test_simulate_prints_per_day_what_would_have_gone(relance_home, capsys):
         assert conn.execute(select(outbox.c.id)).all() == []
         assert conn.execute(select(dunning_lines.c.id)).all() == []
 
+    # starting mid-way: by default the steps dated before --from count as done (the policy was in force)
     assert main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-14", "--to", "2026-10-16"]) == 0
     table = capsys.readouterr().out
-    # starting mid-way, the replay catches up the D-7 notice on its first day, then the contact gap holds d1
     rows = {line.split()[0]: line for line in table.splitlines() if line.startswith("2026-")}
     assert "simulation, nothing sent" in table
+    assert rows["2026-10-14"].split()[1] == "0" and "d1:2" in rows["2026-10-16"]
+    # --cold-start: nothing was sent before, so the D-7 notice is caught up first and the contact gap holds d1
+    assert main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-14", "--to", "2026-10-16",
+                 "--cold-start"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("2026-")}
     assert rows["2026-10-14"].split()[1:3] == ["2", "2"] and "available:2" in rows["2026-10-14"]
     assert "held: contacted_recently:2" in rows["2026-10-16"]
 
