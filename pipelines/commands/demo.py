@@ -165,12 +165,17 @@ def materialize_all(run_date, *, documents_since=None) -> int:
     run_config = {}
     if documents_since is not None and "documents__invoice_documents" in job.graph.node_names():
         run_config = {"ops": {"documents__invoice_documents": {"config": {"issued_since": documents_since.isoformat()}}}}
+    tags = {}
+    partitions = job.partitions_def
+    if partitions is not None and partitions.has_partition_key(run_date.isoformat()):
+        # daily-partitioned assets (dunning batches) run for the business date; the others ignore it
+        tags["dagster/partition"] = run_date.isoformat()
     with tqdm(total=step_count(job), unit="step", desc=f"materialize {run_date}", file=sys.stderr) as bar:
         def advance(step_key: str) -> None:
             bar.set_postfix_str(step_key[-40:])
             bar.update(1)
 
-        result = run_job(job, run_config=run_config, run_date=run_date, on_step=advance)
+        result = run_job(job, run_config=run_config, run_date=run_date, tags=tags, on_step=advance)
     failed = [e for e in result.all_events if e.is_step_failure]
     for event in failed:
         message = event.event_specific_data.error.message.strip().splitlines()
