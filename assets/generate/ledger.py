@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from assets.generate import reference as ref
 from assets.generate.customers import CustomerBase
@@ -58,8 +59,14 @@ def _date_series(name: str, days: np.ndarray, valid: np.ndarray | None = None) -
 
 
 def _cents(name: str, cents: np.ndarray) -> pl.Series:
-    # cast first, then divide: a Decimal with scale 0 divided by 100 would truncate the cents
-    return (pl.Series(name, cents.astype(np.int64)).cast(CENTS) / 100).cast(CENTS)
+    """Integer cents as Decimal(18,2) without arithmetic: a decimal128 is its unscaled integer, so the
+    cents become the value's 128-bit words (low word, then the sign extension) as Arrow lays them out."""
+    cents = np.ascontiguousarray(cents, dtype=np.int64)
+    words = np.empty((len(cents), 2), dtype=np.int64)
+    words[:, 0] = cents
+    words[:, 1] = cents >> 63
+    array = pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(words)])
+    return pl.Series(name, array).cast(CENTS)
 
 
 def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: int, start: date,
@@ -351,19 +358,28 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     ])
     documents = pl.concat([invoices, credit_notes], how="diagonal").sort("doc_order")
 
+    # lines in document order: permute the numpy columns once (cheaper than sorting the built frame)
+    line_order_key = np.concatenate([chrono_rank[line_inv], chrono_rank[m + cn_line_doc]])
+    line_number_all = np.concatenate([line_no, cn_line_no])
+    order = np.lexsort((line_number_all, line_order_key))
+    number_source = np.concatenate([line_inv, m + cn_line_doc])[order]  # index into `numbers`
+
+    def ordered(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts)[order]
+
     lines = pl.DataFrame([
-        pl.concat([inv_number.gather(line_inv), cn_number.gather(cn_line_doc)]).alias("invoice_number"),
-        pl.Series("line_number", np.concatenate([line_no, cn_line_no]).astype(np.int32)),
-        pl.Series("doc_order", np.concatenate([chrono_rank[line_inv], chrono_rank[m + cn_line_doc]])),
-        pl.Series("document_exported", np.concatenate([issue[line_inv], cn_issue[cn_line_doc]]) <= as_of_d),
-        pl.Series("product", np.concatenate([product, cn_line_product])),
-        pl.Series("services", np.concatenate([services, cn_line_services])),
-        pl.Series("line_kind", np.concatenate([np.zeros(len(line_inv), dtype=np.int64), cn_line_kind])),
-        pl.Series("quantity_hundredths", np.concatenate([qty_hundredths, cn_line_qty])),
-        _cents("unit_price", np.concatenate([unit_price, cn_line_price])),
-        pl.Series("vat_rate_bp", VAT_RATES_BP[np.concatenate([rate_code, cn_line_rate])]),
-        _cents("line_amount_excl_tax", np.concatenate([line_amount, cn_line_amount])),
-    ]).sort("doc_order", "line_number")
+        numbers.gather(number_source).alias("invoice_number"),
+        pl.Series("line_number", line_number_all[order].astype(np.int32)),
+        pl.Series("doc_order", line_order_key[order]),
+        pl.Series("document_exported", ordered([issue[line_inv], cn_issue[cn_line_doc]]) <= as_of_d),
+        pl.Series("product", ordered([product, cn_line_product])),
+        pl.Series("services", ordered([services, cn_line_services])),
+        pl.Series("line_kind", ordered([np.zeros(len(line_inv), dtype=np.int64), cn_line_kind])),
+        pl.Series("quantity_hundredths", ordered([qty_hundredths, cn_line_qty])),
+        _cents("unit_price", ordered([unit_price, cn_line_price])),
+        pl.Series("vat_rate_bp", VAT_RATES_BP[ordered([rate_code, cn_line_rate])]),
+        _cents("line_amount_excl_tax", ordered([line_amount, cn_line_amount])),
+    ])
 
     payments = pl.DataFrame([
         cust_ids.gather(cust[pay_inv]).alias("customer_id"),
