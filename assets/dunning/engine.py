@@ -233,7 +233,7 @@ class Planner:
         self.policies = policies
         self.only_policy = only_policy
 
-    def _policy(self, customer: Mapping[str, Any], amount: Decimal | None) -> Policy | None:
+    def policy_of(self, customer: Mapping[str, Any], amount: Decimal | None) -> Policy | None:
         policy = policy_for(self.policies, customer, amount)
         if policy is None or (self.only_policy and policy.name != self.only_policy):
             return None
@@ -303,7 +303,7 @@ class Planner:
             customer = facts.customers.get(invoice.customer_id)
             if customer is None:
                 continue
-            policy = self._policy(customer, invoice.amount)
+            policy = self.policy_of(customer, invoice.amount)
             if policy is None:
                 continue
             steps = policy.resolved_steps(invoice.customer_id)
@@ -361,7 +361,7 @@ class Planner:
             customer = facts.customers.get(customer_id)
             if customer is None:
                 continue
-            policy = self._policy(customer, None)
+            policy = self.policy_of(customer, None)
             if policy is None or policy.statement is None:
                 continue
             period, opens = statement_period(policy, facts.run_date)
@@ -394,7 +394,7 @@ class Planner:
             customer = facts.customers.get(delivered.customer_id)
             if invoice is None or customer is None or number in facts.retrieved:
                 continue
-            policy = self._policy(customer, invoice.amount)
+            policy = self.policy_of(customer, invoice.amount)
             if policy is None or policy.resend is None:
                 continue
             if delivered.sent_at.date() + timedelta(days=policy.resend.after_days) > facts.run_date:

@@ -50,14 +50,14 @@ def warm_history(planner: Planner, facts: DayFacts) -> History:
     history = History()
     for invoice in facts.invoices:
         customer = facts.customers.get(invoice.customer_id)
-        policy = planner._policy(customer, invoice.amount) if customer else None
+        policy = planner.policy_of(customer, invoice.amount) if customer else None
         if policy is None:
             continue
         for step in policy.resolved_steps(invoice.customer_id):
             if invoice.due_date + timedelta(days=step.offset) < facts.run_date:
                 history.done_steps[invoice.invoice_number].add(step.name)
     for customer_id, customer in facts.customers.items():
-        policy = planner._policy(customer, None)
+        policy = planner.policy_of(customer, None)
         if policy is None or policy.statement is None:
             continue
         period, opens = statement_period(policy, facts.run_date)
