@@ -226,7 +226,7 @@ def _customer_context(customer: Mapping[str, Any]) -> dict[str, Any]:
     return {k: customer.get(k) for k in keys}
 
 
-class Dispatcher:
+class BatchEnqueuer:
     """Renders draft lines and enqueues them; one outbox row per idempotency key."""
 
     def __init__(self, engine: Engine, home: Home, templates: DunningTemplates | None = None):
@@ -442,7 +442,7 @@ def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], custo
 
 def dispatch_batch(engine: Engine, home: Home, policies: list[Policy], facts: DayFacts, *, kinds: tuple[str, ...],
                    request_id: str | None = None, templates: DunningTemplates | None = None) -> dict[str, Any]:
-    dispatcher = Dispatcher(engine, home, templates)
+    dispatcher = BatchEnqueuer(engine, home, templates)
     rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
     dispatcher.line_specs = line_specs(policies, rows, facts.customers)
     batch_id = f"dunning-request:{request_id}" if request_id else None
