@@ -18,8 +18,10 @@ from tests.dashboard.conftest import APP, PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboard"
-PAGES = ["Overview", "Retrieval", "Late-payment origins", "At-risk invoices", "Customer 360", "Channels",
-         "Campaigns"]
+# Each page with a text it shows last: once it is there the whole script has run.
+PAGES = {"Overview": "Pre-due alerts", "Retrieval": "Download XLSX", "Late-payment origins": "Drill down",
+         "At-risk invoices": "Remind selected invoices", "Customer 360": "Invoice timeline",
+         "Channels": "Delivery rate, bounce rate and time to retrieval", "Campaigns": "4. Progress and result"}
 
 
 @pytest.fixture
@@ -73,9 +75,10 @@ def test_every_page_renders_in_chromium_and_is_screenshotted(running_app, tmp_pa
             page.get_by_role("textbox", name="User name").fill("fiona")
             page.get_by_role("textbox", name="Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            for title in PAGES:
+            for title, last_text in PAGES.items():
                 page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
                 expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
+                expect(page.get_by_text(last_text, exact=True).first).to_be_visible(timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 charts = page.get_by_test_id("stPlotlyChart")
                 for index in range(charts.count()):
