@@ -20,6 +20,7 @@ _CURRENCY_MARKS = r"(?i)(€|\$|£|¥|\bEUR\b|\bUSD\b|\bGBP\b|\bCHF\b|\bJPY\b|\b
 _NUMBER = r"^-?\d+(\.\d+)?$"
 MISSING_DATE_WORDS = ["na", "n/a", "null", "none", "-", "00/00/0000", "0000-00-00", "00000000", "nat"]
 
+_SAMPLE = 100_000
 _DMY_SHAPE = r"^\d{1,2}[/.\-]\d{1,2}[/.\-](\d{4}|\d{2})$"
 _ISO_SHAPE = r"^\d{4}-\d{1,2}-\d{1,2}$"
 _COMPACT_SHAPE = r"^\d{8}$"
@@ -50,7 +51,8 @@ def cleaned(expr: pl.Expr) -> pl.Expr:
 
 def detect_decimal(values: pl.Series, default: str = ".") -> str:
     """Decide whether a money column writes decimals with a comma or a point, from its values."""
-    text = values.cast(pl.String).str.replace_all(_GROUPING, "").drop_nulls()
+    # a large sample decides as well as the whole column, for a fraction of the cost
+    text = values.cast(pl.String).drop_nulls().head(_SAMPLE).str.replace_all(_GROUPING, "")
     if text.len() == 0:
         return default
     both = text.filter(text.str.contains(r"\d[.,]\d.*[.,]\d") | (text.str.contains(",") & text.str.contains(r"\.")))
@@ -67,7 +69,7 @@ def detect_decimal(values: pl.Series, default: str = ".") -> str:
 
 def detect_date_order(values: pl.Series, default: str = "dmy") -> str:
     """Day-first or month-first for d/m/y-shaped dates: a first part above 12 settles it, else the default."""
-    text = values.cast(pl.String).str.strip_chars().drop_nulls()
+    text = values.cast(pl.String).drop_nulls().head(_SAMPLE).str.strip_chars()
     shaped = text.filter(text.str.contains(_DMY_SHAPE))
     if shaped.len() == 0:
         return default
@@ -237,22 +239,26 @@ def parse_date_column(values: pl.Series, field: Field, order: str) -> tuple[pl.S
 
 def parse_money_column(values: pl.Series, field: Field, decimal: str) -> tuple[pl.Series, pl.Series]:
     text = _clean_series(values)
-    plain = text.str.contains(r"^-?\d+(?:[.,]\d+)?$").fill_null(False)
+    # fast path: plain numbers; polars' decimal parser refuses anything else (spaces, symbols, "1.2.3")
     if decimal == ",":
-        plain = plain & ~text.str.contains(r"\.\d{3}$").fill_null(False) & ~text.str.contains(r"\.").fill_null(False)
-        digits = text.str.replace(",", ".", literal=True)
+        # a point in a decimal-comma column is a thousands separator: leave those to the general parser
+        digits = text.set(text.str.contains(".", literal=True).fill_null(False), None).str.replace(
+            ",", ".", literal=True)
     else:
-        plain = plain & ~text.str.contains(",").fill_null(False)
-        digits = text
+        digits = text.set(text.str.contains(",", literal=True).fill_null(False), None)
     target = pl.Decimal(18, field.scale)
-    parsed = digits.set(~plain, None).str.to_decimal(scale=6).round(field.scale).cast(target)
+    parsed = digits.str.to_decimal(scale=6).round(field.scale).cast(target)
     errors = pl.Series(field.name, [None] * text.len(), dtype=pl.String)
-    unread = ~plain & text.is_not_null()
+    unread = parsed.is_null() & text.is_not_null()
     if unread.any():
         indices, fixed = _slow_path(text, unread, lambda e: parse_money(e, field, decimal))
         parsed = parsed.scatter(indices, fixed["value"].cast(target))
         errors = errors.scatter(indices, fixed["error"])
     return parsed, errors
+
+
+def has_currency_marks(values: pl.Series) -> bool:
+    return bool(values.cast(pl.String).str.contains_any(["€", "$", "£", "EUR", "USD", "GBP", "CHF"]).any())
 
 
 def parse_column(values: pl.Series, field: Field, *, decimal: str, date_order: str) -> tuple[pl.Series, pl.Series | None]:
@@ -261,6 +267,8 @@ def parse_column(values: pl.Series, field: Field, *, decimal: str, date_order: s
         return parse_money_column(values, field, decimal)
     if field.kind == DATE:
         return parse_date_column(values, field, date_order)
+    if field.kind == TEXT:
+        return _clean_series(values), None
     frame = pl.DataFrame({"v": values.cast(pl.String)})
     value, error = parse_field(pl.col("v"), field, decimal=decimal, date_order=date_order)
     out = frame.select([value.alias("value")] + ([error.alias("error")] if error is not None else []))

@@ -23,6 +23,7 @@ from assets.ingest.reader import LINE, RawTable
 from assets.ingest.schema import DATE, DOCUMENT_TYPES, ENTITIES, Entity
 
 FOOTER_REASON = "footer/total line"
+_FOOTER_WORDS = ["total", "totaux", "somme", "sum", "nombre", "count", "fin", "end"]
 _FOOTER = r"(?i)^\s*(grand\s+total|total|totaux|sous[- ]?total|sub[- ]?total|somme|sum|nombre|count|fin|end)\b"
 
 # How a credit manager names a missing required value.
@@ -126,36 +127,53 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         if error is not None:
             typed.append(error.alias(f"{prefix}__error_{f.name}"))
             errors.append((pl.col(f"{prefix}__error_{f.name}").is_not_null(), pl.col(f"{prefix}__error_{f.name}")))
-        if f.kind == "money" and marks is None and source in headers:
+        if f.kind == "money" and marks is None and source in headers and parsing.has_currency_marks(values):
             marks = parsing.currency_mark(pl.col(source))
     frame = frame.with_columns(typed)
 
     col = lambda name: pl.col(prefix + name)  # noqa: E731 - short alias keeps the rules below legible
-    fixes: list[pl.Expr] = []
+
+    def given(name: str) -> pl.Expr:
+        """The file had a value for the field (parsed, or present but unreadable), without re-reading it."""
+        if name not in spec.columns:
+            return pl.lit(name in spec.constants)
+        error_column = f"{prefix}__error_{name}"
+        readable = col(name).is_not_null()
+        return readable | pl.col(error_column).is_not_null() if error_column in frame.columns else readable
+
+    fixes: list[pl.Expr | pl.Series] = []
     if entity.name == "invoices":
-        doc_source = spec.columns.get("document_type")
-        doc_raw = cleaned(_source_expr(doc_source, headers)) if doc_source else cleaned(col("document_type"))
-        doc = doc_raw.str.to_lowercase()
+        doc = col("document_type").str.to_lowercase()
         mapped = doc.replace_strict(DOCUMENT_TYPES, default=None, return_dtype=pl.String)
-        errors.append((doc.is_not_null() & mapped.is_null(),
-                       pl.format("document type '{}' is neither an invoice nor a credit note", doc_raw)))
         incl = pl.coalesce(col("amount_incl_tax"), col("amount_excl_tax") + col("tax_amount"))
-        # a credit note written as a negative invoice is still a credit note; staging keeps amounts positive
-        negative = incl < 0
-        doc_type = pl.coalesce(mapped, pl.when(negative).then(pl.lit("credit_note")).otherwise(pl.lit("invoice")))
-        flip = lambda e: pl.when(negative).then(-e).otherwise(e)  # noqa: E731
-        fixes += [
-            doc_type.alias(prefix + "document_type"),
-            flip(incl).cast(pl.Decimal(18, 2)).alias(prefix + "amount_incl_tax"),
-            flip(col("amount_excl_tax")).cast(pl.Decimal(18, 2)).alias(prefix + "amount_excl_tax"),
-            flip(col("tax_amount")).cast(pl.Decimal(18, 2)).alias(prefix + "tax_amount"),
-        ]
-        incl_blank, excl_blank, tax_blank = (
-            _blank(_source_expr(spec.columns[n], headers)) if n in spec.columns else pl.lit(n not in spec.constants)
-            for n in ("amount_incl_tax", "amount_excl_tax", "tax_amount"))
-        errors.append((incl_blank & excl_blank & tax_blank, pl.lit("amount missing")))
-        errors.append((incl_blank & ~(excl_blank & tax_blank) & (excl_blank | tax_blank),
+        has_incl, has_excl, has_tax = given("amount_incl_tax"), given("amount_excl_tax"), given("tax_amount")
+        state = frame.select(
+            (doc.is_not_null() & mapped.is_null()).alias(prefix + "__bad_document_type"),
+            (~has_incl & ~has_excl & ~has_tax).alias(prefix + "__no_amount"),
+            (~has_incl & (has_excl | has_tax) & ~(has_excl & has_tax)).alias(prefix + "__incomplete_amount"),
+            mapped.alias("mapped"), incl.alias("incl"))
+        doc_source = spec.columns.get("document_type")
+        doc_raw = cleaned(_source_expr(doc_source, headers)) if doc_source else col("document_type")
+        errors.append((pl.col(prefix + "__bad_document_type"),
+                       pl.format("document type '{}' is neither an invoice nor a credit note", doc_raw)))
+        errors.append((pl.col(prefix + "__no_amount"), pl.lit("amount missing")))
+        errors.append((pl.col(prefix + "__incomplete_amount"),
                        pl.lit("amount incl. tax missing and not computable from excl. tax and tax")))
+        fixes += [state[prefix + "__bad_document_type"], state[prefix + "__no_amount"],
+                  state[prefix + "__incomplete_amount"]]
+        negative = (state["incl"] < 0).fill_null(False)
+        # a credit note written as a negative invoice is still a credit note; staging keeps amounts positive
+        inferred = pl.Series(["invoice"] * frame.height) if not negative.any() else \
+            negative.replace_strict({True: "credit_note", False: "invoice"}, return_dtype=pl.String)
+        fixes.append(state["mapped"].fill_null(inferred).alias(prefix + "document_type"))
+        total = state["incl"].cast(pl.Decimal(18, 2))
+        if negative.any():
+            flip = lambda e: pl.when(pl.lit(negative)).then(-e).otherwise(e)  # noqa: E731
+            fixes += [flip(pl.lit(total)).cast(pl.Decimal(18, 2)).alias(prefix + "amount_incl_tax"),
+                      flip(col("amount_excl_tax")).cast(pl.Decimal(18, 2)).alias(prefix + "amount_excl_tax"),
+                      flip(col("tax_amount")).cast(pl.Decimal(18, 2)).alias(prefix + "tax_amount")]
+        else:
+            fixes.append(total.alias(prefix + "amount_incl_tax"))
         if profile.default_terms_days is not None:
             fixes.append(pl.coalesce(col("due_date"), col("issue_date") + pl.duration(
                 days=profile.default_terms_days)).alias(prefix + "due_date"))
@@ -163,21 +181,19 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
             fixes.append(pl.coalesce(col("issuer_id"), pl.lit(profile.issuer_id)).alias(prefix + "issuer_id"))
     if spec.absolute_amounts:
         fixes += [col(f.name).abs().alias(prefix + f.name) for f in entity.fields if f.kind == "money"]
-    if "currency" in entity.field_names:
-        currency = cleaned(col("currency")).str.to_uppercase().replace({"€": "EUR", "$": "USD", "£": "GBP"})
-        currency = pl.coalesce(currency, marks if marks is not None else pl.lit(None, pl.String),
-                               pl.lit(default_currency))
-        fixes.append(currency.alias(prefix + "currency"))
-        errors.append((~col("currency").str.contains(r"^[A-Z]{3}$"),
-                       pl.format("currency '{}' is not a 3-letter code", col("currency"))))
     if fixes:
         frame = frame.with_columns(fixes)
+    if "currency" in entity.field_names:
+        currency = col("currency").str.to_uppercase().replace({"€": "EUR", "$": "USD", "£": "GBP"})
+        currency = pl.coalesce(currency, marks if marks is not None else pl.lit(None, pl.String),
+                               pl.lit(default_currency))
+        frame = frame.with_columns(currency.alias(prefix + "currency"))
+        errors.append((~col("currency").str.contains(r"^[A-Z]{3}$"),
+                       pl.format("currency '{}' is not a 3-letter code", col("currency"))))
     for name in entity.required:
         message = MISSING.get(name, f"{name.replace('_', ' ')} missing")
-        source = spec.columns.get(name)
-        raw_blank = _blank(_source_expr(source, headers)) if source else pl.lit(True)
         # a value present but unparseable already has its own reason
-        errors.append((col(name).is_null() & raw_blank, pl.lit(message)))
+        errors.append((col(name).is_null() & ~given(name), pl.lit(message)))
     return frame, errors
 
 
@@ -206,6 +222,53 @@ def _without_absent_optional(spec: EntitySpec, headers: set[str]) -> EntitySpec:
     return replace(spec, columns=kept)
 
 
+def _footer_flags(frame: pl.DataFrame, primary: list[EntitySpec], data_columns: list[str],
+                  headers: set[str]) -> pl.Series:
+    """Footer and total lines. A total line says so in its first columns and has no record key of its own
+    ("Total" in the key column counts as none): a customer called "Total Energies" with an invoice number is
+    not a footer. A line with amounts but neither key nor date is an unlabelled total (SAP, spreadsheets).
+    Only rows with a blank or wordy key are examined closely."""
+    key_sources = [_source_expr(s.columns[k], headers) for s in primary for k in s.entity.required[:1]
+                   if k in s.columns]
+    if not key_sources:
+        return pl.Series("__footer", [False] * frame.height)
+    key_blank = pl.all_horizontal([_blank(k) for k in key_sources])
+    key_wordy = pl.any_horizontal([k.str.contains_any(_FOOTER_WORDS, ascii_case_insensitive=True).fill_null(False)
+                                   for k in key_sources])
+    suspects = frame.select(key_blank | key_wordy).to_series()
+    flags = pl.Series("__footer", [False] * frame.height)
+    if not suspects.any():
+        return flags
+    subset = frame.filter(suspects)
+    is_footer = pl.any_horizontal([cleaned(pl.col(c)).str.contains(_FOOTER).fill_null(False)
+                                   for c in data_columns[:4]])
+    key_is_label = pl.any_horizontal([cleaned(k).str.contains(_FOOTER).fill_null(False) for k in key_sources])
+    kinds: dict[str, list[pl.Expr]] = {"date": [], "money": []}
+    for s in primary:
+        for f in s.entity.fields:
+            if f.kind in kinds and f.name in s.columns:
+                kinds[f.kind].append(_source_expr(s.columns[f.name], headers))
+    unlabelled_total = pl.lit(False)
+    if kinds["money"]:
+        unlabelled_total = key_blank & pl.all_horizontal([_blank(e) for e in kinds["date"]] or [pl.lit(True)]) \
+            & pl.any_horizontal([~_blank(e) for e in kinds["money"]])
+    found = subset.select((is_footer & (key_blank | key_is_label) | unlabelled_total).alias("f")).to_series()
+    return flags.scatter(suspects.arg_true(), found)
+
+
+def _repeated_rows(frame: pl.DataFrame, data_columns: list[str]) -> pl.Series:
+    """Rows identical in every column to an earlier row. A 64-bit row hash finds the candidates; the exact
+    comparison runs only on rows whose hash repeats, so a hash collision can never drop a row."""
+    hashed = frame.select(pl.struct(data_columns).hash().alias("h")).to_series()
+    candidates = hashed.is_duplicated()
+    flags = pl.Series("__duplicate", [False] * frame.height)
+    if not candidates.any():
+        return flags
+    subset = frame.filter(candidates).select(data_columns)
+    exact = subset.select(~pl.struct(data_columns).is_first_distinct()).to_series()
+    return flags.scatter(candidates.arg_true(), exact)
+
+
 def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracted_at: datetime,
             default_currency: str = "EUR") -> FileResult:
     frame = table.frame
@@ -220,34 +283,20 @@ def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracte
     if profile.null_values:
         frame = frame.with_columns([pl.when(pl.col(c).str.strip_chars().is_in(profile.null_values)).then(None)
                                     .otherwise(pl.col(c)).alias(c) for c in data_columns])
-    # blank lines are not rows
-    frame = frame.filter(~pl.all_horizontal([_blank(pl.col(c)) for c in data_columns]))
+    # blank lines are not rows; cheap length test first, exact test on the few short rows
+    short = frame.select(pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.len_bytes() <= 8)
+                                            for c in data_columns])).to_series()
+    if short.any():
+        blank = frame.filter(short).select(LINE, pl.all_horizontal([_blank(pl.col(c)) for c in data_columns])
+                                           .alias("blank")).filter("blank")
+        if blank.height:
+            frame = frame.filter(~pl.col(LINE).is_in(blank[LINE].implode()))
     default_decimal = profile.decimal or ("," if table.delimiter in (";", "\t") else ".")
     currency = profile.currency or default_currency
 
-    is_footer = pl.any_horizontal([cleaned(pl.col(c)).str.contains(_FOOTER).fill_null(False)
-                                   for c in data_columns[:4]])
     primary = [s for s in specs if not s.derived]
-    key_sources = [_source_expr(s.columns[k], headers) for s in primary for k in s.entity.required[:1]
-                   if k in s.columns]
-    key_blank = pl.all_horizontal([_blank(k) for k in key_sources]) if key_sources else pl.lit(True)
-    key_is_label = pl.any_horizontal([cleaned(k).str.contains(_FOOTER).fill_null(False) for k in key_sources]) \
-        if key_sources else pl.lit(False)
-    # a total line says so in its first columns and has no record key of its own ("Total" in the key column
-    # counts as none); a customer called "Total Energies" with an invoice number is not a footer. A line
-    # with amounts but neither key nor date is an unlabelled total (SAP and spreadsheet sums).
-    kinds = {"date": [], "money": []}
-    for s in primary:
-        for f in s.entity.fields:
-            if f.kind in kinds and f.name in s.columns:
-                kinds[f.kind].append(_source_expr(s.columns[f.name], headers))
-    unlabelled_total = pl.lit(False)
-    if kinds["money"]:
-        unlabelled_total = key_blank & pl.all_horizontal([_blank(e) for e in kinds["date"]] or [pl.lit(True)]) \
-            & pl.any_horizontal([~_blank(e) for e in kinds["money"]])
-    frame = frame.with_columns((is_footer & (key_blank | key_is_label) | unlabelled_total).alias("__footer"))
-    frame = frame.with_columns(
-        (~pl.struct(data_columns).is_first_distinct() & ~pl.col("__footer")).alias("__duplicate"))
+    frame = frame.with_columns(_footer_flags(frame, primary, data_columns, headers))
+    frame = frame.with_columns((_repeated_rows(frame, data_columns) & ~pl.col("__footer")).alias("__duplicate"))
 
     checks: list[tuple[pl.Expr, pl.Expr]] = []  # (row is bad, reason), gated by where the entity applies
     for spec in specs:

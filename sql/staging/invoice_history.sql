@@ -1,35 +1,72 @@
 -- Every accepted version of an invoice: a row each time an export showed it with different values.
 -- An unchanged invoice in tomorrow's export adds no version; valid_to is when the next version appeared.
+-- Invoices seen once (most of them) skip the ordering work: only repeated ones are compared in order.
 with source as (
-    select
-        *,
-        md5(concat_ws('|', document_type, customer_id, issue_date, delivery_date, due_date, amount_excl_tax,
-                      tax_amount, amount_incl_tax, currency, purchase_order, original_invoice_number,
-                      description, array_to_string(attachments, '|'))) as content_hash
-    from raw.invoices
+    select * from raw.invoices
 ),
 
-ordered as (
-    select
-        *,
-        lag(content_hash) over (
-            partition by coalesce(issuer_id, ''), invoice_number
-            order by extracted_at, ingested_at, source_line
-        ) as previous_hash
+repeated_keys as (
+    select coalesce(issuer_id, '') as issuer_key, invoice_number
     from source
+    group by all
+    having count(*) > 1
+),
+
+seen_once as (
+    select source.*
+    from source
+    anti join repeated_keys
+        on repeated_keys.issuer_key = coalesce(source.issuer_id, '')
+        and repeated_keys.invoice_number = source.invoice_number
+),
+
+seen_again as (
+    select
+        source.*,
+        {
+            'document_type': document_type, 'customer_id': customer_id, 'issue_date': issue_date,
+            'delivery_date': delivery_date, 'due_date': due_date, 'amount_excl_tax': amount_excl_tax,
+            'tax_amount': tax_amount, 'amount_incl_tax': amount_incl_tax, 'currency': currency,
+            'purchase_order': purchase_order, 'original_invoice_number': original_invoice_number,
+            'description': description, 'attachments': attachments
+        } as content
+    from source
+    semi join repeated_keys
+        on repeated_keys.issuer_key = coalesce(source.issuer_id, '')
+        and repeated_keys.invoice_number = source.invoice_number
+),
+
+changes as (
+    select
+        * exclude (content),
+        lag(content) over (
+            partition by coalesce(issuer_id, ''), invoice_number order by extracted_at, ingested_at, source_line
+        ) is distinct from content as is_new_version
+    from seen_again
 ),
 
 versions as (
-    select * from ordered
-    where previous_hash is null or previous_hash <> content_hash
+    select
+        * exclude (is_new_version),
+        row_number() over invoice_versions as version,
+        lead(extracted_at) over invoice_versions as valid_to
+    from changes
+    where is_new_version
+    window invoice_versions as (
+        partition by coalesce(issuer_id, ''), invoice_number order by extracted_at, ingested_at, source_line
+    )
+),
+
+all_versions as (
+    select *, 1 as version, cast(null as timestamptz) as valid_to from seen_once
+    union all by name
+    select * from versions
 )
 
 select
     issuer_id,
     invoice_number,
-    row_number() over (
-        partition by coalesce(issuer_id, ''), invoice_number order by extracted_at, ingested_at, source_line
-    ) as version,
+    version,
     document_type,
     customer_id,
     issue_date,
@@ -44,11 +81,9 @@ select
     description,
     attachments,
     extracted_at as valid_from,
-    lead(extracted_at) over (
-        partition by coalesce(issuer_id, ''), invoice_number order by extracted_at, ingested_at, source_line
-    ) as valid_to,
+    valid_to,
     source_file,
     source_line,
     file_sha256,
     ingested_at
-from versions
+from all_versions
