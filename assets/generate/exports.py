@@ -311,16 +311,19 @@ def write_fec(ledger: Ledger, documents: pl.DataFrame, payments: pl.DataFrame, c
         return [pl.when(on_debit).then(pl.col(amount)).otherwise(zero).alias("Debit"),
                 pl.when(on_debit).then(zero).otherwise(pl.col(amount)).alias("Credit")]
 
-    receivable = docs.select(pl.col("key"), *shared, pl.lit("411000").alias("CompteNum"),
-                             pl.col("customer_id").alias("CompAuxNum"), pl.col("customer_name").alias("CompAuxLib"),
-                             *side("incl", True), "EcritureLet", "DateLet")
-    revenue = docs.select((pl.col("key") + 1).alias("key"), *shared,
-                          pl.when(pl.col("sells_services")).then(pl.lit("706000")).otherwise(pl.lit("707000"))
-                          .alias("CompteNum"), none.alias("CompAuxNum"), none.alias("CompAuxLib"),
-                          *side("excl", False), none.alias("EcritureLet"), none.alias("DateLet"))
-    vat = docs.filter(pl.col("has_tax")).select(
-        (pl.col("key") + 2).alias("key"), *shared, pl.lit("445710").alias("CompteNum"), none.alias("CompAuxNum"),
-        none.alias("CompAuxLib"), *side("tax", False), none.alias("EcritureLet"), none.alias("DateLet"))
+    def sales_lines(chunk: pl.DataFrame) -> pl.DataFrame:
+        receivable = chunk.select(pl.col("key"), *shared, pl.lit("411000").alias("CompteNum"),
+                                  pl.col("customer_id").alias("CompAuxNum"),
+                                  pl.col("customer_name").alias("CompAuxLib"), *side("incl", True), "EcritureLet",
+                                  "DateLet")
+        revenue = chunk.select((pl.col("key") + 1).alias("key"), *shared,
+                               pl.when(pl.col("sells_services")).then(pl.lit("706000")).otherwise(pl.lit("707000"))
+                               .alias("CompteNum"), none.alias("CompAuxNum"), none.alias("CompAuxLib"),
+                               *side("excl", False), none.alias("EcritureLet"), none.alias("DateLet"))
+        vat = chunk.filter(pl.col("has_tax")).select(
+            (pl.col("key") + 2).alias("key"), *shared, pl.lit("445710").alias("CompteNum"), none.alias("CompAuxNum"),
+            none.alias("CompAuxLib"), *side("tax", False), none.alias("EcritureLet"), none.alias("DateLet"))
+        return pl.concat([receivable, revenue, vat])
 
     pays = (
         payments.select("customer_id", "payment_id", "payment_date", "amount", "exported_invoice",
@@ -330,8 +333,7 @@ def write_fec(ledger: Ledger, documents: pl.DataFrame, payments: pl.DataFrame, c
         .with_row_index("entry", 1)
         .select(
             pl.lit("BQ").alias("JournalCode"), pl.lit("Banque").alias("JournalLib"),
-            # after every sales entry (keys of the sales journal stay below 4 * (documents + 1))
-            ((pl.col("entry").cast(pl.Int64) + len(documents) + 1) * 4).alias("key"),
+            (pl.col("entry").cast(pl.Int64) * 4).alias("key"),
             pl.concat_str(pl.lit("BQ"), pl.col("entry").cast(text).str.zfill(8)).alias("EcritureNum"),
             pl.col("payment_date").dt.strftime(ymd).alias("EcritureDate"),
             pl.col("payment_id").alias("PieceRef"),
@@ -340,22 +342,37 @@ def write_fec(ledger: Ledger, documents: pl.DataFrame, payments: pl.DataFrame, c
             "customer_id", "customer_name", "EcritureLet", "DateLet", money("amount").alias("amount"),
         )
     )
-    bank = pays.select(pl.col("key"), *shared, pl.lit("512000").alias("CompteNum"), none.alias("CompAuxNum"),
-                       none.alias("CompAuxLib"), pl.col("amount").alias("Debit"), zero.alias("Credit"),
-                       none.alias("EcritureLet"), none.alias("DateLet"))
-    cleared = pays.select((pl.col("key") + 1).alias("key"), *shared, pl.lit("411000").alias("CompteNum"),
-                          pl.col("customer_id").alias("CompAuxNum"), pl.col("customer_name").alias("CompAuxLib"),
-                          zero.alias("Debit"), pl.col("amount").alias("Credit"), "EcritureLet", "DateLet")
-    fec = pl.concat([receivable, revenue, vat, bank, cleared]).sort("key").select(
-        *FEC_HEADERS[:5],
-        pl.col("CompteNum").replace_strict(ACCOUNT_LABELS, return_dtype=text).alias("CompteLib"),
-        "CompAuxNum", "CompAuxLib", "PieceRef", pl.col("EcritureDate").alias("PieceDate"), "EcritureLib",
-        "Debit", "Credit", "EcritureLet", "DateLet", pl.col("EcritureDate").alias("ValidDate"),
-        none.alias("Montantdevise"), none.alias("Idevise"),
-    )
+
+    def bank_lines(chunk: pl.DataFrame) -> pl.DataFrame:
+        bank = chunk.select(pl.col("key"), *shared, pl.lit("512000").alias("CompteNum"), none.alias("CompAuxNum"),
+                            none.alias("CompAuxLib"), pl.col("amount").alias("Debit"), zero.alias("Credit"),
+                            none.alias("EcritureLet"), none.alias("DateLet"))
+        cleared = chunk.select((pl.col("key") + 1).alias("key"), *shared, pl.lit("411000").alias("CompteNum"),
+                               pl.col("customer_id").alias("CompAuxNum"), pl.col("customer_name").alias("CompAuxLib"),
+                               zero.alias("Debit"), pl.col("amount").alias("Credit"), "EcritureLet", "DateLet")
+        return pl.concat([bank, cleared])
+
     path = out / f"{ref.ISSUER_SIREN}FEC{ledger.as_of:%Y%m%d}.txt"
-    _write(fec, path, encoding="utf-8", separator="\t", crlf=True)
+    # written in slices of entries (sales journal, then the bank), each put in order by its integer key:
+    # memory stays bounded and no sort ever spans the millions of lines of a large ledger
+    with path.open("wb") as fh:
+        first = True
+        for source, fan_out in ((docs, sales_lines), (pays, bank_lines)):
+            for chunk in source.iter_slices(FEC_SLICE):
+                lines = fan_out(chunk).sort("key").select(
+                    *FEC_HEADERS[:5],
+                    pl.col("CompteNum").replace_strict(ACCOUNT_LABELS, return_dtype=text).alias("CompteLib"),
+                    "CompAuxNum", "CompAuxLib", "PieceRef", pl.col("EcritureDate").alias("PieceDate"),
+                    "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
+                    pl.col("EcritureDate").alias("ValidDate"), none.alias("Montantdevise"), none.alias("Idevise"),
+                )
+                lines.write_csv(fh, separator="\t", line_terminator="\r\n", quote_style="necessary",
+                                include_header=first)
+                first = False
     return path
+
+
+FEC_SLICE = 200_000
 
 
 def _lettering(documents: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:

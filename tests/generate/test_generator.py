@@ -359,3 +359,13 @@ def test_default_attachment_share_keeps_large_runs_to_a_sample():
     assert GeneratorConfig(invoices=1_000_000, attachment_share=0.0).effective_attachment_share == 0.0
     with pytest.raises(ValueError, match="between 0 and 1"):
         GeneratorConfig(attachment_share=1.5).validate()
+
+
+def test_fec_written_in_slices_is_the_same_file(company, tmp_path, monkeypatch):
+    from assets.generate import exports
+
+    monkeypatch.setattr(exports, "FEC_SLICE", 337)  # many slices, boundaries inside entries' fan-out
+    sliced = tmp_path / "sliced"
+    generate(CONFIG, sliced)
+    name = "732829320FEC20261127.txt"
+    assert (sliced / "FEC" / name).read_bytes() == (company / "FEC" / name).read_bytes()
