@@ -43,6 +43,13 @@ class StoredMail:
         return dict(self.__dict__)
 
 
+def header_block(data: bytes) -> bytes:
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        end = data.find(b"\n\n")
+    return data if end < 0 else data[:end] + b"\r\n\r\n"
+
+
 def parse_headers(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
@@ -62,7 +69,7 @@ class MailStore:
         self.root.mkdir(parents=True, exist_ok=True)
         received = datetime.now(timezone.utc)
         mail_id = f"{received:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:10]}"
-        headers = parse_headers(data)
+        headers = parse_headers(header_block(data))  # the body (attachments) is not needed for the index
         target = self.root / f"{mail_id}.eml"
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
@@ -120,10 +127,10 @@ class MailStore:
         for path in iter_mail_files(self.root):
             try:
                 with open(path, "rb") as fh:
-                    head = fh.read(64 * 1024).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+                    head = header_block(fh.read(64 * 1024))
             except OSError:
                 continue
-            if (parse_headers(head + b"\n\n").get("Message-ID") or "").strip() == wanted:
+            if (parse_headers(head).get("Message-ID") or "").strip() == wanted:
                 return {"archive": str(self.root), "archived_as": path.name}
         return None
 

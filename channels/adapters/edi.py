@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,9 @@ class EdiAdapter:
             sender = [self.config.sender_gln, "14"]
         interchange.sender = sender
         interchange.recipient = [str(gln), "14"]
-        text = interchange.serialize(break_lines=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydifact ships no service-segment directory to validate UNB/UNZ
+            text = interchange.serialize(break_lines=True)
         if not text.startswith("UNA"):
             text = "UNA:+.? '\n" + text
         name = f"{control:014d}_{item.outbox_id:010d}.edi"

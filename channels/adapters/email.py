@@ -19,6 +19,7 @@ fails as in doubt instead of being sent a second time.
 
 from __future__ import annotations
 
+import base64
 import email.charset
 import email.policy
 import hashlib
@@ -26,6 +27,7 @@ import os
 import re
 import smtplib
 import ssl
+import uuid
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
@@ -212,10 +214,16 @@ class EmailAdapter:
         if attachments:
             message = MIMEMultipart("mixed")
             message.attach(text_part)
+            encoded: dict[bytes, bytes] = {}
             for filename, data in attachments:
-                part = MIMEApplication(data, "pdf")
+                # The generator writes a body line by line (hundreds of calls for a 30 KB PDF): put a
+                # placeholder in the tree and splice the base64 text in, already CRLF-terminated, at the end.
+                placeholder = f"relance-attachment-{uuid.uuid4().hex}"
+                part = MIMEApplication(placeholder, "pdf", _encoder=_declare_base64)
                 part.add_header("Content-Disposition", "attachment", filename=_filename_param(filename))
                 message.attach(part)
+                encoded[placeholder.encode()] = base64.encodebytes(data).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+            message.relance_encoded_attachments = encoded  # type: ignore[attr-defined]
         else:
             message = text_part
         message["From"] = formataddr((self.sender_name, self.sender_address), charset="utf-8")
@@ -306,7 +314,7 @@ class EmailAdapter:
         envelope_to = [parseaddr(message["To"])[1]]
         if self.config.archive_bcc:
             envelope_to.append(self.config.archive_bcc)
-        data = message.as_bytes(policy=SMTP_COMPAT32)
+        data = serialize(message)
         for attempt in (1, 2):
             smtp = self._connect()
             try:
@@ -385,6 +393,18 @@ class InDoubtError(TransientError):
 
 
 SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
+
+
+def _declare_base64(part: MIMEApplication) -> None:
+    part["Content-Transfer-Encoding"] = "base64"
+
+
+def serialize(message: Message) -> bytes:
+    """The message as sent on the wire (CRLF), attachments spliced in where build_message left markers."""
+    data = message.as_bytes(policy=SMTP_COMPAT32)
+    for placeholder, encoded in getattr(message, "relance_encoded_attachments", {}).items():
+        data = data.replace(placeholder, encoded, 1)
+    return data
 UTF8_QP = email.charset.Charset("utf-8")
 UTF8_QP.body_encoding = email.charset.QP  # bodies stay readable in the raw message (links, amounts)
 

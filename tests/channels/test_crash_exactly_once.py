@@ -54,7 +54,10 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_a_message(tmp_path, 
             env = {**os.environ, "RELANCE_HOME": str(home.root), "RELANCE_SMTP_HOST": "127.0.0.1",
                    "RELANCE_SMTP_PORT": str(port), "RELANCE_SMTP_SECURITY": "none",
                    "RELANCE_SMTP_ARCHIVE": str(received.root), "RELANCE_SMTP_FROM": f"f{trial}@acme.example",
-                   "PYTHONPATH": str(REPO_ROOT)}
+                   "PYTHONPATH": str(REPO_ROOT),
+                   # the messages carry real signed portal links; a fixed secret keeps the portal's
+                   # first-run secret file out of the kill zone
+                   "RELANCE_PORTAL_SECRET": "k" * 48}
             env.pop("RELANCE_OPERATIONAL_URL", None)
             engine = ops.open_store(home.operational_url)
             numbers = [f"T{trial}-F{i}" for i in range(INVOICES_PER_TRIAL)]
