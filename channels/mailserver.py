@@ -17,15 +17,55 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from channels.mailstore import MailStore
 
 
+BOUNCE_SUFFIX = ".invalid"  # RFC 2606: a domain that can never receive mail
+
+
 class StoringHandler:
-    def __init__(self, store: MailStore):
+    """Keeps every accepted message. Like a relay that accepts first and fails delivery later, it writes a
+    delivery status notification (RFC 3464) to `bounce_folder` for recipients in a `.invalid` domain, so the
+    demo shows bounces coming back through `relance feedback`."""
+
+    def __init__(self, store: MailStore, bounce_folder: Path | None = None):
         self.store = store
+        self.bounce_folder = Path(bounce_folder) if bounce_folder else None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
         peer = session.peer[0] if session.peer else None
-        record = self.store.save(envelope.original_content or envelope.content, mail_from=envelope.mail_from,
-                                 rcpt_tos=list(envelope.rcpt_tos), peer=peer)
+        data = envelope.original_content or envelope.content
+        record = self.store.save(data, mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), peer=peer)
+        if self.bounce_folder is not None:
+            for recipient in envelope.rcpt_tos:
+                if recipient.lower().endswith(BOUNCE_SUFFIX):
+                    write_dsn(self.bounce_folder, data, recipient, envelope.mail_from)
         return f"250 2.0.0 OK queued as {record.id}"
+
+
+def write_dsn(folder: Path, original: bytes, recipient: str, sender: str) -> Path:
+    """A failed-delivery report quoting the original headers, delivered into a Maildir (new/)."""
+    import uuid
+    from email.utils import formatdate
+
+    from channels.files import write_atomically
+    from channels.mailstore import header_block
+
+    boundary = f"dsn-{uuid.uuid4().hex}"
+    headers = header_block(original).decode("utf-8", "replace").rstrip("\r\n")
+    text = (
+        f"From: MAILER-DAEMON@relance.localhost (Mail Delivery System)\r\nTo: {sender}\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nDate: {formatdate(usegmt=True)}\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@relance.localhost>\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"Your message could not be delivered to {recipient}: the domain does not exist.\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; relance.localhost\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.2\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.2 <{recipient}>: Host or domain name not found\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n{headers}\r\n\r\n--{boundary}--\r\n"
+    )
+    for sub in ("tmp", "new", "cur"):
+        (Path(folder) / sub).mkdir(parents=True, exist_ok=True)
+    return write_atomically(Path(folder) / "new" / f"{uuid.uuid4().hex}.eml", text.encode("utf-8"))
 
 
 class UserListAuthenticator:
@@ -51,7 +91,8 @@ def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, tls_cert: Path | None = None,
                       tls_key: Path | None = None, implicit_tls: bool = False,
                       users: Mapping[str, str] | None = None, require_auth: bool = False,
-                      handler=None, data_size_limit: int = 50 * 1024 * 1024, fsync: bool = False) -> Controller:
+                      handler=None, data_size_limit: int = 50 * 1024 * 1024, fsync: bool = False,
+                      bounce_folder: Path | None = None) -> Controller:
     """Start the server in a background thread and return its controller (call `.stop()` to end it)."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("give both --tls-cert and --tls-key, or neither")
@@ -67,7 +108,7 @@ def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, 
         # without TLS the demo still accepts AUTH, since it only listens where the operator chose
         auth_require_tls=context is not None,
     )
-    handler = handler or StoringHandler(MailStore(root, fsync=fsync))
+    handler = handler or StoringHandler(MailStore(root, fsync=fsync), bounce_folder=bounce_folder)
     if implicit_tls:
         controller = Controller(handler, hostname=host, port=port, ssl_context=context,
                                 server_hostname="localhost", **server_kwargs)

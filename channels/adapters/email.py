@@ -95,8 +95,10 @@ class SmtpConfig:
         env = dict(os.environ if env is None else env)
         host = env.get("RELANCE_SMTP_HOST") or "127.0.0.1"
         archive = env.get("RELANCE_SMTP_ARCHIVE")
-        if archive is None and not env.get("RELANCE_SMTP_HOST"):
-            # the defaults point at the demo server, whose mail folder is the archive
+        if archive is None and default_archive and host in ("127.0.0.1", "localhost", "::1") \
+                and Path(default_archive).is_dir():
+            # a server on this machine with a mail folder in the data home is the demo server (`relance mail
+            # serve`): its folder is the archive that settles interrupted sends
             archive = default_archive
         return cls(
             host=host, port=int(env.get("RELANCE_SMTP_PORT") or 8025), user=env.get("RELANCE_SMTP_USER") or None,

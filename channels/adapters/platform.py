@@ -129,13 +129,26 @@ class PlatformSimulator:
     def pending_manifests(self) -> list[dict[str, Any]]:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.outbox_dir.glob("*.json"))]
 
+    @property
+    def ledger(self) -> Path:
+        return self.status_dir / ".answered"
+
+    def answered(self) -> set[str]:
+        """Submissions the simulator already answered (its own ledger, one submission per line)."""
+        if not self.ledger.exists():
+            return set()
+        return {line.strip() for line in self.ledger.read_text(encoding="utf-8").splitlines() if line.strip()}
+
     def report(self, manifest: dict[str, Any], codes: list[str], reason: str | None = None) -> Path:
         now = datetime.now(timezone.utc)
         statuses = [{"submission": manifest["submission"], "invoice_number": manifest["invoice_number"],
                      "status_code": code, "status_label": LIFECYCLE_STATUSES[code],
                      "occurred_at": now.isoformat(), **({"reason": reason} if reason else {})} for code in codes]
         target = self.status_dir / f"{manifest['submission']}-{'-'.join(codes)}-{uuid.uuid4().hex[:6]}.json"
-        return write_atomically(target, json.dumps(statuses, ensure_ascii=False).encode("utf-8"))
+        written = write_atomically(target, json.dumps(statuses, ensure_ascii=False).encode("utf-8"))
+        with open(self.ledger, "a", encoding="utf-8") as fh:
+            fh.write(manifest["submission"] + "\n")
+        return written
 
 
 def platform_dirs(home) -> tuple[Path, Path]:

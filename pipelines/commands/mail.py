@@ -24,6 +24,10 @@ def register(subparsers) -> None:
     serve.add_argument("--user", action="append", default=[], metavar="USER:PASSWORD",
                        help="accept AUTH PLAIN/LOGIN for this user (repeatable)")
     serve.add_argument("--require-auth", action="store_true", help="refuse mail from clients that did not log in")
+    serve.add_argument("--bounce-folder", type=Path, default=None,
+                       help="Maildir where bounce reports for recipients in a .invalid domain are written "
+                            "(default RELANCE_DSN_MAILDIR, else RELANCE_HOME/bounces)")
+    serve.add_argument("--no-bounces", action="store_true", help="never write bounce reports")
     serve.add_argument("--fsync", action="store_true",
                        help="flush every message to disk before answering 250 (survives power loss; slower)")
     serve.set_defaults(handler=_serve)
@@ -46,6 +50,14 @@ def _folder(args) -> Path:
     return args.folder or relance_home().mail
 
 
+def _bounce_folder(args) -> Path:
+    import os
+
+    from stores.home import relance_home
+
+    return args.bounce_folder or Path(os.environ.get("RELANCE_DSN_MAILDIR") or relance_home().root / "bounces")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import threading
 
@@ -61,7 +73,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         controller = start_mail_server(_folder(args), host=args.host, port=args.port, tls_cert=args.tls_cert,
                                        tls_key=args.tls_key, implicit_tls=args.implicit_tls, users=users or None,
-                                       require_auth=args.require_auth, fsync=args.fsync)
+                                       require_auth=args.require_auth, fsync=args.fsync,
+                                       bounce_folder=None if args.no_bounces else _bounce_folder(args))
     except (ValueError, OSError) as exc:
         print(f"relance mail serve: {exc}", file=sys.stderr)
         return 2

@@ -137,3 +137,32 @@ def test_parse_dsn_reads_the_per_recipient_fields():
     assert report.original_message_id == "<m1@acme.example>"
     [rcpt] = report.recipients
     assert (rcpt.final_recipient, rcpt.action, rcpt.status) == ("full@x.example", "failed", "5.2.2")
+
+
+def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_event(relance_home, tmp_path,
+                                                                                     monkeypatch):
+    from channels.mailserver import start_mail_server
+    from channels.mailstore import MailStore
+    from tests.conftest import free_port
+
+    port = free_port()
+    controller = start_mail_server(tmp_path / "mail", port=port, bounce_folder=tmp_path / "bounces")
+    try:
+        monkeypatch.setenv("RELANCE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("RELANCE_SMTP_PORT", str(port))
+        monkeypatch.setenv("RELANCE_SMTP_ARCHIVE", str(tmp_path / "mail"))
+        engine = ops.open_store(relance_home.operational_url)
+        queue_invoices(engine, relance_home, ["F-1"], customer_id="C1")
+        queue_invoices(engine, relance_home, ["F-2"], customer_id="C2")
+        from channels.recipients import Recipient, RecipientDirectory
+
+        recipients = RecipientDirectory([Recipient(customer_id="C1", email="ap@dupont.example"),
+                                         Recipient(customer_id="C2", email="ap@closed-down.invalid")])
+        assert _drain(engine, relance_home, recipients).sent == 2
+        assert len(MailStore(tmp_path / "mail").list()) == 2
+        stats = read_dsn_folder(engine, tmp_path / "bounces", recipients)
+        assert stats.events == 1
+        [bounced] = _events(engine, "bounced")
+        assert (bounced["invoice_number"], bounced["status_code"]) == ("F-2", "5.1.2")
+    finally:
+        controller.stop()

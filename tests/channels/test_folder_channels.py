@@ -194,3 +194,27 @@ def test_paper_batch_has_one_address_sheet_per_letter_and_postage_totals(relance
     assert Decimal(summary["postage"]) == sum(Decimal(r["postage"]) for r in rows)
     costs = {e["invoice_number"]: Decimal(e["evidence"]["postage"]) for e in _events(engine, "sent")}
     assert costs == {"F-1": Decimal("2.78"), "F-2": Decimal("2.78"), "F-3": Decimal("7.35")}
+
+
+def test_relance_platform_simulate_answers_each_submission_once(relance_home):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    engine = ops.open_store(relance_home.operational_url)
+    queue_invoices(engine, relance_home, ["F-1", "F-2", "F-3"], channel="platform")
+    _dispatch(engine, relance_home, directory(preferred_channel="platform"))
+
+    def simulate():
+        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "platform", "simulate", "--codes", "200,201",
+                               "--reject-every", "3"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                              env={**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)})
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert simulate()["status_files_written"] == 3
+    assert simulate()["status_files_written"] == 0
+    stats = read_platform_statuses(engine, platform_dirs(relance_home)[1])
+    assert stats.events == 5  # two submissions with 200 and 201, the third rejected with 213
+    assert sorted(e["status_code"] for e in _events(engine, "lifecycle")) == ["200", "200", "201", "201", "213"]
