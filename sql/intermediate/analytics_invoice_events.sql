@@ -11,7 +11,8 @@ with source as (
         evidence
     from staging.events
     where invoice_number is not null
-      and occurred_at < ($as_of::date + interval 1 day)::timestamptz
+      -- business dates are UTC days, whatever the session's time zone
+      and (occurred_at at time zone 'UTC')::date <= $as_of::date
 ),
 
 invoice_delivery as (

@@ -109,7 +109,8 @@ select
     events.first_retrieval_kind,
     events.first_retrieved_at is not null as is_retrieved,
     -- time to retrieval runs from when the invoice reached the customer (or was sent, lacking a receipt)
-    date_diff('day', coalesce(events.first_delivered_at, events.first_sent_at), events.first_retrieved_at)
+    (events.first_retrieved_at at time zone 'UTC')::date
+        - (coalesce(events.first_delivered_at, events.first_sent_at) at time zone 'UTC')::date
         as days_to_retrieval,
     events.first_rejected_at,
     events.rejection_evidence,

@@ -44,9 +44,8 @@ candidates as (
     where first_delivery_failure_at is not null
       -- a failure repaired by a later delivery or retrieval before the due date did not make it late
       and not coalesce(greatest(first_delivered_at, first_retrieved_at) > first_delivery_failure_at
-                       and least(coalesce(first_retrieved_at, first_delivered_at),
-                                 coalesce(first_delivered_at, first_retrieved_at))
-                           < (due_date + interval 1 day)::timestamptz, false)
+                       and (least(first_delivered_at, first_retrieved_at) at time zone 'UTC')::date <= due_date,
+                       false)
 
     union all
     select invoice_number, 'rejected_or_invalid',
@@ -65,10 +64,10 @@ candidates as (
     union all
     select invoice_number, 'sent_late',
            json_object('issue_date', issue_date, 'first_sent_at', first_sent_at,
-                       'days_after_issue', date_diff('day', issue_date::timestamptz, first_sent_at),
+                       'days_after_issue', (first_sent_at at time zone 'UTC')::date - issue_date,
                        'threshold_days', $send_delay_days::integer)
     from late
-    where date_diff('day', issue_date::timestamptz, first_sent_at) > $send_delay_days::integer
+    where (first_sent_at at time zone 'UTC')::date - issue_date > $send_delay_days::integer
 
     union all
     select late.invoice_number, 'missing_po',

@@ -12,7 +12,7 @@ with reminders as (
         (occurred_at at time zone 'UTC')::date as reminded_on
     from staging.events
     where event_type = 'reminded'
-      and occurred_at < ($as_of::date + interval 1 day)::timestamptz
+      and (occurred_at at time zone 'UTC')::date <= $as_of::date
 )
 
 select

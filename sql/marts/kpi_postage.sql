@@ -11,8 +11,8 @@ with sends as (
         try_cast(json_extract_string(evidence, '$.postage') as decimal(18, 2)) as postage
     from staging.events
     where event_type = 'sent'
-      and occurred_at >= ($as_of::date - $period_days::integer + 1)::timestamptz
-      and occurred_at < ($as_of::date + interval 1 day)::timestamptz
+      and (occurred_at at time zone 'UTC')::date > $as_of::date - $period_days::integer
+      and (occurred_at at time zone 'UTC')::date <= $as_of::date
 ),
 
 documents as (

@@ -248,3 +248,24 @@ def test_asset_checks_pass_and_risk_waits_for_history(book_home, book):
         "aging_adds_up True", "every_open_invoice_scored True", "one_cause_per_late_invoice True"]
     (metrics,) = rows(book, "select status, scored_invoices from marts.risk_model_metrics")
     assert metrics["status"].startswith("not enough history") and metrics["scored_invoices"] == 0
+
+
+def test_figures_do_not_depend_on_the_session_time_zone(tmp_path):
+    # business dates are UTC days: a session in Kiritimati (UTC+14) must see the same book
+    from pipelines.analytics import SQL_MODELS, AnalyticsSettings
+    from stores import warehouse
+    from tests.analytics import fixture
+
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
+    fixture.load(con)
+
+    def build(zone: str) -> list:
+        con.execute(f"set TimeZone = '{zone}'")
+        for layer, name, _ in SQL_MODELS:
+            warehouse.build_model(con, layer, name, AnalyticsSettings().parameters(fixture.AS_OF))
+        return [con.execute(f"select * exclude ({skip}) from {table} order by all").fetchall()
+                for table, skip in (("marts.kpi_postage", "as_of"), ("marts.late_rates", "as_of"),
+                                    ("marts.late_invoice_causes", "evidence"),
+                                    ("intermediate.reminder_outcomes", "reminded_at"))]
+
+    assert build("UTC") == build("Pacific/Kiritimati")
