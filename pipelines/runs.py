@@ -27,11 +27,16 @@ def dagster_instance() -> Iterator[dg.DagsterInstance]:
 def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_date: Optional[date] = None,
             tags: Optional[Mapping[str, str]] = None,
             on_step: Optional[Callable[[str], None]] = None) -> dg.ExecuteInProcessResult:
-    """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars)."""
+    """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars).
+
+    A job holding daily-partitioned assets (dunning) runs the partition of the run date."""
     all_tags = dict(tags or {})
     if run_date is not None:
         all_tags[RUN_DATE_TAG] = run_date.isoformat()
     run_id = str(uuid.uuid4())
+    partition_key = None
+    if job.partitions_def is not None:
+        partition_key = (run_date or date.today()).isoformat()
     # the command prints its own report; Dagster's console logger would bury it under step events
     run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     with dagster_instance() as instance:
@@ -40,7 +45,8 @@ def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_
         def execute() -> None:
             try:
                 outcome["result"] = job.execute_in_process(run_config=run_config, instance=instance, run_id=run_id,
-                                                           tags=all_tags, raise_on_error=False)
+                                                           tags=all_tags, raise_on_error=False,
+                                                           partition_key=partition_key)
             except BaseException as exc:  # surfaced in the calling thread
                 outcome["error"] = exc
 

@@ -63,11 +63,15 @@ def test_unknown_profile_is_refused(relance_home, tmp_path, capsys):
 @pytest.mark.slow
 def test_materialize_runs_every_asset_once_with_a_progress_bar(relance_home, tmp_path):
     write(relance_home.inbox / "f.csv", invoice_csv(["F-1;Facture;C1;01/03/2026;;31/03/2026;;;100,00;EUR;;;;"]))
+    # a fresh payments export: dunning refuses to build batches on stale payment data
+    write(relance_home.inbox / "payments.csv", "Payment ID,Customer ID,Invoice No,Payment Date,Amount\n"
+                                               "P1,C1,F-1,2026-04-10,40.00\n")
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "materialize", "--date", "2026-04-30"],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "materialize 2026-04-30" in done.stderr and "step" in done.stderr  # tqdm bar on stderr
     with duckdb.connect(str(relance_home.warehouse), read_only=True) as con:
-        assert con.execute("select status, days_late from marts.invoices").fetchall() == [("open", 30)]
+        assert con.execute("select status, open_amount, days_late from marts.invoices").fetchall() == \
+            [("partially_paid", __import__("decimal").Decimal("60.00"), 30)]
     with duckdb.connect(str(relance_home.snapshot), read_only=True) as snap:
         assert snap.execute("select count(*) from marts.invoices").fetchall() == [(1,)]
