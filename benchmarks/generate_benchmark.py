@@ -10,6 +10,7 @@ no ledger) — the cost of the raw CSV writing the generator cannot avoid.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -42,6 +43,11 @@ def reference_csv_writing(folder: Path, invoices: int, lines: int, payments: int
     return time.perf_counter() - started
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, default=1_000_000)
@@ -54,9 +60,10 @@ def main() -> int:
     try:
         config = GeneratorConfig(customers=args.customers, invoices=args.invoices, seed=1, as_of=date(2026, 11, 27),
                                  attachment_share=args.attachment_share, write_fec=args.fec)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = generate(config, work / "company")
         generator_seconds = time.perf_counter() - started
+        generator_cpu = _cpu_seconds() - cpu_started
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         sizes = {p.name: p.stat().st_size for p in (work / "company").rglob("*") if p.is_file()}
         reference_folder = work / "reference"
@@ -71,7 +78,8 @@ def main() -> int:
     for name, count in result.counts.items():
         print(f"  {name:<18}{count:>12,}")
     print(f"  written           {sum(sizes.values()) / 2**20:>10,.0f} MiB in {len(sizes):,} files")
-    print(f"generator wall time      {generator_seconds:8.1f} s   peak RSS {peak_mib:,.0f} MiB")
+    print(f"generator wall time      {generator_seconds:8.1f} s   CPU {generator_cpu:6.1f} s   peak RSS {peak_mib:,.0f} MiB")
+    print(f"machine load average at the end: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     print(f"reference (DuckDB COPY of random rows, same row counts) {reference_seconds:8.1f} s")
     print(f"ratio generator / reference {generator_seconds / reference_seconds:6.1f}x")
     return 0
