@@ -26,15 +26,15 @@ from typing import Any, Sequence
 
 import duckdb
 import numpy as np
+from scipy.stats import norm
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, VotingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
-from scipy.stats import norm
-from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 
 NUMERIC_FEATURES = (
     "log_amount",
