@@ -241,7 +241,18 @@ class PaperAdapter:
             shutil.rmtree(sealing, ignore_errors=True)
 
     def seal(self) -> Path | None:
-        """Merge every complete open letter into a new batch; None when there is nothing to print."""
+        """Merge every complete open letter into a new batch; None when there is nothing to print.
+
+        Dispatch chunks run in parallel processes and each seals when it ends: a lock file makes them
+        seal one after the other (the second finds the letters gone and has nothing to do)."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".seal.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._seal_locked()
+
+    def _seal_locked(self) -> Path | None:
         self._undo_interrupted_seals()
         if not self.open_dir.exists():
             return None

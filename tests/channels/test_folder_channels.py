@@ -218,3 +218,25 @@ def test_relance_platform_simulate_answers_each_submission_once(relance_home):
     stats = read_platform_statuses(engine, platform_dirs(relance_home)[1])
     assert stats.events == 5  # two submissions with 200 and 201, the third rejected with 213
     assert sorted(e["status_code"] for e in _events(engine, "lifecycle")) == ["200", "200", "201", "201", "213"]
+
+
+@pytest.mark.slow
+def test_parallel_chunks_seal_each_letter_into_exactly_one_batch(relance_home):
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = ops.open_store(relance_home.operational_url)
+    queue_invoices(engine, relance_home, [f"F-{i}" for i in range(6)], channel="paper")
+    recipients = directory(preferred_channel="paper")
+
+    def chunk(index):
+        return Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
+                          settings=DispatchSettings()).drain(chunk_index=index, chunk_count=3).sent
+
+    with ThreadPoolExecutor(3) as pool:
+        assert sum(pool.map(chunk, range(3))) == 6
+    printed = []
+    for batch in (relance_home.outbox("paper") / "batches").iterdir():
+        with open(batch / "manifest.csv", encoding="utf-8") as fh:
+            printed += [r["invoice_number"] for r in csv.DictReader(fh, delimiter=";")]
+    assert sorted(printed) == [f"F-{i}" for i in range(6)]
+    assert not list((relance_home.outbox("paper") / "open").glob("*.pdf"))
