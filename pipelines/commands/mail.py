@@ -119,7 +119,7 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     message = parse_headers(data)
     for name in ("Message-ID", "Date", "From", "To", "Subject"):
-        print(f"{name}: {message.get(name, '')}")
+        print(f"{name}: {str(message.get(name, '')).strip()}")
     print(f"Envelope: {record.mail_from} -> {', '.join(record.rcpt_tos)}")
     body = message.get_body(("plain",))
     print()
