@@ -125,8 +125,24 @@ def prepare_dagster_home(home) -> Path:
 
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     target = home.dagster_home / "dagster.yaml"
-    shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster.local.yaml", target)
+    source = PROJECT_ROOT / "deploy" / "dagster.local.yaml"
+    if source.exists():
+        shutil.copyfile(source, target)
+    else:
+        target.write_text(FALLBACK_DAGSTER_YAML, encoding="utf-8")
     return target
+
+
+FALLBACK_DAGSTER_YAML = """\
+# Written by `relance demo` (deploy/dagster.local.yaml was not found): queued runs, one warehouse writer.
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
 
 
 def write_demo_inbox(config, home) -> dict:

@@ -369,3 +369,13 @@ def test_fec_written_in_slices_is_the_same_file(company, tmp_path, monkeypatch):
     generate(CONFIG, sliced)
     name = "732829320FEC20261127.txt"
     assert (sliced / "FEC" / name).read_bytes() == (company / "FEC" / name).read_bytes()
+
+
+@pytest.mark.parametrize("customers, invoices", [(1, 1), (40, 12)])
+def test_tiny_companies_are_still_consistent(tmp_path, customers, invoices):
+    generate(GeneratorConfig(customers=customers, invoices=invoices, seed=5, as_of=AS_OF), tmp_path)
+    written = read_export(tmp_path / "invoices.csv", "cp1252", ";")
+    assert written.filter(pl.col("Type") == "Facture").height == invoices
+    for row in written.iter_rows(named=True):
+        assert fr_amount(row["Montant HT"]) + fr_amount(row["Montant TVA"]) == fr_amount(row["Montant TTC"])
+    assert read_export(tmp_path / "customers.csv", "utf-8-sig", ";").height == customers
