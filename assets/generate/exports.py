@@ -7,7 +7,6 @@ where the export is cp1252 — no per-row Python on the invoice-sized tables.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np

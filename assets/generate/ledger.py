@@ -197,7 +197,6 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     c = len(cn_of)
     cn_issue = next_business_day(resolved[cn_of])
     # lines: a copy of the duplicated line, a commercial gesture at the main rate, or every line (full)
-    full_idx = np.flatnonzero(full_credit)
     full_line_mask = full_credit[line_inv]
     cn_pos = np.full(m, -1)
     cn_pos[cn_of] = np.arange(c)
@@ -234,7 +233,7 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     owed = incl - credit_incl
     never_pays = (b == B["chronic_late"]) & (rng.random(m) < 0.04)
     payer = (owed > 0) & ~never_pays
-    pay = np.where(credited, np.maximum(pay, cn_issue_for(credit_date, m) + rng.integers(1, 10, m)), pay)
+    pay = np.where(credited, np.maximum(pay, _credit_date_or_never(credit_date) + rng.integers(1, 10, m)), pay)
     pay = next_business_day(pay)
     partial = payer & (owed >= 20_000) & (
         ((b == B["partial_payer"]) & (rng.random(m) < 0.7)) | (rng.random(m) < 0.03))
@@ -261,11 +260,10 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     pay_order = np.lexsort((pay_seq, pay_inv, pay_date))
     pay_inv, pay_seq, amount, pay_date = pay_inv[pay_order], pay_seq[pay_order], amount[pay_order], pay_date[pay_order]
     unallocated = rng.random(len(pay_inv)) < 0.015  # remittance advice lost: cash not applied to an invoice
-    settled_true = np.full(m, -1)
-    full_payers = payer & ~last_missing
     last_payment = np.full(m, -1)
     np.maximum.at(last_payment, pay_inv, pay_date)
-    settled_true = np.where(full_payers, last_payment, settled_true)
+    # settled when the last instalment lands, or by the credit note when nothing is left to pay; -1: never
+    settled_true = np.where(payer & ~last_missing, last_payment, -1)
     settled_true = np.where(owed <= 0, credit_date, settled_true)
     exported_pay = pay_date <= as_of_d
     paid_as_of = np.rint(np.bincount(pay_inv[exported_pay], weights=amount[exported_pay], minlength=m)).astype(np.int64)
@@ -407,7 +405,7 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     return Ledger(documents=documents, lines=lines, payments=payments, disputes=disputes, as_of=as_of)
 
 
-def cn_issue_for(credit_date: np.ndarray, m: int) -> np.ndarray:
+def _credit_date_or_never(credit_date: np.ndarray) -> np.ndarray:
     """The credit note date for credited invoices (others: far in the past, so it never delays payment)."""
     return np.where(credit_date >= 0, credit_date, -(10**6))
 
