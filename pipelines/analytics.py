@@ -9,7 +9,7 @@ business date: the `relance/run_date` tag (as for ingest), else today in UTC.
 
 import re
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import dagster as dg
 
@@ -61,10 +61,17 @@ class AnalyticsSettings(dg.ConfigurableResource):
     reminder_window_days: int = 14  # a reminder "worked" when the invoice was settled within this many days
 
     def parameters(self, as_of: date) -> dict:
+        try:
+            tariff = Decimal(self.postage_tariff)
+        except InvalidOperation:
+            raise ValueError(f"analytics_settings.postage_tariff must be an amount like 1.16, not "
+                             f"{self.postage_tariff!r}") from None
+        if self.period_days < 1 or self.reminder_window_days < 1:
+            raise ValueError("analytics_settings.period_days and reminder_window_days must be at least 1")
         return {
             "as_of": as_of,
             "period_days": self.period_days,
-            "postage_tariff": Decimal(self.postage_tariff),
+            "postage_tariff": tariff,
             "issue_delay_days": self.issue_delay_days,
             "send_delay_days": self.send_delay_days,
             "po_share_threshold": self.po_share_threshold,

@@ -1,0 +1,41 @@
+"""The analytics assets inside the whole Relance code location: their keys, their upstream keys (read from
+the SQL), and the settings' validation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from pipelines.analytics import AnalyticsSettings, upstream_keys
+
+
+def test_code_location_wires_analytics_to_the_other_domains():
+    from pipelines.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    for table in ("kpi_summary", "kpi_aging", "late_rates", "late_invoice_causes", "late_origin_by_customer",
+                  "reminder_effectiveness", "risk_scores", "risk_calibration", "risk_model_metrics"):
+        assert f"marts/{table}" in keys
+    parents = graph.get(dg.AssetKey(["intermediate", "analytics_invoices"])).parent_keys
+    assert parents == {dg.AssetKey(k) for k in (["marts", "invoices"], ["marts", "customers"],
+                                                ["staging", "payments"], ["staging", "disputes"],
+                                                ["intermediate", "analytics_invoice_events"])}
+    assert dg.AssetKey(["staging", "events"]) in graph.get(
+        dg.AssetKey(["intermediate", "analytics_invoice_events"])).parent_keys
+    # the serving snapshot publishes the analytics marts
+    assert dg.AssetKey(["marts", "risk_scores"]) in graph.get(dg.AssetKey(["serving", "snapshot"])).parent_keys
+
+
+def test_a_table_named_in_a_comment_is_not_an_input():
+    # late_cause_candidates mentions marts.late_invoice_causes in its header comment only
+    assert dg.AssetKey(["marts", "late_invoice_causes"]) not in upstream_keys("intermediate", "late_cause_candidates")
+
+
+def test_settings_refuse_nonsense():
+    with pytest.raises(ValueError, match="postage_tariff"):
+        AnalyticsSettings(postage_tariff="one euro").parameters(date(2026, 1, 1))
+    with pytest.raises(ValueError, match="period_days"):
+        AnalyticsSettings(period_days=0).parameters(date(2026, 1, 1))
