@@ -8,6 +8,8 @@ polls the row and the outbox for progress. The dashboard never sends anything it
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -145,36 +147,36 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
         from {DASHBOARD_INVOICES} d
         where {where}
     """
-    summary = snap.frame(f"""
-        with classified as ({classified})
-        select coalesce(skip_reason, 'send') as outcome, currency, coalesce(language, '?') as language,
-               count(*) as invoices, count(distinct customer_id) as customers, sum(open_amount) as amount
-        from classified group by all
+    # One pass: totals per outcome (with distinct customers), per language and per currency, and for each
+    # language the sendable invoice with the largest open amount as the sample message.
+    groups = snap.frame(f"""
+        with classified as (
+            select coalesce(skip_reason, 'send') as outcome, coalesce(language, '?') as language, currency,
+                   customer_id, invoice_number, open_amount
+            from ({classified})
+        )
+        select outcome, language, currency,
+               grouping(language) = 0 as per_language, grouping(currency) = 0 as per_currency,
+               count(*) as invoices, count(distinct customer_id) as customers, sum(open_amount) as amount,
+               max({{'amount': open_amount, 'invoice_number': invoice_number, 'customer_id': customer_id}})
+                   as sample
+        from classified
+        group by grouping sets ((outcome), (outcome, language), (outcome, currency))
     """, params)
-    sendable = summary[summary["outcome"] == "send"]
-    skipped = {reason: int(summary.loc[summary["outcome"] == reason, "invoices"].sum())
-               for reason in SUPPRESSION_REASONS if (summary["outcome"] == reason).any()}
-    customer_count = int(snap.row(f"""
-        with classified as ({classified})
-        select count(distinct customer_id) as n from classified where skip_reason is null
-    """, params)["n"])
-    by_language = (sendable.groupby("language", as_index=False)
-                   .agg(invoices=("invoices", "sum"), customers=("customers", "sum"),
-                        amount=("amount", lambda s: sum(s, Decimal("0")))))
-    samples_df = snap.frame(f"""
-        with classified as ({classified})
-        select * from classified where skip_reason is null
-        qualify row_number() over (partition by language order by open_amount desc, invoice_number) = 1
-    """, params)
-    currency_amounts = {cur: sum(group["amount"], Decimal("0")) for cur, group in sendable.groupby("currency")}
+    totals = groups[~groups["per_language"] & ~groups["per_currency"]].set_index("outcome")
+    languages = groups[groups["per_language"] & (groups["outcome"] == "send")].sort_values("language")
+    currencies = groups[groups["per_currency"] & (groups["outcome"] == "send")]
+    send = totals.loc["send"] if "send" in totals.index else None
     return Preview(
-        invoice_count=int(sendable["invoices"].sum()),
-        customer_count=customer_count,
-        amount=sum(sendable["amount"], Decimal("0")),
-        currency_amounts=currency_amounts,
-        by_language=by_language,
-        skipped=skipped,
-        samples={row["language"] or "?": row for row in samples_df.to_dict("records")},
+        invoice_count=int(send["invoices"]) if send is not None else 0,
+        customer_count=int(send["customers"]) if send is not None else 0,
+        amount=send["amount"] if send is not None else Decimal("0.00"),
+        currency_amounts={row.currency: row.amount for row in currencies.itertuples()},
+        by_language=languages[["language", "invoices", "customers", "amount"]].reset_index(drop=True),
+        skipped={reason: int(totals.loc[reason, "invoices"]) for reason in SUPPRESSION_REASONS
+                 if reason in totals.index},
+        samples={row.language: {"invoice_number": row.sample["invoice_number"],
+                                "customer_id": row.sample["customer_id"]} for row in languages.itertuples()},
     )
 
 
@@ -187,18 +189,33 @@ def template_names() -> list[str]:
     return sorted(p.name for p in Path(TEMPLATE_DIR).iterdir() if p.is_dir()) if Path(TEMPLATE_DIR).exists() else []
 
 
+def policy_dir() -> Path:
+    from assets.dunning.policy import POLICY_DIR
+
+    return Path(os.environ.get("RELANCE_POLICIES") or POLICY_DIR)
+
+
 def step_templates() -> dict[str, str]:
-    """Dunning steps of the policy files, each with the template it sends (first policy naming it wins)."""
+    """Dunning steps of the policy files (RELANCE_POLICIES, else config/policies), each with the template it
+    sends (the first policy naming a step wins). Parsed again only when a policy file changes."""
+    folder = policy_dir()
+    files = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in folder.glob("*.toml"))) if folder.exists() else ()
+    return dict(_step_templates(str(folder), files))
+
+
+@functools.lru_cache(maxsize=8)
+def _step_templates(folder: str, files: tuple) -> tuple[tuple[str, str], ...]:
+    from assets.dunning.policy import PolicyError, load_policies
+
     try:
-        from assets.dunning.policy import load_policies
-        policies = load_policies()
-    except (ImportError, ValueError, OSError):
-        return {}
+        policies = load_policies(Path(folder))
+    except (PolicyError, OSError):
+        return ()
     steps: dict[str, str] = {}
     for policy in policies:
         for step in policy.steps:
             steps.setdefault(step.name, step.template)
-    return steps
+    return tuple(steps.items())
 
 
 def render_sample(template: str, language: str, sample: Mapping[str, Any], snap: Snapshot) -> dict[str, str]:
@@ -223,7 +240,6 @@ def render_sample(template: str, language: str, sample: Mapping[str, Any], snap:
 
 
 def _company_name() -> str:
-    import os
     import tomllib
 
     from stores.home import CONFIG_ROOT
