@@ -65,7 +65,12 @@ class Portal:
 
     def __init__(self, settings: PortalSettings):
         self.settings = settings
-        self.engine = ops.open_store(settings.operational_url)
+        # Requests wait on the pool while the thread pool runs their reads: size it like the thread pool.
+        self.engine = ops.make_engine(settings.operational_url, pool_size=20, max_overflow=20)
+        ops.init_schema(self.engine)
+        # SQLite reads are in-process and take microseconds: cheaper inline than a hop to a thread. A
+        # PostgreSQL read is a network round trip: it goes to the thread pool so the event loop keeps serving.
+        self.inline_reads = self.engine.dialect.name == "sqlite"
         self.snapshot = SnapshotReader(settings.home.snapshot, settings.secret)
         self.documents = DocumentStore(settings.home.documents)
         self.recorder = EventRecorder(self.engine, batch_size=settings.event_batch_size)
@@ -93,24 +98,29 @@ class Portal:
         if not allowed:
             raise Refused(429, "error_rate", {"Retry-After": str(max(1, int(wait + 0.999)))})
 
-    def grant_from_token(self, request: Request) -> links.TokenGrant:
+    async def read(self, fn, *args):
+        """Run a blocking operational-store read inline (SQLite) or in the thread pool (PostgreSQL)."""
+        return fn(*args) if self.inline_reads else await run_in_threadpool(fn, *args)
+
+    async def grant_from_token(self, request: Request) -> links.TokenGrant:
         self.check_ip(request)
         try:
-            grant = links.verify_token(self.engine, self.settings.secret, request.path_params["token"])
+            grant = await self.read(links.verify_token, self.engine, self.settings.secret,
+                                    request.path_params["token"])
         except links.InvalidToken as exc:
             log.info("portal link refused: %s", exc.reason)
             raise Refused(403, "error_link") from None
         self.check_credential("t:" + grant.token_id)
         return grant
 
-    def grant_from_api_key(self, request: Request) -> apikeys.ApiKeyGrant:
+    async def grant_from_api_key(self, request: Request) -> apikeys.ApiKeyGrant:
         self.check_ip(request)
         header = request.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Refused(401, "error_link", {"WWW-Authenticate": 'Bearer realm="relance"'}, "missing API key")
         try:
-            grant = apikeys.verify_api_key(self.engine, key.strip())
+            grant = await self.read(apikeys.verify_api_key, self.engine, key.strip())
         except apikeys.InvalidApiKey as exc:
             log.info("API key refused: %s", exc.reason)
             raise Refused(401, "error_link", {"WWW-Authenticate": 'Bearer error="invalid_token"'},
@@ -252,17 +262,16 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
                             headers=exc.headers)
 
     async def files_of(invoice: Invoice, customer_id: str) -> list[dict[str, Any]]:
-        return await run_in_threadpool(portal.files_of, customer_id, invoice.invoice_number)
+        return await portal.read(portal.files_of, customer_id, invoice.invoice_number)
 
     # -------------------------------------------------------------- pages
     async def invoice_list(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_page(request, exc)
-        # an indexed read on the operational store: cheaper inline than a hop through the thread pool
-        states = portal.customer_states(grant.customer_id)
+        states = await portal.read(portal.customer_states, grant.customer_id)
         lang = language_for(request, view.language, settings.default_language)
         token = request.path_params["token"]
         key = ("invoices", view.version, view.customer_id, token, lang,
@@ -276,7 +285,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def invoice_detail(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
         except Refused as exc:
@@ -286,7 +295,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def _render_invoice(request, grant, view, invoice, lang, error_key=None, status=200, form=None):
         files = await files_of(invoice, grant.customer_id)
-        states = await run_in_threadpool(portal.customer_states, grant.customer_id)
+        states = await portal.read(portal.customer_states, grant.customer_id)
         nonce = request.cookies.get(CSRF_COOKIE)
         new_nonce = not nonce or len(nonce) > 64
         if new_nonce:
@@ -313,7 +322,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def download(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
             file = await _file_of(invoice, grant.customer_id, request.path_params["fid"])
@@ -352,7 +361,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def statement_page(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_page(request, exc)
@@ -374,7 +383,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def statement_pdf(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_page(request, exc)
@@ -397,7 +406,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def dispute(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             form = await _posted_form(request, grant)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
@@ -425,7 +434,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def promise(request: Request) -> Response:
         try:
-            grant = portal.grant_from_token(request)
+            grant = await portal.grant_from_token(request)
             form = await _posted_form(request, grant)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
@@ -459,7 +468,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def api_invoices(request: Request) -> Response:
         try:
-            grant = portal.grant_from_api_key(request)
+            grant = await portal.grant_from_api_key(request)
             status = request.query_params.get("status", "all")
             if status not in ("open", "settled", "all"):
                 raise Refused(400, "error_invalid", detail="status must be open, settled or all")
@@ -475,13 +484,13 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def api_invoice(request: Request) -> Response:
         try:
-            grant = portal.grant_from_api_key(request)
+            grant = await portal.grant_from_api_key(request)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
         except Refused as exc:
             return refused_json(exc)
         files = await files_of(invoice, grant.customer_id)
-        states = await run_in_threadpool(portal.customer_states, grant.customer_id)
+        states = await portal.read(portal.customer_states, grant.customer_id)
         state = states.get(invoice.invoice_number, {})
         body = invoice.as_json() | {"disputed": bool(state.get("disputed")),
                                     "promised_date": state.get("promised_date"),
@@ -493,7 +502,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def api_file(request: Request) -> Response:
         try:
-            grant = portal.grant_from_api_key(request)
+            grant = await portal.grant_from_api_key(request)
             view = await portal.view(grant.customer_id)
             invoice = portal.invoice_of(view, request.path_params["oid"])
             file = await _file_of(invoice, grant.customer_id, request.path_params["fid"])
@@ -508,7 +517,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def api_statement(request: Request) -> Response:
         try:
-            grant = portal.grant_from_api_key(request)
+            grant = await portal.grant_from_api_key(request)
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_json(exc)
@@ -527,7 +536,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def api_statement_pdf(request: Request) -> Response:
         try:
-            grant = portal.grant_from_api_key(request)
+            grant = await portal.grant_from_api_key(request)
             view = await portal.view(grant.customer_id)
         except Refused as exc:
             return refused_json(exc)
