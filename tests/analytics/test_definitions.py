@@ -39,3 +39,19 @@ def test_settings_refuse_nonsense():
         AnalyticsSettings(postage_tariff="one euro").parameters(date(2026, 1, 1))
     with pytest.raises(ValueError, match="period_days"):
         AnalyticsSettings(period_days=0).parameters(date(2026, 1, 1))
+
+
+def test_a_fresh_warehouse_materializes_empty_kpis(tmp_path):
+    from assets.analytics.contract import create_contract_tables
+    from stores import warehouse
+    from tests.analytics.conftest import check_evaluations, materialize_analytics, rows
+
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
+    create_contract_tables(con)
+    con.close()
+    result = materialize_analytics(tmp_path, date(2026, 3, 31))
+    assert all(evaluation.passed for evaluation in check_evaluations(result).values())
+    con = warehouse.connect(tmp_path / "warehouse.duckdb", read_only=True)
+    (summary,) = rows(con, "select receivable_amount, dso_standard from marts.kpi_summary")
+    assert summary["receivable_amount"] == 0 and summary["dso_standard"] is None  # no sales: no DSO
+    assert rows(con, "select count(*) as n from marts.late_invoice_causes") == [{"n": 0}]
