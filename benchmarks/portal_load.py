@@ -10,7 +10,7 @@ client. Bounded by --duration and --max-requests; every process it starts is sto
 It reports throughput, latency percentiles, errors and whether the operational store holds exactly one
 access event per successful response.
 
-    .venv/bin/python benchmarks/portal_load.py --rate 350 --duration 20 --workers 2
+    .venv/bin/python benchmarks/portal_load.py --rate 350 --duration 30
 """
 
 from __future__ import annotations
@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20, help="seconds of load, at most 120 (default 20)")
     parser.add_argument("--max-requests", type=int, default=30_000, help="stop after this many (default 30000)")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections (default 32)")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (default 1: the best setup on SQLite, see docs)")
     parser.add_argument("--customers", type=int, default=2000, help="customers in the snapshot (default 2000)")
     parser.add_argument("--invoices", type=int, default=12, help="invoices per customer (default 12)")
     parser.add_argument("--links", type=int, default=300, help="distinct customers' links requested (default 300)")
