@@ -10,6 +10,7 @@ are not rows. All the work is polars expressions over whole columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,10 @@ from assets.ingest import parsing
 from assets.ingest.parsing import cleaned
 from assets.ingest.profiles import EntitySpec, Profile
 from assets.ingest.reader import LINE, RawTable
-from assets.ingest.schema import DATE, DOCUMENT_TYPES, ENTITIES, Entity
+from assets.ingest.schema import DATE, DOCUMENT_TYPES
 
 FOOTER_REASON = "footer/total line"
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 _FOOTER_WORDS = ["total", "totaux", "somme", "sum", "nombre", "count", "fin", "end"]
 _FOOTER = r"(?i)^\s*(grand\s+total|total|totaux|sous[- ]?total|sub[- ]?total|somme|sum|nombre|count|fin|end)\b"
 
@@ -85,9 +87,7 @@ def _source_expr(source: str, headers: set[str]) -> pl.Expr:
 
 
 def parsing_template_fields(source: str) -> list[str]:
-    import re
-
-    return re.findall(r"\{([^{}]+)\}", source)
+    return _TEMPLATE_FIELD.findall(source)
 
 
 def _blank(expr: pl.Expr) -> pl.Expr:
@@ -195,11 +195,6 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
         # a value present but unparseable already has its own reason
         errors.append((col(name).is_null() & ~given(name), pl.lit(message)))
     return frame, errors
-
-
-def _all_blank(spec: EntitySpec, names: tuple[str, ...], headers: set[str]) -> pl.Expr:
-    checks = [_blank(_source_expr(spec.columns[n], headers)) for n in names if n in spec.columns]
-    return pl.all_horizontal(checks) if checks else pl.lit(True)
 
 
 def _applies(spec: EntitySpec, headers: set[str]) -> pl.Expr:
@@ -377,6 +372,3 @@ def process(table: RawTable, profile: Profile, specs: list[EntitySpec], extracte
         duplicates=duplicates, footer_lines=footer_lines, records=records, quarantine=quarantine,
     )
 
-
-def entity(name: str) -> Entity:
-    return ENTITIES[name]
