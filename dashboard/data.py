@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -159,7 +159,6 @@ class InvoiceFilters:
     max_days_overdue: int | None = None
     min_open_amount: Decimal | None = None
     only_open: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def where(self, as_of: date) -> tuple[str, dict[str, Any]]:
         """SQL conditions (joined with `and`) and their bound parameters."""

@@ -8,7 +8,6 @@ import email
 import email.policy
 from email.utils import parseaddr
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg

@@ -1,7 +1,6 @@
 """Campaign preview and request rules on the fixture snapshot and a real operational store."""
 
 from datetime import datetime, timezone
-from decimal import Decimal
 
 import duckdb
 import pytest

@@ -6,7 +6,7 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from dashboard import data, evidence
-from tests.dashboard.helpers import (DOWNLOAD_IP, EVIDENCE_INVOICE, SMTP_REPLY, USER_AGENT,
+from tests.dashboard.helpers import (DOWNLOAD_IP, EVIDENCE_INVOICE, SMTP_REPLY,
                                      record_evidence_events)
 
 
