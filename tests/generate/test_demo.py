@@ -72,6 +72,11 @@ def test_demo_starts_every_server_and_ctrl_c_stops_them_all(tmp_path):
                 status = error.code
             assert status < 500, name
 
+        # `dagster dev -w workspace.yaml` shows the relance code location, loaded
+        from tests.generate.test_code_location import assert_relance_loaded, wait_for_relance_location
+
+        assert_relance_loaded(wait_for_relance_location(ports["dagster"], time.monotonic() + 90))
+
         # the demo company sits in the inbox, its truth and FEC beside it (not in the inbox)
         inbox = {p.name for p in (home / "inbox").iterdir()}
         assert {"customers.csv", "invoices.csv", "invoice_lines.csv", "payments.csv", "disputes.csv",
