@@ -25,8 +25,6 @@ from assets.ingest.schema import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, LIST
 
 RAW_TABLES = ("ingest_files", *ENTITIES, "quarantine")
 _SQL_TYPES = {MONEY: "decimal(18,2)", DATE: "date", INTEGER: "bigint", BOOLEAN: "boolean", LIST: "varchar[]"}
-_META = {"file_sha256": pl.String, "source_file": pl.String, "source_line": pl.Int64,
-         "extracted_at": pl.Datetime("us", "UTC"), "ingested_at": pl.Datetime("us", "UTC")}
 
 
 def _sql_type(field) -> str:
@@ -56,14 +54,12 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             ingested_at timestamptz not null)""")
 
 
-def _aligned(entity: Entity, frame: pl.DataFrame, result: FileResult, ingested_at: datetime) -> pl.DataFrame:
-    """The record frame with every canonical column, in the raw table's types, plus where it came from."""
+def _aligned(entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:
+    """The record frame with every canonical column in the raw table's types, and its source line. The
+    per-file constants (file, times) are added by DuckDB, where a constant costs nothing per row."""
     columns = [
-        pl.lit(result.sha256).alias("file_sha256"), pl.lit(str(result.path)).alias("source_file"),
         (pl.col("source_line") if "source_line" in frame.columns else pl.lit(None)).cast(pl.Int64)
         .alias("source_line"),
-        pl.lit(result.extracted_at).cast(_META["extracted_at"]).alias("extracted_at"),
-        pl.lit(ingested_at).cast(_META["ingested_at"]).alias("ingested_at"),
     ]
     for f in entity.fields:
         source = pl.col(f.name) if f.name in frame.columns else pl.lit(None)
@@ -83,20 +79,17 @@ def store(con: duckdb.DuckDBPyConnection, result: FileResult, ingested_at: datet
     ingested_at = ingested_at or datetime.now(timezone.utc)
     con.execute("begin transaction")
     try:
+        provenance = [result.sha256, str(result.path), result.extracted_at, ingested_at]
+        with_provenance = ("select *, ? as file_sha256, ? as source_file, cast(? as timestamptz) as extracted_at, "
+                           "cast(? as timestamptz) as ingested_at from incoming")
         for name, frame in result.records.items():
-            incoming = _aligned(ENTITIES[name], frame, result, ingested_at).to_arrow()
-            con.register("incoming_records", incoming)
-            con.execute(f"insert into raw.{name} by name select * from incoming_records")
-            con.unregister("incoming_records")
-        quarantine = result.quarantine.select(
-            pl.lit(result.sha256).alias("file_sha256"), pl.lit(str(result.path)).alias("source_file"),
-            pl.col("source_line").cast(pl.Int64), "entity", "raw_values", "reason",
-            pl.lit(result.extracted_at).cast(_META["extracted_at"]).alias("extracted_at"),
-            pl.lit(ingested_at).cast(_META["ingested_at"]).alias("ingested_at"),
-        ).to_arrow()
-        con.register("incoming_quarantine", quarantine)
-        con.execute("insert into raw.quarantine by name select * from incoming_quarantine")
-        con.unregister("incoming_quarantine")
+            con.register("incoming", _aligned(ENTITIES[name], frame).to_arrow())
+            con.execute(f"insert into raw.{name} by name {with_provenance}", provenance)
+            con.unregister("incoming")
+        con.register("incoming", result.quarantine.select(
+            pl.col("source_line").cast(pl.Int64), "entity", "raw_values", "reason").to_arrow())
+        con.execute(f"insert into raw.quarantine by name {with_provenance}", provenance)
+        con.unregister("incoming")
         con.execute(
             "insert into raw.ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.sha256, str(result.path), result.path.name, result.profile, result.format, result.encoding,
