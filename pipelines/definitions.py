@@ -5,20 +5,25 @@ import dagster as dg
 from pipelines import analytics, dashboard, delivery, documents, dunning, ingest, portal, serving
 from pipelines.resources import relance_resource
 
-domain_defs = dg.Definitions.merge(
-    ingest.defs,
-    documents.defs,
-    delivery.defs,
-    portal.defs,
-    dunning.defs,
-    analytics.defs,
-    dashboard.defs,
-)
 
-# the serving snapshot runs after every marts asset of every domain
-defs = dg.Definitions.merge(
-    domain_defs,
-    serving.build_defs(serving.marts_keys(domain_defs)),
-    # the `relance` resource is bound once here for every domain
-    dg.Definitions(resources={"relance": relance_resource()}),
-)
+def _build_definitions() -> dg.Definitions:
+    # Built in a function so the module holds exactly one Definitions object, as Dagster's loaders expect.
+    domains = dg.Definitions.merge(
+        ingest.defs,
+        documents.defs,
+        delivery.defs,
+        portal.defs,
+        dunning.defs,
+        analytics.defs,
+        dashboard.defs,
+    )
+    return dg.Definitions.merge(
+        domains,
+        # the serving snapshot runs after every marts asset of every domain
+        serving.build_defs(serving.marts_keys(domains)),
+        # the `relance` resource is bound once here for every domain
+        dg.Definitions(resources={"relance": relance_resource()}),
+    )
+
+
+defs = _build_definitions()
