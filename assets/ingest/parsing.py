@@ -228,7 +228,7 @@ def parse_date_column(values: pl.Series, field: Field, order: str) -> tuple[pl.S
     best = max(candidates, key=lambda f: sample.str.to_date(f, strict=False).is_not_null().sum()) \
         if sample.len() else "%Y-%m-%d"
     parsed = text.str.to_date(best, strict=False)
-    errors = pl.Series(field.name, [None] * text.len(), dtype=pl.String)
+    errors = pl.repeat(None, text.len(), dtype=pl.String, eager=True).alias(field.name)
     unread = parsed.is_null() & text.is_not_null()
     if unread.any():
         indices, fixed = _slow_path(text, unread, lambda e: parse_date(e, field, order))
@@ -248,7 +248,7 @@ def parse_money_column(values: pl.Series, field: Field, decimal: str) -> tuple[p
         digits = text.set(text.str.contains(",", literal=True).fill_null(False), None)
     target = pl.Decimal(18, field.scale)
     parsed = digits.str.to_decimal(scale=6).round(field.scale).cast(target)
-    errors = pl.Series(field.name, [None] * text.len(), dtype=pl.String)
+    errors = pl.repeat(None, text.len(), dtype=pl.String, eager=True).alias(field.name)
     unread = parsed.is_null() & text.is_not_null()
     if unread.any():
         indices, fixed = _slow_path(text, unread, lambda e: parse_money(e, field, decimal))

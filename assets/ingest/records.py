@@ -163,7 +163,7 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
                   state[prefix + "__incomplete_amount"]]
         negative = (state["incl"] < 0).fill_null(False)
         # a credit note written as a negative invoice is still a credit note; staging keeps amounts positive
-        inferred = pl.Series(["invoice"] * frame.height) if not negative.any() else \
+        inferred = pl.repeat("invoice", frame.height, eager=True) if not negative.any() else \
             negative.replace_strict({True: "credit_note", False: "invoice"}, return_dtype=pl.String)
         fixes.append(state["mapped"].fill_null(inferred).alias(prefix + "document_type"))
         total = state["incl"].cast(pl.Decimal(18, 2))
@@ -226,12 +226,12 @@ def _footer_flags(frame: pl.DataFrame, primary: list[EntitySpec], data_columns: 
     key_sources = [_source_expr(s.columns[k], headers) for s in primary for k in s.entity.required[:1]
                    if k in s.columns]
     if not key_sources:
-        return pl.Series("__footer", [False] * frame.height)
+        return pl.repeat(False, frame.height, eager=True).alias("__footer")
     key_blank = pl.all_horizontal([_blank(k) for k in key_sources])
     key_wordy = pl.any_horizontal([k.str.contains_any(_FOOTER_WORDS, ascii_case_insensitive=True).fill_null(False)
                                    for k in key_sources])
     suspects = frame.select(key_blank | key_wordy).to_series()
-    flags = pl.Series("__footer", [False] * frame.height)
+    flags = pl.repeat(False, frame.height, eager=True).alias("__footer")
     if not suspects.any():
         return flags
     subset = frame.filter(suspects)
@@ -256,7 +256,7 @@ def _repeated_rows(frame: pl.DataFrame, data_columns: list[str]) -> pl.Series:
     comparison runs only on rows whose hash repeats, so a hash collision can never drop a row."""
     hashed = frame.select(pl.struct(data_columns).hash().alias("h")).to_series()
     candidates = hashed.is_duplicated()
-    flags = pl.Series("__duplicate", [False] * frame.height)
+    flags = pl.repeat(False, frame.height, eager=True).alias("__duplicate")
     if not candidates.any():
         return flags
     subset = frame.filter(candidates).select(data_columns)
