@@ -233,7 +233,13 @@ _FILTERED_INVOICES = f"{DASHBOARD_INVOICES} d"
 
 
 def as_of(snap: Snapshot) -> date:
-    """The date the snapshot describes: when it was published (UTC), else the latest extraction."""
+    """The business date the snapshot describes: the date the analytics KPIs were computed for (the run's
+    business date, e.g. `relance materialize --date`), else the publication date (UTC), else the latest
+    extraction."""
+    if snap.has(KPI_SUMMARY):
+        value = snap.row(f"select max(as_of) as d from {KPI_SUMMARY}")
+        if value.get("d") is not None:
+            return value["d"]
     if snap.has("main.snapshot_info"):
         value = snap.row("select cast(max(published_at at time zone 'UTC') as date) as d from main.snapshot_info")
         if value.get("d") is not None:

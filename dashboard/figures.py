@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from dashboard.data import AGING_BUCKETS, DELIVERY_EVENT_TYPES, FUNNEL_STAGES
 
-ISSUER_COLOUR, CUSTOMER_COLOUR = "#d62728", "#1f77b4"
+ISSUER_COLOUR, CUSTOMER_COLOUR, OTHER_COLOUR = "#d62728", "#1f77b4", "#9e9e9e"
+SIDE_COLOURS = {"issuer": ISSUER_COLOUR, "customer": CUSTOMER_COLOUR}
 EVENT_COLOURS = {"sent": "#1f77b4", "delivered": "#2ca02c", "bounced": "#ff7f0e", "rejected": "#d62728"}
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), template="plotly_white")
 
@@ -74,14 +75,14 @@ def retrieval_rates(by_customer: pd.DataFrame, top: int = 30) -> go.Figure:
 def pareto(causes: pd.DataFrame) -> go.Figure:
     """Late amount per cause (bars coloured by side) with the cumulative share line: the Pareto chart."""
     names = causes["cause"].astype(str).tolist()
-    colours = [ISSUER_COLOUR if side == "issuer" else CUSTOMER_COLOUR for side in causes["side"]]
+    colours = [SIDE_COLOURS.get(side, OTHER_COLOUR) for side in causes["side"]]
     fig = go.Figure()
     fig.add_bar(x=names, y=_floats(causes["late_amount"]), marker_color=colours, name="late amount",
                 customdata=causes[["side", "invoices"]].values.tolist(),
                 hovertemplate="%{x} (%{customdata[0]} side)<br>%{y:,.2f}<br>%{customdata[1]} invoices<extra></extra>")
     fig.add_scatter(x=names, y=[v * 100 for v in _floats(causes["cumulative_share"])], yaxis="y2",
                     mode="lines+markers", name="cumulative share (%)", line_color="#444")
-    fig.update_layout(title="Causes of late payment (red: our side, blue: customer side)",
+    fig.update_layout(title="Causes of late payment (red: our side, blue: customer side, grey: undetermined)",
                       yaxis_title="late amount", yaxis2=dict(title="cumulative (%)", overlaying="y", side="right",
                                                              range=[0, 105]), **LAYOUT)
     return fig
@@ -91,7 +92,7 @@ def side_split(split: pd.DataFrame) -> go.Figure:
     """Issuer-side vs customer-side share of late amount."""
     sides = split["side"].astype(str).tolist()
     fig = go.Figure(go.Pie(labels=sides, values=_floats(split["late_amount"]), hole=0.5, sort=False,
-                           marker_colors=[ISSUER_COLOUR if s == "issuer" else CUSTOMER_COLOUR for s in sides]))
+                           marker_colors=[SIDE_COLOURS.get(s, OTHER_COLOUR) for s in sides]))
     fig.update_layout(title="Late amount by side", **LAYOUT)
     return fig
 

@@ -1,5 +1,7 @@
 """Customer 360: one customer's invoices and the complete story of one invoice, with its evidence pack."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +37,8 @@ with ui.section():
     number = st.selectbox("Invoice", invoices["invoice_number"].tolist(), key="timeline_invoice")
     inv, cust, entries = evidence.timeline(ui.engine(), snap, number)
     st.dataframe(pd.DataFrame([{"when (customer time)": e.local_time, "event": e.kind, "channel": e.channel,
-                                "detail": e.summary, "recorded by": e.source, "evidence": e.evidence}
+                                "detail": e.summary, "recorded by": e.source,
+                                "evidence": json.dumps(e.evidence, default=str, ensure_ascii=False)}
                                for e in entries]),
                  hide_index=True, key="timeline_table",
                  column_config={"evidence": st.column_config.JsonColumn("evidence", width="large")})

@@ -14,7 +14,7 @@ with ui.section():
     pareto_col.plotly_chart(figures.pareto(causes), key="pareto_chart")
     side_col.plotly_chart(figures.side_split(split), key="side_chart")
     for row in split.to_dict("records"):
-        side_col.metric(f"{row['side'].capitalize()} side", ui.percent(row["amount_share"]),
+        side_col.metric(f"{str(row['side'] or 'undetermined').capitalize()} side", ui.percent(row["amount_share"]),
                         help=f"share of late amount; {ui.percent(row['days_share'])} of days late")
 
     st.subheader("Drill down")

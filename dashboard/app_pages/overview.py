@@ -17,9 +17,10 @@ with ui.section():
     overdue_col.metric("Overdue", ui.money_short(kpis["overdue_amount"]),
                        ui.money_delta(kpis["overdue_amount"], kpis["overdue_amount_30d_ago"]), delta_color="inverse",
                        help=f"{ui.money(kpis['overdue_amount'])} in {kpis['overdue_count']} overdue invoices")
-    dso_col.metric("DSO (days)", kpis["dso"] if kpis["dso"] is not None else "—",
+    dso_col.metric("DSO, selection (days)", kpis["dso"] if kpis["dso"] is not None else "—",
                    ui.delta(kpis["dso"], kpis["dso_30d_ago"]), delta_color="inverse",
-                   help="Open receivables / sales of the last 90 days × 90")
+                   help="Open receivables / invoiced amount of the last 90 days × 90, for the invoices the "
+                        "filters select (credit notes not deducted: see the company-wide DSO below)")
     late_col.metric("Avg days late", f"{kpis['avg_days_late']:.1f}" if kpis["avg_days_late"] is not None else "—",
                     ui.delta(kpis["avg_days_late"], kpis["avg_days_late_30d_ago"]), delta_color="inverse",
                     help="Invoices settled in the last 90 days")

@@ -33,14 +33,15 @@ def test_funnel_has_one_trace_per_group_with_stages_in_order():
 
 
 def test_pareto_colours_issuer_causes_red_and_plots_cumulative_share():
-    causes = pd.DataFrame({"cause": ["never_retrieved", "chronic_late_payer"], "side": ["issuer", "customer"],
-                           "invoices": [3, 1], "late_amount": [Decimal("300.00"), Decimal("100.00")],
-                           "cumulative_share": [0.75, 1.0]})
+    causes = pd.DataFrame({"cause": ["never_retrieved", "chronic_late_payer", "unknown"],
+                           "side": ["issuer", "customer", "undetermined"], "invoices": [3, 1, 1],
+                           "late_amount": [Decimal("300.00"), Decimal("100.00"), Decimal("100.00")],
+                           "cumulative_share": [0.6, 0.8, 1.0]})
     fig = figures.pareto(causes)
     bars, line = fig.data
-    assert list(bars.marker.color) == [figures.ISSUER_COLOUR, figures.CUSTOMER_COLOUR]
-    assert list(bars.y) == [300.0, 100.0]
-    assert list(line.y) == [75.0, 100.0]
+    assert list(bars.marker.color) == [figures.ISSUER_COLOUR, figures.CUSTOMER_COLOUR, figures.OTHER_COLOUR]
+    assert list(bars.y) == [300.0, 100.0, 100.0]
+    assert list(line.y) == [60.0, 80.0, 100.0]
     assert line.yaxis == "y2"
 
 
