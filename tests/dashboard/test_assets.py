@@ -38,3 +38,15 @@ def test_dashboard_marts_materialize_with_one_row_per_invoice(relance_home):
     assert rejected == expected_rejected > 0 and disputed == expected_disputed > 0
     assert daily_sent == sent
     assert checks == {"dashboard_invoices_complete": True}
+
+
+def test_the_code_location_has_the_dashboard_marts_before_the_snapshot_and_a_refresh_job():
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    snapshot_parents = graph.get(dg.AssetKey(["serving", "snapshot"])).parent_keys
+    assert {dg.AssetKey(["marts", "dashboard_invoices"]), dg.AssetKey(["marts", "dashboard_channel_daily"])} \
+        <= snapshot_parents
+    job = defs.resolve_job_def("dashboard_refresh_job")
+    assert {"marts__dashboard_invoices", "marts__dashboard_channel_daily", "serving__snapshot"} \
+        <= set(job.graph.node_names())
