@@ -32,6 +32,9 @@ else:
     base = ui.filters()
     candidates = data.invoices_table(snap, InvoiceFilters(segments=base.segments, channels=base.channels,
                                                           languages=base.languages, only_open=True), limit=2000)
+    if preset is not None:  # invoices chosen on another page come first, even beyond the 2,000 listed
+        chosen_elsewhere = data.invoices_table(snap, InvoiceFilters(invoice_numbers=preset.invoices))
+        candidates = pd.concat([chosen_elsewhere, candidates]).drop_duplicates("invoice_number").reset_index(drop=True)
     preselected = [i for i, n in enumerate(candidates["invoice_number"]) if preset and n in preset.invoices]
     picked = st.dataframe(candidates, hide_index=True, key="campaign_table", on_select="rerun",
                           selection_mode="multi-row", selection_default={"selection": {"rows": preselected}})

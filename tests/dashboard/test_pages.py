@@ -194,3 +194,21 @@ def test_without_any_account_the_sign_in_page_says_how_to_create_one(dashboard_h
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     assert "relance dashboard user add NAME --role finance_lead" in at.error[0].value
+
+
+def test_remind_selected_at_risk_invoices_opens_campaigns_with_them(dashboard_home):
+    at = sign_in("fiona", "app_pages/at_risk.py")
+    ranked = _table(at, "invoice_number", "exposure")
+    at.session_state["risk_table"] = {"selection": {"rows": [0, 2], "columns": [], "cells": []}}
+    at.run()
+    assert "2 selected." in [c.value for c in at.caption]
+    at.button(key="remind_selected").click().run()
+    _no_failures(at)
+    assert [t.value for t in at.title] == ["Campaigns"]
+    assert at.radio(key="target_mode").value == "selection in a table"
+    assert "2 invoices selected (open invoices of the sidebar filters, latest due first)." in [c.value for c in at.caption]
+    expected = set(ranked["invoice_number"].iloc[[0, 2]])
+    table = _table(at, "invoice_number", "retrieved")
+    assert set(table["invoice_number"].head(2)) == expected
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Invoices to send"]) + int(metrics["Skipped by suppression"]) == 2
