@@ -29,10 +29,11 @@ def register(subparsers) -> None:
                       help="public address of the portal (default RELANCE_PORTAL_BASE_URL or http://127.0.0.1:8070)")
     link.set_defaults(handler=_link)
 
-    revoke = actions.add_parser("revoke", help="revoke a customer's links, or one link by its token id")
+    revoke = actions.add_parser("revoke", help="revoke a customer's links, one link by its token id, or an API key")
     target = revoke.add_mutually_exclusive_group(required=True)
     target.add_argument("customer_id", metavar="CUSTOMER_ID", nargs="?", help="revoke every live link of this customer")
     target.add_argument("--token", metavar="ID", help="revoke one link: its token id (the part before the dot)")
+    target.add_argument("--apikey", metavar="KEY_ID", help="revoke one API key by its key id (rlk_<KEY_ID>_...)")
     revoke.set_defaults(handler=_revoke)
 
     apikey = actions.add_parser("apikey", help="create an API key for a customer (printed once)")
@@ -96,6 +97,14 @@ def _revoke(args: argparse.Namespace) -> int:
     from stores import operational as ops
 
     engine = ops.open_store(_settings().operational_url)
+    if args.apikey:
+        from channels.portal import apikeys
+
+        if not apikeys.revoke_api_key(engine, args.apikey):
+            print(f"relance portal revoke: no live API key with id {args.apikey}", file=sys.stderr)
+            return 1
+        print(f"revoked API key {args.apikey}")
+        return 0
     if args.token:
         if not links.revoke_token(engine, args.token):
             print(f"relance portal revoke: no live link with token id {args.token}", file=sys.stderr)

@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 from pypdf import PdfWriter
@@ -142,6 +141,3 @@ def build_world(home: Home, operational_url: str) -> World:
         ])
     return World(home=home, engine=engine, files=files, pdf_bytes=pdf)
 
-
-def snapshot_path(home: Home) -> Path:
-    return home.snapshot

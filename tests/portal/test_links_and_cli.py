@@ -84,6 +84,12 @@ def test_cli_link_revoke_and_apikey(world, settings, monkeypatch):
     with TestClient(create_app(settings)) as client:
         answer = client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key.stdout.strip()}"})
     assert [i["invoice_number"] for i in answer.json()["invoices"]] == ["F-2026-0003"]
+    key_id = key.stdout.strip().split("_")[1]
+    assert run_cli("revoke", "--apikey", key_id, env=env).stdout.strip() == f"revoked API key {key_id}"
+    with TestClient(create_app(settings)) as client:
+        again = client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key.stdout.strip()}"})
+    assert again.status_code == 401
+    assert run_cli("revoke", "--apikey", key_id, env=env).returncode == 1
 
     unknown = run_cli("link", "C404", env=env)
     assert unknown.returncode == 0 and "customer C404 is not in the serving snapshot" in unknown.stderr
