@@ -17,7 +17,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ingest", help="ingest ERP export files (CSV, TSV, XLSX, Parquet, FEC) into the warehouse",
         description="Ingest ERP export files into RELANCE_HOME's warehouse and report every row.")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="export files to ingest")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="export files to ingest; a folder stands for the files directly inside it")
     parser.add_argument("--profile", metavar="NAME",
                         help="mapping profile from config/profiles (or a .toml path); default: recognised")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -95,6 +96,18 @@ def _table(reports: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _expand(paths: list[Path]) -> list[str]:
+    """Folders stand for the files directly inside them (not sub-folders: attachments, ground truth)."""
+    files: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            files += [str(p) for p in sorted(path.iterdir())
+                      if p.is_file() and not p.name.startswith((".", "~")) and not p.name.endswith((".part", ".tmp"))]
+        else:
+            files.append(str(path))
+    return files
+
+
 def handle(args) -> int:
     from assets.ingest.profiles import ProfileError, find_profile
 
@@ -104,7 +117,10 @@ def handle(args) -> int:
         except ProfileError as exc:
             print(f"relance ingest: {exc}", file=sys.stderr)
             return 2
-    paths = [str(Path(p).expanduser().resolve()) for p in args.paths]
+    paths = _expand([Path(p).expanduser().resolve() for p in args.paths])
+    if not paths:
+        print("relance ingest: no file to ingest in " + ", ".join(args.paths), file=sys.stderr)
+        return 1
     try:
         reports = run_ingest(paths, args.profile)
     except RuntimeError as exc:

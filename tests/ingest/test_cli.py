@@ -54,6 +54,19 @@ def test_unreadable_file_exits_non_zero_with_one_line(relance_home, tmp_path, ca
     assert len(err) == 1 and reason in err[0]
 
 
+def test_a_folder_stands_for_its_files(relance_home, tmp_path, capsys):
+    folder = tmp_path / "export"
+    (folder / "attachments").mkdir(parents=True)
+    write(folder / "invoices.csv", invoice_csv(["F-1;Facture;C1;15/01/2026;;14/02/2026;;;120,00;EUR;;;;"]))
+    write(folder / "payments.csv", "Payment ID,Customer ID,Invoice No,Payment Date,Amount\nP1,C1,F-1,2026-02-01,120\n")
+    write(folder / ".lock", "")
+    assert main(["ingest", str(folder), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert sorted(f["file"].rsplit("/", 1)[-1] for f in files) == ["invoices.csv", "payments.csv"]
+    with duckdb.connect(str(relance_home.warehouse), read_only=True) as con:
+        assert con.execute("select status from marts.invoices").fetchall() == [("paid",)]
+
+
 def test_unknown_profile_is_refused(relance_home, tmp_path, capsys):
     path = write(tmp_path / "f.csv", "a,b\n1,2\n")
     assert main(["ingest", str(path), "--profile", "no_such_profile"]) == 2
