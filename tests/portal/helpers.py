@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from channels.portal import apikeys, links

@@ -3,7 +3,6 @@ and files a dispute, against the portal served by uvicorn."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
