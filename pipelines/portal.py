@@ -6,7 +6,7 @@ from assets.events import ASSETS, CHECKS
 
 portal_events_job = dg.define_asset_job(
     "portal_events_job",
-    selection=dg.AssetSelection.assets(*ASSETS) - dg.AssetSelection.keys(["marts", "invoices"]),
+    selection=dg.AssetSelection.assets(*ASSETS),
     description="Copy new operational events into the warehouse and rebuild the access and delivery metrics.",
 )
 

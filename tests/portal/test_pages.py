@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 from pypdf import PdfReader
-import io
 
 from tests.portal.fixtures import TODAY
 from tests.portal.helpers import csrf_of, event_count, events, file_oid, invoice_oid, token_for
