@@ -24,8 +24,9 @@ with ui.section():
     info, open_col, overdue_col, count_col = st.columns([2, 1, 1, 1])
     info.markdown(f"**{customer['name']}** · {customer.get('segment') or 'no segment'} · "
                   f"{customer.get('preferred_channel')} · {customer.get('language')} · {customer.get('timezone')}")
-    open_col.metric("Open", ui.money(customer.get("open_amount")))
-    overdue_col.metric("Overdue", ui.money(customer.get("overdue_amount")))
+    open_col.metric("Open", ui.money_short(customer.get("open_amount")), help=ui.money(customer.get("open_amount")))
+    overdue_col.metric("Overdue", ui.money_short(customer.get("overdue_amount")),
+                       help=ui.money(customer.get("overdue_amount")))
     count_col.metric("Invoices", customer.get("invoice_count"))
 
     invoices = data.customer_invoices(snap, customer["customer_id"])

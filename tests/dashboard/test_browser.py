@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT, free_port
 from tests.dashboard.conftest import APP, PASSWORD
+from tests.dashboard.helpers import record_evidence_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -25,9 +26,10 @@ PAGES = {"Overview": "Pre-due alerts", "Retrieval": "Download XLSX", "Late-payme
 
 
 @pytest.fixture
-def running_app(dashboard_home, tmp_path):
+def running_app(dashboard_home, opstore, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    record_evidence_events(opstore)  # so Customer 360 has a timeline to show
     port = free_port()
     env = dict(os.environ, RELANCE_HOME=str(dashboard_home.root), PYTHONPATH=str(REPO_ROOT))
     log = (tmp_path / "streamlit.log").open("w")
@@ -79,6 +81,12 @@ def test_every_page_renders_in_chromium_and_is_screenshotted(running_app, tmp_pa
                 page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
                 expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
                 expect(page.get_by_text(last_text, exact=True).first).to_be_visible(timeout=30_000)
+                if title == "Customer 360":
+                    page.get_by_role("textbox", name="Find a customer (id or name)").fill("Evidence")
+                    page.keyboard.press("Enter")
+                    expect(page.get_by_text("Evidence & Co", exact=False).first).to_be_visible(timeout=30_000)
+                    expect(page.get_by_text("9 entries, 3 delivery or retrieval events.")).to_be_visible(
+                        timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 charts = page.get_by_test_id("stPlotlyChart")
                 for index in range(charts.count()):
