@@ -265,7 +265,10 @@ def handle(args: argparse.Namespace) -> int:
             _open_browser(next((s.url for s in specs if s.name == "dashboard"), None))
 
     try:
-        return supervise(supervisor, on_started=started)
+        code = supervise(supervisor, on_started=started)
+        print("Relance demo stopped: every server is down." if code == 0 else
+              "Relance demo stopped because a server failed (see above).", flush=True)
+        return code
     except (PortBusyError, ChildFailedError) as exc:
         print(f"relance demo: {exc}", file=sys.stderr)
         return 1

@@ -90,6 +90,7 @@ def test_demo_starts_every_server_and_ctrl_c_stops_them_all(tmp_path):
         assert len(started) >= 5
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0
+        assert "Relance demo stopped: every server is down." in demo.stdout.read()
         assert [pid for pid in started if _alive(pid)] == []
         assert all(port_is_free("127.0.0.1", port) for port in ports.values())
     finally:
