@@ -51,5 +51,7 @@ try:
 except FileNotFoundError as missing:
     st.error(str(missing))
     st.stop()
+except ui.data.MissingTable as missing:
+    st.sidebar.info(f"Filters unavailable: {missing}")
 
 navigation.run()
