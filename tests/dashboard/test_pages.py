@@ -212,3 +212,10 @@ def test_remind_selected_at_risk_invoices_opens_campaigns_with_them(dashboard_ho
     assert set(table["invoice_number"].head(2)) == expected
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Invoices to send"]) + int(metrics["Skipped by suppression"]) == 2
+
+
+def test_before_any_publication_the_app_says_what_to_run(dashboard_home):
+    dashboard_home.snapshot.unlink()
+    at = sign_in("vera")
+    assert not at.exception
+    assert "run `relance materialize`" in at.error[0].value
