@@ -209,20 +209,6 @@ class InvoiceFilters:
             out["only_open"] = True
         return out
 
-    @classmethod
-    def from_description(cls, described: Mapping[str, Any]) -> "InvoiceFilters":
-        kwargs: dict[str, Any] = {}
-        for name in ("segments", "channels", "languages", "customer_ids", "invoice_numbers"):
-            if described.get(name):
-                kwargs[name] = tuple(described[name])
-        for name in ("min_days_overdue", "max_days_overdue"):
-            if described.get(name) is not None:
-                kwargs[name] = int(described[name])
-        if described.get("min_open_amount") is not None:
-            kwargs["min_open_amount"] = Decimal(str(described["min_open_amount"]))
-        kwargs["only_open"] = bool(described.get("only_open", False))
-        return cls(**kwargs)
-
 
 NO_FILTERS = InvoiceFilters()
 
