@@ -12,36 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, create_postgres_database, free_port
+from tests import servers
+from tests.conftest import REPO_ROOT, create_postgres_database
 
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    if not binary:
-        pytest.skip("redis-server is not installed (./relance test installs Debian's redis-server)")
-    folder = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.time() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.1)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        with servers.redis_server(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except FileNotFoundError as exc:
+        pytest.skip(f"{exc}: ./relance test installs it")
 
 
 def dagster_home_on_postgres(folder: Path, server: dict) -> dict[str, str]:
