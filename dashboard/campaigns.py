@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from dashboard import data
 from dashboard.data import DASHBOARD_INVOICES, InvoiceFilters, Snapshot
@@ -92,35 +92,46 @@ class Preview:
         return sum(self.skipped.values())
 
 
-def active_promises(engine: Engine, as_of: date) -> list[str]:
-    """Invoices whose customer promised to pay on a date not yet reached (from the event log)."""
+@dataclass(frozen=True)
+class OperationalSuppressions:
+    """What the operational store says beyond the snapshot: disputes filed on the portal and not resolved,
+    promises to pay not yet due, customers put on hold. Same reading as the dunning engine
+    (assets/dunning/data.py load_operational_facts): events in time order, the latest promise wins."""
+
+    disputed: frozenset[str]
+    promised: frozenset[str]
+    held_customers: frozenset[str]
+
+
+def operational_suppressions(engine: Engine, as_of: date) -> OperationalSuppressions:
+    ev = ops.events
+    disputed: set[str] = set()
+    promises: dict[str, date] = {}
     with engine.connect() as conn:
         rows = conn.execute(
-            select(ops.events.c.invoice_number, ops.events.c.evidence)
-            .where(ops.events.c.event_type == "promised", ops.events.c.invoice_number.is_not(None))
+            select(ev.c.event_type, ev.c.invoice_number, ev.c.evidence)
+            .where(ev.c.event_type.in_(("disputed", "dispute_resolved", "promised")),
+                   ev.c.invoice_number.is_not(None))
+            .order_by(ev.c.occurred_at, ev.c.id)
         ).all()
-    promised = set()
-    for number, evidence in rows:
-        promised_for = (evidence or {}).get("promised_date") or (evidence or {}).get("date")
-        try:
-            if promised_for and date.fromisoformat(str(promised_for)[:10]) >= as_of:
-                promised.add(number)
-        except ValueError:
-            continue
-    return sorted(promised)
-
-
-def customers_on_hold(engine: Engine) -> list[str]:
-    """Customers put on hold in the operational store (on top of the ERP's own flag in the snapshot)."""
-    with engine.connect() as conn:
-        latest = (select(ops.customer_holds.c.customer_id, func.max(ops.customer_holds.c.id).label("id"))
-                  .group_by(ops.customer_holds.c.customer_id).subquery())
-        rows = conn.execute(
-            select(ops.customer_holds.c.customer_id)
-            .join(latest, and_(latest.c.id == ops.customer_holds.c.id))
-            .where(ops.customer_holds.c.active.is_(True))
+        held = conn.execute(
+            select(ops.customer_holds.c.customer_id).where(ops.customer_holds.c.active.is_(True))
         ).scalars().all()
-    return sorted(rows)
+    for event_type, invoice, evidence in rows:
+        if event_type == "disputed":
+            disputed.add(invoice)
+        elif event_type == "dispute_resolved":
+            disputed.discard(invoice)
+        else:
+            try:
+                promises[invoice] = date.fromisoformat(str((evidence or {}).get("promised_date"))[:10])
+            except ValueError:
+                continue
+    return OperationalSuppressions(
+        disputed=frozenset(disputed),
+        promised=frozenset(n for n, day in promises.items() if day >= as_of),
+        held_customers=frozenset(held),
+    )
 
 
 def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
@@ -133,14 +144,17 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
     day = data.as_of(snap)
     filters = target.as_filters()
     where, params = filters.where(day)
-    params |= {"promised": active_promises(engine, day) or [""], "held": customers_on_hold(engine) or [""],
+    operational = operational_suppressions(engine, day)
+    params |= {"portal_disputed": sorted(operational.disputed) or [""], "promised": sorted(operational.promised) or [""],
+               "held": sorted(operational.held_customers) or [""],
                "credited": CREDITED, "paid": PAID, "disputed": DISPUTED, "promised_reason": PROMISED,
                "on_hold": ON_HOLD}
     classified = f"""
         select d.invoice_number, d.customer_id, d.open_amount, d.currency, d.language, d.customer_name,
             case when d.status = 'credited' then $credited
                  when d.status = 'paid' or d.open_amount <= 0 then $paid
-                 when d.disputed_on is not null then $disputed
+                 when d.disputed_on is not null or list_contains($portal_disputed, d.invoice_number)
+                     then $disputed
                  when list_contains($promised, d.invoice_number) then $promised_reason
                  when d.on_hold or list_contains($held, d.customer_id) then $on_hold
             end as skip_reason

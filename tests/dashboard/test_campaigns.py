@@ -21,26 +21,40 @@ def _open_invoices(path, n):
         con.close()
 
 
-def test_preview_skips_promised_and_held_like_the_dunning_engine(dashboard_home, opstore):
+def test_preview_skips_promised_held_and_portal_disputes_like_the_dunning_engine(dashboard_home, opstore):
     snap = data.snapshot(dashboard_home.snapshot)
-    (promised, _, _), (held, held_customer, _), (sendable, _, amount) = _open_invoices(dashboard_home.snapshot, 3)
+    rows = _open_invoices(dashboard_home.snapshot, 40)
+    (promised, _, _), (held, held_customer, _) = rows[0], next(r for r in rows[1:] if r[1] != rows[0][1])
+    others = [r for r in rows if r[1] not in (rows[0][1], held_customer)]
+    (disputed, _, _), (resolved, _, _), (sendable, _, amount) = others[0], others[1], others[2]
+    at = lambda hour: datetime(2026, 6, 20, hour, tzinfo=timezone.utc)  # noqa: E731
     with opstore.begin() as conn:
         ops.record_event(conn, "promised", source="portal", invoice_number=promised, customer_id="x",
-                         evidence={"promised_date": "2026-07-15"})  # after the snapshot date: still pending
+                         evidence={"promised_date": "2026-07-15"}, occurred_at=at(9))  # after the snapshot date
+        ops.record_event(conn, "disputed", source="portal", invoice_number=disputed, customer_id="x",
+                         evidence={"reason": "price"}, occurred_at=at(9))
+        ops.record_event(conn, "disputed", source="portal", invoice_number=resolved, customer_id="x",
+                         occurred_at=at(9))
+        ops.record_event(conn, "dispute_resolved", source="portal", invoice_number=resolved, customer_id="x",
+                         occurred_at=at(10))
         conn.execute(insert(ops.customer_holds).values(customer_id=held_customer, active=True, reason="legal",
                                                        set_by="carl", set_at=datetime.now(timezone.utc)))
-    preview = campaigns.preview(snap, opstore, campaigns.Target(invoices=(promised, held, sendable)))
-    assert preview.skipped == {"promise_not_due": 1, "customer_on_hold": 1}
-    assert preview.invoice_count == 1 and preview.amount == amount and preview.customer_count == 1
-    assert [s["invoice_number"] for s in preview.samples.values()] == [sendable]
+    target = campaigns.Target(invoices=(promised, held, disputed, resolved, sendable))
+    preview = campaigns.preview(snap, opstore, target)
+    assert preview.skipped == {"promise_not_due": 1, "customer_on_hold": 1, "disputed": 1}
+    assert preview.invoice_count == 2  # the resolved dispute no longer stops its invoice
+    assert preview.amount == amount + next(r[2] for r in rows if r[0] == resolved)
 
 
-def test_a_kept_promise_no_longer_suppresses(dashboard_home, opstore):
+def test_a_passed_promise_no_longer_suppresses(dashboard_home, opstore):
     snap = data.snapshot(dashboard_home.snapshot)
     (number, _, _), = _open_invoices(dashboard_home.snapshot, 1)
     with opstore.begin() as conn:
         ops.record_event(conn, "promised", source="portal", invoice_number=number, customer_id="x",
-                         evidence={"promised_date": "2026-06-01"})  # before the snapshot date: passed
+                         evidence={"promised_date": "2026-07-20"}, occurred_at=datetime(2026, 6, 1, tzinfo=timezone.utc))
+        # a later promise replaces the earlier one, and its date has passed
+        ops.record_event(conn, "promised", source="portal", invoice_number=number, customer_id="x",
+                         evidence={"promised_date": "2026-06-15"}, occurred_at=datetime(2026, 6, 2, tzinfo=timezone.utc))
     assert campaigns.preview(snap, opstore, campaigns.Target(invoices=(number,))).skipped == {}
 
 
