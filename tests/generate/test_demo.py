@@ -115,3 +115,28 @@ def test_demo_refuses_a_busy_port_before_generating_anything(tmp_path):
     assert demo.returncode == 2
     assert f"portal needs 127.0.0.1:{ports['portal']}" in output
     assert not (home / "inbox" / "invoices.csv").exists()
+
+
+def test_demo_inbox_attachments_are_readable_where_the_documents_domain_looks(tmp_path, monkeypatch):
+    import io
+    from datetime import date
+
+    import polars as pl
+
+    from assets.generate import GeneratorConfig
+    from channels.documents.loading import AttachmentPolicy
+    from pipelines.commands.demo import write_demo_inbox
+    from stores.home import Home
+
+    home = Home(tmp_path / "home").ensure()
+    monkeypatch.setenv("RELANCE_HOME", str(home.root))
+    write_demo_inbox(GeneratorConfig(customers=20, invoices=200, seed=1, as_of=date(2026, 11, 27)), home)
+    invoices = pl.read_csv(io.StringIO((home.inbox / "invoices.csv").read_bytes().decode("cp1252")), separator=";",
+                           infer_schema=False)
+    listed = [(row["N° facture"], path) for row in invoices.filter(pl.col("Pièces jointes").is_not_null())
+              .iter_rows(named=True) for path in row["Pièces jointes"].split("|")]
+    assert listed
+    for number, relative in listed:
+        assert (home.inbox / relative).is_file()  # relative to the export folder, as the contract says
+        attachment = AttachmentPolicy(home.root / "attachments", 5_000_000).read(relative, number)
+        assert attachment is not None
