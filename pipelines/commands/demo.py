@@ -155,12 +155,6 @@ def write_demo_inbox(config, home) -> dict:
     if (result.out / ATTACHMENTS).exists():
         # 'Pièces jointes' paths are relative to the export folder (docs/contracts.md): the inbox
         shutil.copytree(result.out / ATTACHMENTS, home.inbox / ATTACHMENTS, dirs_exist_ok=True)
-        # The documents domain reads supporting files only from under its attachments root
-        # (config/company.toml, RELANCE_HOME/attachments) and joins the listed path to it: link the files
-        # there too so the demo's invoices carry their delivery notes (hard links: no second copy).
-        mirror = home.root / ATTACHMENTS / ATTACHMENTS
-        shutil.rmtree(mirror, ignore_errors=True)
-        shutil.copytree(result.out / ATTACHMENTS, mirror, copy_function=os.link)
     for name in EXPORT_FILES:
         # copy to a hidden name then rename: the inbox sensor never sees half a file
         partial = home.inbox / f".{name}.part"

@@ -117,7 +117,7 @@ def test_demo_refuses_a_busy_port_before_generating_anything(tmp_path):
     assert not (home / "inbox" / "invoices.csv").exists()
 
 
-def test_demo_inbox_attachments_are_readable_where_the_documents_domain_looks(tmp_path, monkeypatch):
+def test_demo_inbox_attachments_are_found_by_the_documents_domain(tmp_path, monkeypatch):
     import io
     from datetime import date
 
@@ -138,5 +138,7 @@ def test_demo_inbox_attachments_are_readable_where_the_documents_domain_looks(tm
     assert listed
     for number, relative in listed:
         assert (home.inbox / relative).is_file()  # relative to the export folder, as the contract says
-        attachment = AttachmentPolicy(home.root / "attachments", 5_000_000).read(relative, number)
-        assert attachment is not None
+        # the documents domain's reading: listed paths from the export file's folder, kept under the inbox
+        attachments = AttachmentPolicy(home.inbox, 5_000_000).for_invoice(number, [relative],
+                                                                         str(home.inbox / "invoices.csv"))
+        assert [a.filename for a in attachments][0] == relative.rsplit("/", 1)[1]
