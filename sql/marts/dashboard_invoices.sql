@@ -28,10 +28,25 @@ rejections as (
     group by invoice_number
 ),
 
-open_disputes as (
+-- open disputes: filed in the ERP and not resolved, or filed on the portal and not followed by a resolution
+erp_disputes as (
     select invoice_number, min(opened_on) as disputed_on
     from staging.disputes
     where resolved_on is null
+    group by invoice_number
+),
+
+portal_disputes as (
+    select invoice_number, (max(occurred_at) at time zone 'UTC')::date as disputed_on
+    from staging.events
+    where invoice_number is not null and event_type in ('disputed', 'dispute_resolved')
+    group by invoice_number
+    having arg_max(event_type, occurred_at) = 'disputed'
+),
+
+open_disputes as (
+    select invoice_number, min(disputed_on) as disputed_on
+    from (select * from erp_disputes union all select * from portal_disputes) as both_sources
     group by invoice_number
 )
 

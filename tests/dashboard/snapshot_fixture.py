@@ -215,6 +215,14 @@ def _events(con) -> None:
             select invoice_number, customer_id, channel, 'viewed',
                    issue_date::timestamptz + interval 1 day + to_hours((n % 20)::bigint), null, n
             from i where n % 50 <> 0 and n % 29 <> 0 and n % 4 <> 0
+            union all
+            -- disputes filed on the portal; every second one resolved a week later
+            select invoice_number, customer_id, null, 'disputed', issue_date::timestamptz + interval 10 day, null, n
+            from i where n % 37 = 0
+            union all
+            select invoice_number, customer_id, null, 'dispute_resolved', issue_date::timestamptz + interval 17 day,
+                   null, n
+            from i where n % 74 = 0
         )
         select row_number() over () as id, uuid()::varchar as event_id, event_type, occurred_at,
                occurred_at as recorded_at, invoice_number, customer_id,

@@ -27,15 +27,20 @@ def test_dashboard_marts_materialize_with_one_row_per_invoice(relance_home):
                    count(rejected_at), count(disputed_on) from marts.dashboard_invoices""").fetchone()
         expected_rejected = con.execute("""select count(distinct invoice_number) from staging.events
             where event_type = 'rejected' or (event_type = 'lifecycle' and status_code = '213')""").fetchone()[0]
-        expected_disputed = con.execute(
-            "select count(distinct invoice_number) from staging.disputes where resolved_on is null").fetchone()[0]
+        erp_disputed = {r[0] for r in con.execute(
+            "select invoice_number from staging.disputes where resolved_on is null").fetchall()}
+        disputed_flags = dict(con.execute("select invoice_number, disputed_on is not null from marts.dashboard_invoices "
+                                          "where invoice_number in ('F0000037', 'F0000074')").fetchall())
         daily_sent = con.execute(
             "select sum(events) from marts.dashboard_channel_daily where event_type = 'sent'").fetchone()[0]
         sent = con.execute("select count(*) from staging.events where event_type = 'sent'").fetchone()[0]
     finally:
         con.close()
     assert rows == invoices == 301  # 300 generated and the hand-written evidence invoice
-    assert rejected == expected_rejected > 0 and disputed == expected_disputed > 0
+    # F0000037 disputed on the portal, F0000074 disputed then resolved there (neither in the ERP's disputes)
+    assert not {"F0000037", "F0000074"} & erp_disputed
+    assert disputed_flags == {"F0000037": True, "F0000074": False}
+    assert rejected == expected_rejected > 0 and disputed > len(erp_disputed) > 0
     assert daily_sent == sent
     assert checks == {"dashboard_invoices_complete": True}
 
