@@ -47,11 +47,24 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             create table if not exists raw.{entity.name} (
                 file_sha256 varchar not null, source_file varchar not null, source_line bigint,
                 extracted_at timestamptz not null, ingested_at timestamptz not null, {columns})""")
+    _add_new_fields(con)
     con.execute("""
         create table if not exists raw.quarantine (
             file_sha256 varchar not null, source_file varchar not null, source_line bigint, entity varchar,
             raw_values json, reason varchar not null, extracted_at timestamptz not null,
             ingested_at timestamptz not null)""")
+
+
+def _add_new_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse created before a field joined the schema gets the column (empty for the files already
+    taken in), so ingesting into it keeps working."""
+    existing = {(table, column) for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_catalog = current_database()").fetchall()}
+    for entity in ENTITIES.values():
+        for f in entity.fields:
+            if (entity.name, f.name) not in existing:
+                con.execute(f"alter table raw.{entity.name} add column {f.name} {_sql_type(f)}")
 
 
 def _aligned(entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from assets.ingest import parsing
 from assets.ingest.parsing import cleaned
 from assets.ingest.profiles import EntitySpec, Profile
 from assets.ingest.reader import LINE, RawTable
-from assets.ingest.schema import DATE, DOCUMENT_TYPES
+from assets.ingest.schema import BILLING_CHANNELS, DATE, DOCUMENT_TYPES
 
 FOOTER_REASON = "footer/total line"
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -179,6 +179,17 @@ def build_records(spec: EntitySpec, frame: pl.DataFrame, profile: Profile, *, de
                 days=profile.default_terms_days)).alias(prefix + "due_date"))
         if profile.issuer_id:
             fixes.append(pl.coalesce(col("issuer_id"), pl.lit(profile.issuer_id)).alias(prefix + "issuer_id"))
+        if "billing_channel" in spec.columns or "billing_channel" in spec.constants:
+            written = col("billing_channel").str.strip_chars().str.to_lowercase()
+            channel = written.replace_strict(BILLING_CHANNELS, default=None, return_dtype=pl.String)
+            unknown = frame.select((written.is_not_null() & channel.is_null()).alias(prefix + "__bad_billing_channel"),
+                                   channel.alias(prefix + "billing_channel"))
+            fixes += [unknown[prefix + "__bad_billing_channel"], unknown[prefix + "billing_channel"]]
+            channel_source = spec.columns.get("billing_channel")
+            as_written = cleaned(_source_expr(channel_source, headers)) if channel_source \
+                else pl.lit(str(spec.constants["billing_channel"]))
+            errors.append((pl.col(prefix + "__bad_billing_channel"), pl.format(
+                "billing channel '{}' is none of email, platform, edi, ap_portal, paper", as_written)))
     if spec.absolute_amounts:
         fixes += [col(f.name).abs().alias(prefix + f.name) for f in entity.fields if f.kind == "money"]
     if fixes:

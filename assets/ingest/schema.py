@@ -196,6 +196,11 @@ INVOICES = Entity(
             "description", "Libellé", "Désignation", "Objet", "Description", "Text", "Memo", "Comment")),
         Field("attachments", LIST, "Attached files (paths relative to the export folder, | separated).", (
             "attachments", "Pièces jointes", "Pièce jointe", "Annexes", "Attachments", "Attachment")),
+        Field("billing_channel", TEXT, "How this invoice was sent: email, platform, edi, ap_portal or paper "
+              "(empty when the export does not say).", (
+            "billing_channel", "Canal de facturation", "Mode de facturation", "Mode d'envoi facture",
+            "Canal d'envoi facture", "Billing Channel", "Billing Method", "Invoice Channel",
+            "Invoice Delivery Method", "Paperless Bill", "PaperlessBill")),
     ),
 )
 
@@ -284,6 +289,21 @@ DOCUMENT_TYPES = {
     "dr": "invoice", "rv": "invoice", "debit": "invoice", "debit note": "invoice",
     "credit note": "credit_note", "credit_note": "credit_note", "credit": "credit_note", "avoir": "credit_note",
     "a": "credit_note", "av": "credit_note", "cn": "credit_note", "credit memo": "credit_note", "dg": "credit_note",
+}
+# Written channel names -> the channel vocabulary (preferred_channel's). An export saying only
+# "electronic" is taken as e-mail, the electronic channel an ERP most often means; a profile's value map
+# can say otherwise.
+BILLING_CHANNELS = {
+    "email": "email", "e-mail": "email", "courriel": "email", "electronic": "email",
+    "electronique": "email", "électronique": "email", "dematerialise": "email", "dématérialisé": "email",
+    "dematerialisee": "email", "dématérialisée": "email", "paperless": "email",
+    "platform": "platform", "plateforme": "platform", "pdp": "platform", "pa": "platform", "ppf": "platform",
+    "chorus": "platform", "chorus pro": "platform", "peppol": "platform",
+    "edi": "edi",
+    "ap_portal": "ap_portal", "ap portal": "ap_portal", "portal": "ap_portal", "portail": "ap_portal",
+    "supplier portal": "ap_portal", "portail fournisseur": "ap_portal",
+    "paper": "paper", "papier": "paper", "courrier": "paper", "post": "paper", "postal": "paper",
+    "letter": "paper", "lettre": "paper", "print": "paper",
 }
 TRUE_WORDS = ("1", "true", "yes", "y", "oui", "o", "vrai", "x")
 FALSE_WORDS = ("0", "false", "no", "n", "non", "faux", "")

@@ -7,6 +7,10 @@
 -- per invoice (the n-th such payment of a customer and amount goes to the n-th such invoice).
 with invoices as (
     select * from staging.invoices
+    -- a staging table written before billing_channel existed (or by a tool that leaves it out) reads as
+    -- "not said": by-name union adds the column as null only when it is missing
+    union all by name
+    select null::varchar as billing_channel where false
 ),
 
 allocated_payments as (
@@ -126,7 +130,7 @@ settlement as (
 )
 
 select
-    * exclude (is_applied_credit_note),
+    * exclude (is_applied_credit_note, billing_channel),
     cast(case
         when document_type = 'credit_note' and is_applied_credit_note then 0
         when document_type = 'credit_note' then -amount_incl_tax
@@ -148,5 +152,7 @@ select
         document_type = 'invoice' and due_date is not null
         and coalesce(settled_date, cast($run_date as date)) > due_date,
         false
-    ) as is_late
+    ) as is_late,
+    -- how the export says this invoice was sent; last, so the settlement columns keep their positions
+    billing_channel
 from settlement

@@ -57,6 +57,8 @@ select
     attachments,
     source_file,
     source_line,
-    extracted_at
+    extracted_at,
+    -- appended last, so readers taking the columns by position are not shifted
+    billing_channel
 from ranked
 where version_rank = 1
