@@ -79,6 +79,12 @@ class DispatchSettings:
     retry: ob.RetryPolicy = ob.RetryPolicy()
     email_mode: str = "per_invoice"  # or "digest": one message per customer and claim
 
+    def __post_init__(self):
+        if self.lease_seconds <= 0:
+            raise ValueError(f"the claim lease must be positive, not {self.lease_seconds} s")
+        if self.batch_size < 1:
+            raise ValueError(f"the batch size must be at least 1, not {self.batch_size}")
+
     @classmethod
     def from_env(cls) -> "DispatchSettings":
         mode = os.environ.get("RELANCE_EMAIL_MODE", "per_invoice")
@@ -359,7 +365,11 @@ class Dispatcher:
                     break
                 batches += 1
                 stats.claimed += len(rows)
-                self._send_claim(token, rows, stats)
+                if not self._send_claim(token, rows, stats):
+                    # every row went back unsent: the lease is shorter than one send, looping would spin
+                    log.warning("claim lease of %s s ran out before the first send; stopping this drain",
+                                self.settings.lease_seconds)
+                    break
         finally:
             self.adapters.close()
         return stats
@@ -373,7 +383,8 @@ class Dispatcher:
         with self.engine.connect() as conn:
             return conn.execute(select(outbox.c.id).where(*conditions).limit(1)).first() is not None
 
-    def _send_claim(self, token: str, rows: list[dict[str, Any]], stats: DrainStats) -> None:
+    def _send_claim(self, token: str, rows: list[dict[str, Any]], stats: DrainStats) -> int:
+        """Send what a claim holds; returns how many deliveries were attempted."""
         claimed_at = rows[0]["claimed_at"]
         # stop sending from a claim well before its lease ends, so recovery never races a live send
         deadline = claimed_at + timedelta(seconds=self.settings.lease_seconds / 2)
@@ -385,7 +396,7 @@ class Dispatcher:
                         for row in later_members:
                             if ob.release(conn, row, token, "claim lease nearly over"):
                                 stats.released += 1
-                return
+                return index
             if isinstance(delivery, DeliveryError):
                 self._record(members, token, delivery, self._safe_recipient(members[0]), stats)
                 continue
@@ -393,6 +404,7 @@ class Dispatcher:
             if outcome is None:
                 continue
             self._record(members, token, outcome, delivery.recipient, stats)
+        return len(pending)
 
     def _safe_recipient(self, row: Mapping[str, Any]) -> Recipient | None:
         try:

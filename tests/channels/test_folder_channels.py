@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -240,3 +241,40 @@ def test_parallel_chunks_seal_each_letter_into_exactly_one_batch(relance_home):
             printed += [r["invoice_number"] for r in csv.DictReader(fh, delimiter=";")]
     assert sorted(printed) == [f"F-{i}" for i in range(6)]
     assert not list((relance_home.outbox("paper") / "open").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("channel", ["platform", "edi", "paper"])
+def test_a_crash_after_the_file_was_written_is_settled_without_writing_it_again(relance_home, channel):
+    """Worker died after handing one document over and before recording it, with another still unsent:
+    recovery finds the first by its deterministic name and queues only the second."""
+    from channels import outbox as ob
+
+    engine = ops.open_store(relance_home.operational_url)
+    queue_invoices(engine, relance_home, ["F-1", "F-2"], channel=channel,
+                   formats={"edifact": EDIFACT.encode("iso-8859-1")})
+    recipients = directory(preferred_channel=channel)
+    crashed = Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
+                         settings=DispatchSettings(lease_seconds=1.5))
+    token, rows = ob.claim_due(engine, limit=2)
+    [first] = [d for _, d in crashed.group(rows[:1], token)]
+    crashed.adapters.get(channel).send(first)  # handed over, then the worker "dies": no record, no seal
+    time.sleep(1.6)  # the dead worker's lease runs out
+
+    restart = Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
+                         settings=DispatchSettings(lease_seconds=1.5))
+    stats = restart.drain()
+    assert stats.recovered["recovered_sent"] == 1 and stats.recovered["requeued"] == 1
+    assert stats.sent == 1
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(ops.outbox.c.invoice_number, ops.outbox.c.state)).all())
+    assert states == {"F-1": "sent", "F-2": "sent"}
+    [recovered] = [e for e in _events(engine, "sent") if e["evidence"].get("recovered_after_crash")]
+    assert recovered["invoice_number"] == "F-1"
+    if channel == "platform":
+        assert len(list(platform_dirs(relance_home)[0].glob("*.json"))) == 2
+    elif channel == "edi":
+        assert len(list(relance_home.outbox("edi").glob("*.edi"))) == 2
+    else:
+        batches = list((relance_home.outbox("paper") / "batches").iterdir())
+        letters = [p for b in batches for p in (b / "letters").glob("*.pdf")]
+        assert len(letters) == 2
