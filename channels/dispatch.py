@@ -185,7 +185,9 @@ class Dispatcher:
 
     def documents_for(self, row: Mapping[str, Any]) -> dict[str, Path]:
         hashes: dict[str, str] = {}
-        if row.get("invoice_number"):
+        # An invoice's own row can use every indexed format (a fallback to the platform needs the XML the
+        # e-mail row never listed); reminders and statements carry exactly what their step attaches.
+        if row.get("invoice_number") and row["kind"] == "invoice":
             with self.engine.connect() as conn:
                 indexed = conn.execute(
                     select(document_index.c.format, document_index.c.sha256)

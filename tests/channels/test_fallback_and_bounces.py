@@ -166,3 +166,30 @@ def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_eve
         assert (bounced["invoice_number"], bounced["status_code"]) == ("F-2", "5.1.2")
     finally:
         controller.stop()
+
+
+def test_fallback_to_the_platform_finds_the_xml_in_the_document_index(relance_home, rejecting_server):
+    """The e-mail row lists only the PDF; the platform needs the UBL the documents asset indexed."""
+    from stores.documents import DocumentStore
+
+    engine = ops.open_store(relance_home.operational_url)
+    ubl = b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
+    with engine.begin() as conn:
+        conn.execute(ops.document_index.insert().values(
+            invoice_number="F-1", customer_id="C1", format="ubl", sha256=DocumentStore(relance_home.documents).put(ubl),
+            filename="F-1.xml", created_at=ops.utcnow()))
+    queue_invoices(engine, relance_home, ["F-1"])
+    queue_invoices(engine, relance_home, ["R-1"], payload_extra={"step": "j+15"})
+    with engine.begin() as conn:  # a reminder row that attaches nothing
+        conn.execute(ops.outbox.update().where(ops.outbox.c.invoice_number == "R-1")
+                     .values(kind="reminder", payload={"language": "fr", "step": "j+15", "subject": "Relance"}))
+    recipients = directory(email="nobody@ex.example", fallback_channels=("platform",), siren="732829320")
+    stats = _drain(engine, relance_home, recipients)
+    assert stats.fell_back == 2
+    from channels.adapters.platform import PlatformSimulator, platform_dirs
+
+    manifests = {m["invoice_number"]: m for m in PlatformSimulator(*platform_dirs(relance_home)).pending_manifests()}
+    assert {f["format"] for f in manifests["F-1"]["files"]} == {"pdf", "ubl"}
+    assert "R-1" not in manifests  # a reminder has no e-invoice to submit: it fails with that reason
+    [platform_failure] = [e for e in _events(engine, "failed") if e["channel"] == "platform"]
+    assert "no Factur-X or UBL document" in platform_failure["evidence"]["reason"]
