@@ -1,7 +1,8 @@
 """The upstream tables analytics reads, created empty with the columns and types docs/contracts.md fixes.
 
-Ingest and the portal own the real tables; this shape is what the IBM sample adapter fills and what the
-tests' fixture book is written into, so both exercise exactly the contract the marts are written against.
+Ingest and the portal own the real tables; this shape is what the backtest's private database starts from
+and what the tests' fixture book is written into, so both exercise exactly the contract the marts are
+written against.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def create_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
             purchase_order varchar, original_invoice_number varchar, description varchar,
             attachments varchar[], source_file varchar, source_line integer, extracted_at timestamptz,
             paid_amount decimal(18,2), credited_amount decimal(18,2), open_amount decimal(18,2),
-            settled_date date, status varchar, days_late integer, is_late boolean)""")
+            settled_date date, status varchar, days_late integer, is_late boolean, billing_channel varchar)""")
     con.execute("""
         create or replace table staging.payments (
             payment_id varchar, customer_id varchar, invoice_number varchar, payment_date date,

@@ -3,7 +3,12 @@
 -- the KPIs built on this table can be recomputed for any past date.
 with invoices as (
     select *
-    from marts.invoices
+    from (
+        select * from marts.invoices
+        -- marts built before billing_channel existed read as "not said"
+        union all by name
+        select null::varchar as billing_channel where false
+    )
     where document_type = 'invoice'
       and issue_date <= $as_of::date
 ),
@@ -95,10 +100,14 @@ select
     -- the outcome is known once the invoice is settled or its due date has passed unpaid
     with_outcome.settled_on is not null or with_outcome.due_date < $as_of::date as outcome_known,
     with_outcome.days_past_due > 0 as is_late,
-    coalesce(events.sent_channel, customers.preferred_channel, 'unknown') as billing_channel,
+    -- the channel the export gives the invoice, else the one it was first sent on, else the customer's
+    coalesce(with_outcome.billing_channel, events.sent_channel, customers.preferred_channel, 'unknown')
+        as billing_channel,
     case
-        when coalesce(events.sent_channel, customers.preferred_channel) = 'paper' then 'paper'
-        when coalesce(events.sent_channel, customers.preferred_channel) is null then 'unknown'
+        when coalesce(with_outcome.billing_channel, events.sent_channel, customers.preferred_channel) = 'paper'
+            then 'paper'
+        when coalesce(with_outcome.billing_channel, events.sent_channel, customers.preferred_channel) is null
+            then 'unknown'
         else 'electronic'
     end as channel_class,
     events.first_sent_at,

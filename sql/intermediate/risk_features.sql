@@ -13,8 +13,14 @@ with invoices as (
         invoices.amount_incl_tax::double as amount,
         nullif(trim(coalesce(invoices.purchase_order, '')), '') is not null as has_purchase_order,
         case when invoices.settled_date <= $as_of::date then invoices.settled_date end as settled_date,
-        coalesce(events.sent_channel, customers.preferred_channel, 'unknown') as channel
-    from marts.invoices as invoices
+        -- known at issue: the invoice's own billing channel, else its first sending's, else the customer's
+        coalesce(invoices.billing_channel, events.sent_channel, customers.preferred_channel, 'unknown') as channel
+    from (
+        select * from marts.invoices
+        -- marts built before billing_channel existed read as "not said"
+        union all by name
+        select null::varchar as billing_channel where false
+    ) as invoices
     left join marts.customers as customers using (customer_id)
     left join intermediate.analytics_invoice_events as events using (invoice_number)
     where invoices.document_type = 'invoice'

@@ -9,7 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines import analytics
+from assets.operational_events import ensure_raw_table
+from pipelines import analytics, ingest
 from pipelines.resources import RelanceResource
 from stores import warehouse
 from tests.analytics import fixture
@@ -24,6 +25,24 @@ def materialize_analytics(home: Path, run_date: date, assets=None) -> dg.Execute
     )
     assert result.success
     return result
+
+
+def ingest_export(home: Path, path: Path, profile: str, run_date: date) -> None:
+    """Take an ERP export into the warehouse of `home` through the ingest job `relance ingest` runs (raw,
+    staging and marts as of `run_date`). The export's invoices were never sent through Relance, so the
+    operational event log is empty: staging.events is built by its own SQL on an empty raw table."""
+    defs = dg.Definitions.merge(ingest.defs, dg.Definitions(resources={"relance": RelanceResource(home=str(home))}))
+    result = defs.resolve_job_def(ingest.INGEST_JOB).execute_in_process(
+        run_config={"ops": {"raw_ingest": {"config": {"paths": [str(path)], "profile": profile}}}},
+        tags={ingest.RUN_DATE_TAG: run_date.isoformat()}, instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    con = warehouse.connect(home / "warehouse.duckdb")
+    try:
+        ensure_raw_table(con)
+        warehouse.build_model(con, "staging", "events")
+    finally:
+        con.close()
 
 
 def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
