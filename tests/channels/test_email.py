@@ -261,3 +261,23 @@ def test_bad_attachments_are_refused_and_recorded(relance_home, smtp_env, tmp_pa
     assert "over the 200000-byte limit" in reasons["F-4"]
     assert "is not a PDF" in reasons["F-5"]
     assert smtp_env[1].list() == []
+
+
+def test_concurrent_dispatchers_on_one_store_send_each_invoice_once(opstore_url, relance_home, smtp_env):
+    """Four workers competing for the same rows (no chunking) on SQLite and PostgreSQL."""
+    from concurrent.futures import ThreadPoolExecutor
+    from collections import Counter
+
+    engine = ops.open_store(opstore_url)
+    numbers = [f"F-{i}" for i in range(40)]
+    queue_invoices(engine, relance_home, numbers)
+
+    def worker(_):
+        return _dispatcher(engine, relance_home, batch_size=3).drain().sent
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(worker, range(4))) == 40
+    per_message = Counter(r.message_id for r in smtp_env[1].list())
+    assert len(per_message) == 40 and set(per_message.values()) == {1}
+    assert ob.counts_by_state(engine) == {"sent": 40}
+    engine.dispose()
