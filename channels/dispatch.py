@@ -341,7 +341,8 @@ class Dispatcher:
 
     def recover(self, chunk_index: int = 0, chunk_count: int = 1) -> dict[str, int]:
         return ob.recover_stale(self.engine, self.settings.lease_seconds, self._resolve,
-                                chunk_index=chunk_index, chunk_count=chunk_count)
+                                chunk_index=chunk_index, chunk_count=chunk_count,
+                                max_attempts=self.settings.retry.max_attempts)
 
     # --- the loop -------------------------------------------------------------------------------------
     def drain(self, *, chunk_index: int = 0, chunk_count: int = 1, max_batches: int | None = None,

@@ -254,7 +254,8 @@ def stale_claims(engine: Engine, lease_seconds: float, now: datetime | None = No
 
 def recover_stale(engine: Engine, lease_seconds: float,
                   resolve: Callable[[list[dict[str, Any]]], Mapping[int, Any]],
-                  now: datetime | None = None, chunk_index: int = 0, chunk_count: int = 1) -> dict[str, int]:
+                  now: datetime | None = None, chunk_index: int = 0, chunk_count: int = 1,
+                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> dict[str, int]:
     """Settle rows left in 'sending' by a dead worker (see the module notes).
 
     `resolve(rows)` returns, per outbox id, a Receipt-like object with `as_evidence()` (the send did
@@ -280,6 +281,12 @@ def recover_stale(engine: Engine, lease_seconds: float,
             elif outcome is not None:
                 if mark_sent(conn, row, token, outcome.as_evidence()):
                     counts["recovered_sent"] += 1
+            elif int(row["attempts"]) >= max_attempts:
+                # a row whose every attempt ended with its worker dead is poison: stop retrying it
+                reason = f"the worker died during each of its {row['attempts']} attempts"
+                if _transition(conn, row, token, state="dead", claimed_by=None, last_error=reason):
+                    _event(conn, "dead", row, evidence={"reason": reason, "recovered_claim": token})
+                    counts["dead"] = counts.get("dead", 0) + 1
             elif _transition(conn, row, token, state="queued", claimed_by=None, next_attempt_at=utcnow()):
                 _event(conn, "queued", row, evidence={"recovered_claim": token, "reason": "stale claim, "
                                                       "the other side has no trace of the send"})

@@ -147,3 +147,18 @@ def test_stale_claims_are_settled_by_lookup(opstore_url):
         last_error = conn.execute(select(ops.outbox.c.last_error).where(ops.outbox.c.id == ids[2])).scalar_one()
     assert states == {ids[0]: "sent", ids[1]: "queued", ids[2]: "failed"}
     assert last_error.startswith("in_doubt: no archive")
+
+
+def test_a_row_that_kills_its_worker_every_time_ends_dead(opstore_url):
+    engine = ops.open_store(opstore_url)
+    [row_id] = _enqueue(engine, 1)
+    later = ops.utcnow()
+    for attempt in range(1, 4):
+        ob.claim_due(engine, limit=1, now=later)  # ... and the worker dies
+        later += timedelta(minutes=10)
+        counts = ob.recover_stale(engine, lease_seconds=60, now=later, max_attempts=3,
+                                  resolve=lambda rows: {r["id"]: None for r in rows})
+        assert counts.get("dead", 0) == (1 if attempt == 3 else 0)
+    assert ob.counts_by_state(engine) == {"dead": 1}
+    [dead] = [e for e in _events(engine, row_id) if e.event_type == "dead"]
+    assert "died during each of its 3 attempts" in dead.evidence["reason"]
