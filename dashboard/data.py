@@ -433,7 +433,8 @@ def funnel(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, by: str | None 
     snap.require(DASHBOARD_INVOICES)
     if by not in (None, "channel", "segment"):
         raise ValueError(f"funnel can be split by 'channel' or 'segment', not {by!r}")
-    group = {"channel": "coalesce(d.sent_channel, d.channel)", "segment": "d.segment", None: "'all'"}[by]
+    # the channel an invoice actually went out on, else the one it is billed on
+    group = {"channel": "coalesce(d.sent_channel, d.billing_channel)", "segment": "d.segment", None: "'all'"}[by]
     where, params = filters.where(as_of(snap))
     wide = snap.frame(f"""
         select coalesce({group}, '(none)') as "group",

@@ -4,7 +4,7 @@
 with invoices as (
     select
         invoice_number, customer_id, issue_date, due_date, amount_incl_tax, open_amount, currency, status,
-        settled_date, days_late, is_late
+        settled_date, days_late, is_late, billing_channel
     from marts.invoices
     where document_type = 'invoice'
 ),
@@ -55,7 +55,10 @@ select
     invoices.customer_id,
     customers.name as customer_name,
     customers.segment,
+    -- the customer's preferred channel: what the sidebar and the dunning targets filter on
     customers.preferred_channel as channel,
+    -- how this invoice is billed: the export's own channel when it says, else the customer's preferred one
+    coalesce(invoices.billing_channel, customers.preferred_channel) as billing_channel,
     customers.language,
     coalesce(customers.on_hold, false) as on_hold,
     retrieval.channel as sent_channel,
