@@ -9,6 +9,7 @@ validation_failed event.
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
@@ -139,11 +140,21 @@ class PreparedBatch:
     summary: ProductionSummary
 
 
+def in_chunk(invoice_number: str, index: int, count: int) -> bool:
+    """Stable split of invoices over `count` chunks (the same invoice always lands in the same chunk)."""
+    return zlib.crc32(invoice_number.encode("utf-8")) % count == index
+
+
 def prepare_batch(con, engine: Engine, company: Company, *, issued_since: date | None = None,
-                  limit: int | None = None) -> PreparedBatch:
-    """Read the pending invoices (`con`: the warehouse, read-only is enough, or a snapshot)."""
+                  limit: int | None = None, chunk: tuple[int, int] | None = None) -> PreparedBatch:
+    """Read the pending invoices (`con`: the warehouse, read-only is enough, or a snapshot).
+
+    `chunk=(index, count)` keeps one of `count` disjoint shares, so render steps on several workers never
+    render the same invoice."""
     summary = ProductionSummary()
     pending, summary.skipped_failed_version = pending_invoice_rows(con, engine, issued_since=issued_since, limit=limit)
+    if chunk is not None:
+        pending = [r for r in pending if in_chunk(r["invoice_number"], *chunk)]
     summary.candidates = len(pending)
     tasks, broken = build_tasks(WarehouseInvoices(company, con), [r["invoice_number"] for r in pending], engine)
     return PreparedBatch(
