@@ -126,22 +126,23 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             existing = state.by_key.get(key)
         if existing:
             return JSONResponse(state.deposits[existing].describe(cfg.processing_seconds), status_code=200)
-        form = await request.form()
-        upload = form.get("file")
-        missing = [name for name in ("invoice_number", "buyer_id") if not form.get(name)]
-        if upload is None or isinstance(upload, str):
-            missing.append("file")
-        if missing:
-            return _error(422, f"missing fields: {', '.join(missing)}")
-        data = await upload.read()
+        async with request.form() as form:  # closes the spooled upload files when done
+            upload = form.get("file")
+            missing = [name for name in ("invoice_number", "buyer_id") if not form.get(name)]
+            if upload is None or isinstance(upload, str):
+                missing.append("file")
+            if missing:
+                return _error(422, f"missing fields: {', '.join(missing)}")
+            data = await upload.read()
+            invoice_number, buyer_id = str(form.get("invoice_number")), str(form.get("buyer_id"))
+            file_name = upload.filename or "invoice.pdf"
         if len(data) > cfg.max_bytes:
             return _error(413, f"file over {cfg.max_bytes} bytes")
         if not data.startswith(b"%PDF-"):
             return _error(415, "the invoice file must be a PDF")
-        deposit = state.add(Deposit(id=uuid.uuid4().hex[:16], file_name=upload.filename or "invoice.pdf", data=data,
-                                    received_at=time.monotonic(), api="rest",
-                                    invoice_number=str(form.get("invoice_number")),
-                                    buyer_id=str(form.get("buyer_id")), idempotency_key=key))
+        deposit = state.add(Deposit(id=uuid.uuid4().hex[:16], file_name=file_name, data=data,
+                                    received_at=time.monotonic(), api="rest", invoice_number=invoice_number,
+                                    buyer_id=buyer_id, idempotency_key=key))
         return JSONResponse(deposit.describe(cfg.processing_seconds), status_code=201)
 
     async def rest_get(request: Request):
@@ -162,10 +163,11 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     # --- Chorus Pro-like ------------------------------------------------------------------------------
     async def oauth_token(request: Request):
-        form = await request.form()
-        if form.get("grant_type") != "client_credentials":
+        async with request.form() as form:
+            grant, client_id, secret = form.get("grant_type"), form.get("client_id"), form.get("client_secret")
+        if grant != "client_credentials":
             return _error(400, "unsupported_grant_type")
-        if cfg.chorus_clients.get(str(form.get("client_id"))) != form.get("client_secret"):
+        if cfg.chorus_clients.get(str(client_id)) != secret:
             return _error(401, "invalid_client")
         token = secrets.token_urlsafe(24)
         with state.lock:

@@ -68,12 +68,15 @@ def test_after_a_crash_the_deposit_is_found_not_repeated(tmp_path, portal, kind)
     adapter = cls(_config(server))
     assert adapter.lookup(delivery) is None  # never deposited: safe to send
     receipt = adapter.send(delivery)
-    found = cls(_config(server)).lookup(delivery)
+    checker = cls(_config(server))
+    found = checker.lookup(delivery)
+    checker.close()
     assert found is not None and found.recovered and found.reference == receipt.reference
     if kind == "rest":  # the portal replays the first answer for the same Idempotency-Key
         again = adapter.send(delivery)
         assert again.reference == receipt.reference and again.evidence["replayed"] is True
         assert len(state.deposits) == 1
+    adapter.close()
 
 
 def test_non_pdf_is_rejected_permanently_and_bad_credentials_are_retried(relance_home, portal):
