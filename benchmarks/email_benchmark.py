@@ -87,8 +87,15 @@ def drain_worker(home_root: str, chunk: int, chunks: int, queue) -> None:
     dispatcher = Dispatcher(open_store(home.operational_url), home, directory,
                             adapters=AdapterFactory(home, link_builder=lambda c: f"https://portal.example/c/{c}"),
                             settings=DispatchSettings(batch_size=100))
+    cpu = time.process_time()
     stats = dispatcher.drain(chunk_index=chunk, chunk_count=chunks)
-    queue.put(stats.sent)
+    queue.put((stats.sent, time.process_time() - cpu))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of another process, from /proc (the server's CPU share of the run)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reference_run(port: int, invoices: int, pdf: bytes) -> float:
@@ -131,16 +138,20 @@ def main() -> int:
                            "RELANCE_SMTP_ARCHIVE": str(work / "mail")})
         os.environ.pop("RELANCE_OPERATIONAL_URL", None)
         queue = multiprocessing.get_context("fork").Queue()
+        server_cpu = process_cpu_seconds(server.pid)
         start = time.perf_counter()
         procs = [multiprocessing.get_context("fork").Process(target=drain_worker,
                                                              args=(str(work / "home"), i, args.workers, queue))
                  for i in range(args.workers)]
         for p in procs:
             p.start()
-        sent = sum(queue.get() for _ in procs)
+        results = [queue.get() for _ in procs]
         for p in procs:
             p.join()
         elapsed = time.perf_counter() - start
+        server_cpu = process_cpu_seconds(server.pid) - server_cpu
+        sent = sum(r[0] for r in results)
+        client_cpu = sum(r[1] for r in results)
 
         from channels.mailstore import MailStore
 
@@ -156,6 +167,10 @@ def main() -> int:
         print(f"{'relance outbox -> SMTP (claim, build, send, record)':<44} {elapsed:>8.2f} "
               f"{args.invoices / elapsed:>11.1f}")
         print(f"{'reference: bare smtplib, prebuilt messages':<44} {reference:>8.2f} {args.invoices / reference:>11.1f}")
+        per_client = 1000 * client_cpu / args.invoices
+        per_server = 1000 * server_cpu / args.invoices
+        print(f"CPU per invoice: relance {per_client:.2f} ms, SMTP server {per_server:.2f} ms -> on an otherwise idle "
+              f"2-core machine the pair is bound at about {1000 / max(per_client, per_server):.0f} invoices/s")
         return 0
     finally:
         server.terminate()
