@@ -281,3 +281,16 @@ def test_concurrent_dispatchers_on_one_store_send_each_invoice_once(opstore_url,
     assert len(per_message) == 40 and set(per_message.values()) == {1}
     assert ob.counts_by_state(engine) == {"sent": 40}
     engine.dispose()
+
+
+def test_the_body_carries_the_customers_signed_portal_link(relance_home, smtp_env, monkeypatch):
+    monkeypatch.setenv("RELANCE_PORTAL_SECRET", "s" * 40)
+    monkeypatch.setenv("RELANCE_PORTAL_BASE_URL", "https://factures.acme.example")
+    engine = ops.open_store(relance_home.operational_url)
+    queue_invoices(engine, relance_home, ["F-1"])
+    assert _dispatcher(engine, relance_home, link=False).drain().sent == 1  # link=False: the portal's builder
+    [record] = smtp_env[1].list()
+    body = _parse(smtp_env[1], record).get_body(("plain",)).get_content()
+    assert "https://factures.acme.example/p/" in body
+    with engine.connect() as conn:  # the link is a real portal token for this customer
+        assert conn.execute(select(ops.portal_tokens.c.customer_id)).scalars().all() == ["C1"]
