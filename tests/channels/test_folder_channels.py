@@ -278,3 +278,28 @@ def test_a_crash_after_the_file_was_written_is_settled_without_writing_it_again(
         batches = list((relance_home.outbox("paper") / "batches").iterdir())
         letters = [p for b in batches for p in (b / "letters").glob("*.pdf")]
         assert len(letters) == 2
+
+
+def test_a_real_invoic_is_re_enveloped_and_still_passes_its_structural_check(relance_home, tmp_path):
+    """The documents part writes the INVOIC; the EDI channel gives it the next interchange number."""
+    from channels.documents.company import load_company
+    from channels.documents.edifact import check_invoic, parse_interchange, write_invoic
+    from channels.documents.loading import build_invoice
+    from tests.documents.conftest import customer_row, invoice_row, line_rows
+
+    invoice = build_invoice(load_company(home_root=tmp_path), invoice_row(),
+                            customer_row(edi_gln="3041234567898"), line_rows())
+    engine = ops.open_store(relance_home.operational_url)
+    with engine.begin() as conn:  # numbers already used for other partners
+        for _ in range(41):
+            ops.next_sequence(conn, "edi-interchange")
+    queue_invoices(engine, relance_home, ["FA-2026-0042"], channel="edi",
+                   formats={"edifact": write_invoic(invoice, interchange_reference="DRAFT")})
+    stats = _dispatch(engine, relance_home, directory(preferred_channel="edi", edi_gln="3041234567898"))
+    assert stats.sent == 1
+    [written] = relance_home.outbox("edi").glob("*.edi")
+    data = written.read_bytes()
+    assert check_invoic(data).valid
+    interchange = parse_interchange(data)
+    assert interchange.get_header_segment().elements[4] == "42"
+    assert interchange.get_footer_segment().elements[1] == "42"
