@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 
 from stores.home import Home, relance_home
@@ -35,14 +36,21 @@ def load_secret(home: Home) -> bytes:
     path = home.root / SECRET_FILE_NAME
     if not path.exists():
         home.root.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting together must not write two different secrets.
+        # Written whole to a private temporary file, then linked into place: the secret file appears
+        # complete or not at all (a crash mid-write cannot leave a short secret), and os.link fails if
+        # another process got there first, so two processes starting together agree on one secret.
+        fd, tmp = tempfile.mkstemp(dir=home.root, prefix=".portal-secret-")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
     os.chmod(path, 0o600)
     raw = path.read_text(encoding="utf-8").strip().encode("utf-8")
     if len(raw) < MIN_SECRET_BYTES:
