@@ -112,6 +112,8 @@ def demo_environment(home, ports: dict[str, int], host: str) -> dict[str, str]:
         "DAGSTER_HOME": str(home.dagster_home),
         "RELANCE_SMTP_HOST": client_host,
         "RELANCE_SMTP_PORT": str(ports["mail"]),
+        # the demo mail server keeps every message here: dispatch settles sends a crash interrupted with it
+        "RELANCE_SMTP_ARCHIVE": str(home.mail),
         "RELANCE_APPORTAL_URL": f"http://{client_host}:{ports['apportal']}",
         "RELANCE_PORTAL_BASE_URL": f"http://{client_host}:{ports['portal']}",
         "PYTHONUNBUFFERED": "1",
@@ -125,24 +127,8 @@ def prepare_dagster_home(home) -> Path:
 
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     target = home.dagster_home / "dagster.yaml"
-    source = PROJECT_ROOT / "deploy" / "dagster.local.yaml"
-    if source.exists():
-        shutil.copyfile(source, target)
-    else:
-        target.write_text(FALLBACK_DAGSTER_YAML, encoding="utf-8")
+    shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster.local.yaml", target)
     return target
-
-
-FALLBACK_DAGSTER_YAML = """\
-# Written by `relance demo` (deploy/dagster.local.yaml was not found): queued runs, one warehouse writer.
-concurrency:
-  runs:
-    max_concurrent_runs: 2
-  pools:
-    default_limit: 1
-telemetry:
-  enabled: false
-"""
 
 
 def write_demo_inbox(config, home) -> dict:
