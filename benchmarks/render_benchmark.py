@@ -77,10 +77,11 @@ def _init(company):
     """Worker start-up: one Saxon processor, compiled rules and fonts, warmed on one invoice."""
     global _company
     _company = company
-    from channels.documents.render import render_invoice
+    from channels.documents.render import render_invoice, tune_garbage_collector
 
     warm = make_invoices(company, 1)[0]
     render_invoice(warm, company, ("pdf", "cii"))
+    tune_garbage_collector()  # as the documents' render workers do (render._init_worker)
 
 
 def _render_chunk(invoices: list[Invoice]) -> list[tuple[str, bool, int, float]]:
