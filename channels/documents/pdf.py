@@ -142,15 +142,36 @@ def user_agent_stylesheet():
 
 @lru_cache(maxsize=1)
 def _invoice_html_class():
-    """WeasyPrint's HTML with the invoices' small user-agent stylesheet instead of the full HTML5 one.
+    """WeasyPrint's HTML read with a C parser, with the invoices' small user-agent stylesheet instead of the
+    full HTML5 one.
 
     Matching WeasyPrint's ~250 user-agent rules against every element is about a tenth of an invoice's
     rendering time. The hook is WeasyPrint's own (HTML._ua_stylesheets); should a WeasyPrint release
     drop it, the subclass is a no-op and the full stylesheet applies, giving the same page.
     """
+    from xml.etree import ElementTree
+
+    import cssselect2
     from weasyprint import HTML
 
     class InvoiceHTML(HTML):
+        def __init__(self, *, string: str, base_url: str, url_fetcher):
+            # The templates write well-formed XHTML (void elements closed, explicit tbody), which the C XML
+            # parser reads into the same tree as WeasyPrint's pure-Python HTML5 parser, ~40x faster (about
+            # 3 ms an invoice). Anything that is not well-formed goes through the HTML5 parser as before.
+            try:
+                root = ElementTree.fromstring(string)
+            except ElementTree.ParseError:
+                root = None
+            if root is None or root.tag != "html" or root.find("base") is not None:
+                super().__init__(string=string, base_url=base_url, url_fetcher=url_fetcher)
+                return
+            self.base_url = base_url
+            self.url_fetcher = url_fetcher
+            self.media_type = "print"
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            self.etree_element = self.wrapper_element.etree_element
+
         def _ua_stylesheets(self, forms=False):
             return [user_agent_stylesheet()]
 
