@@ -4,6 +4,7 @@ temporary RELANCE_HOME, and a helper that signs in through the real login form o
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,16 @@ from tests.dashboard.snapshot_fixture import build_snapshot
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 PASSWORD = "correct horse battery staple"
 USERS = {"vera": "viewer", "carl": "credit_manager", "fiona": "finance_lead"}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_real_main_module():
+    """AppTest runs dashboard/app.py as `__main__` and leaves it in sys.modules; a later test starting
+    spawn workers would then re-run the app in every child. Put the test runner's main module back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
