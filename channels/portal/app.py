@@ -11,6 +11,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 import logging
 import re
 import unicodedata
@@ -58,6 +59,16 @@ class Refused(Exception):
     def __init__(self, status: int, message_key: str, headers: dict[str, str] | None = None, detail: str = ""):
         super().__init__(message_key)
         self.status, self.message_key, self.headers, self.detail = status, message_key, headers or {}, detail
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a request proved before its handler does any work: who it is, their view, the invoice it names."""
+
+    grant: links.TokenGrant | apikeys.ApiKeyGrant
+    view: CustomerView
+    invoice: Invoice | None = None
+    form: dict[str, str] | None = None
 
 
 class Portal:
@@ -264,38 +275,64 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
     async def files_of(invoice: Invoice, customer_id: str) -> list[dict[str, Any]]:
         return await portal.read(portal.files_of, customer_id, invoice.invoice_number)
 
+    # -------------------------------------------------------------- steps every handler shares
+    async def access(request: Request, *, api: bool = False, posted: bool = False,
+                     with_invoice: bool = False) -> Access:
+        """Check the credential, then a posted form, then load the view and the invoice of the URL.
+
+        Each step raises Refused; handlers call this before recording anything, so a refused request
+        never leaves an event. The order matters: credential and CSRF are checked before any data is read.
+        """
+        grant = await (portal.grant_from_api_key(request) if api else portal.grant_from_token(request))
+        form = await _posted_form(request, grant) if posted else None
+        view = await portal.view(grant.customer_id)
+        invoice = portal.invoice_of(view, request.path_params["oid"]) if with_invoice else None
+        return Access(grant, view, invoice, form)
+
+    async def record_success(request: Request, granted: Access, event_type: str, **evidence: Any) -> None:
+        """The one event of a successful request, tagged with the credential (link or API key) it used."""
+        if isinstance(granted.grant, apikeys.ApiKeyGrant):
+            source, credential = "api", {"key_id": granted.grant.key_id}
+        else:
+            source, credential = page_source(request), {"token_id": granted.grant.token_id}
+        await portal.recorder.record(
+            event_type, source=source, customer_id=granted.grant.customer_id,
+            invoice_number=granted.invoice.invoice_number if granted.invoice else None,
+            evidence=evidence_of(request, **evidence, **credential))
+
+    def page_language(request: Request, view: CustomerView) -> str:
+        return language_for(request, view.language, settings.default_language)
+
     # -------------------------------------------------------------- pages
     async def invoice_list(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_token(request)
-            view = await portal.view(grant.customer_id)
+            granted = await access(request)
         except Refused as exc:
             return refused_page(request, exc)
-        states = await portal.read(portal.customer_states, grant.customer_id)
-        lang = language_for(request, view.language, settings.default_language)
+        view = granted.view
+        states = await portal.read(portal.customer_states, granted.grant.customer_id)
+        lang = page_language(request, view)
         token = request.path_params["token"]
         key = ("invoices", view.version, view.customer_id, token, lang,
                tuple(sorted((k, v["disputed"], v["promised_date"]) for k, v in states.items())))
         html = portal.cached_page(key, lambda: portal.render_text(
             "invoices.html", lang, view=view, token=token, states=states, totals=view.open_total()))
         response = portal.html_response(request, html, lang)
-        await portal.recorder.record("viewed", source=page_source(request), customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, page="invoices", token_id=grant.token_id))
+        await record_success(request, granted, "viewed", page="invoices")
         return response
 
     async def invoice_detail(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_token(request)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
+            granted = await access(request, with_invoice=True)
         except Refused as exc:
             return refused_page(request, exc)
-        lang = language_for(request, view.language, settings.default_language)
-        return await _render_invoice(request, grant, view, invoice, lang)
+        return await _render_invoice(request, granted, page_language(request, granted.view))
 
-    async def _render_invoice(request, grant, view, invoice, lang, error_key=None, status=200, form=None):
-        files = await files_of(invoice, grant.customer_id)
-        states = await portal.read(portal.customer_states, grant.customer_id)
+    async def _render_invoice(request: Request, granted: Access, lang: str, error_key: str | None = None,
+                              status: int = 200) -> Response:
+        view, invoice = granted.view, granted.invoice
+        files = await files_of(invoice, granted.grant.customer_id)
+        states = await portal.read(portal.customer_states, granted.grant.customer_id)
         nonce = request.cookies.get(CSRF_COOKIE)
         new_nonce = not nonce or len(nonce) > 64
         if new_nonce:
@@ -305,34 +342,27 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         response = portal.render(
             request, "invoice.html", lang, status=status, view=view, invoice=invoice, files=files,
             token=request.path_params["token"], state=states.get(invoice.invoice_number, {}),
-            csrf_field=CSRF_FIELD, csrf_token=csrf_token_for(settings.secret, nonce, grant.token_id),
+            csrf_field=CSRF_FIELD, csrf_token=csrf_token_for(settings.secret, nonce, granted.grant.token_id),
             reasons=i18n.DISPUTE_REASONS, done=request.query_params.get("done"),
-            error=t(error_key, days=settings.promise_max_days) if error_key else None, form=form or {},
+            error=t(error_key, days=settings.promise_max_days) if error_key else None, form=granted.form or {},
             min_date=today.isoformat(), max_date=(today + timedelta(days=settings.promise_max_days)).isoformat(),
         )
         if new_nonce:
             response.set_cookie(CSRF_COOKIE, nonce, path="/p/", httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")
+        # a form shown again with its error is a refused submission, not a view: no event
         if status == 200:
-            await portal.recorder.record(
-                "viewed", source=page_source(request), customer_id=grant.customer_id,
-                invoice_number=invoice.invoice_number,
-                evidence=evidence_of(request, page="invoice", token_id=grant.token_id))
+            await record_success(request, granted, "viewed", page="invoice")
         return response
 
     async def download(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_token(request)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
-            file = await _file_of(invoice, grant.customer_id, request.path_params["fid"])
+            granted = await access(request, with_invoice=True)
+            file = await _file_of(granted.invoice, granted.grant.customer_id, request.path_params["fid"])
             body = await run_in_threadpool(_read_document, file)
         except Refused as exc:
             return refused_page(request, exc)
-        await portal.recorder.record(
-            "downloaded", source=page_source(request), customer_id=grant.customer_id,
-            invoice_number=invoice.invoice_number,
-            evidence=evidence_of(request, format=file["format"], sha256=file["sha256"], token_id=grant.token_id))
+        await record_success(request, granted, "downloaded", format=file["format"], sha256=file["sha256"])
         return _file_response(file, body)
 
     async def _file_of(invoice: Invoice, customer_id: str, fid: str) -> dict[str, Any]:
@@ -361,15 +391,14 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     async def statement_page(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_token(request)
-            view = await portal.view(grant.customer_id)
+            granted = await access(request)
         except Refused as exc:
             return refused_page(request, exc)
-        lang = language_for(request, view.language, settings.default_language)
+        view = granted.view
+        lang = page_language(request, view)
         response = portal.render(request, "statement.html", lang, view=view, token=request.path_params["token"],
                                  lines=view.statement(), as_of=customer_today(view))
-        await portal.recorder.record("viewed", source=page_source(request), customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, page="statement", token_id=grant.token_id))
+        await record_success(request, granted, "viewed", page="statement")
         return response
 
     def _statement_pdf(view: CustomerView, lang: str) -> bytes:
@@ -381,18 +410,18 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             money=lambda a, c: i18n.money(a, c, lang), day=lambda d: i18n.day(d, lang))
         return HTML(string=html).write_pdf()
 
-    async def statement_pdf(request: Request) -> Response:
-        try:
-            grant = await portal.grant_from_token(request)
-            view = await portal.view(grant.customer_id)
-        except Refused as exc:
-            return refused_page(request, exc)
-        lang = language_for(request, view.language, settings.default_language)
-        body = await run_in_threadpool(_statement_pdf, view, lang)
-        await portal.recorder.record("downloaded", source=page_source(request), customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, format="statement_pdf", token_id=grant.token_id))
+    def _statement_pdf_response(body: bytes) -> Response:
         return Response(body, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="statement.pdf"'})
+
+    async def statement_pdf(request: Request) -> Response:
+        try:
+            granted = await access(request)
+        except Refused as exc:
+            return refused_page(request, exc)
+        body = await run_in_threadpool(_statement_pdf, granted.view, page_language(request, granted.view))
+        await record_success(request, granted, "downloaded", format="statement_pdf")
+        return _statement_pdf_response(body)
 
     async def _posted_form(request: Request, grant: links.TokenGrant) -> dict[str, str]:
         declared = request.headers.get("content-length")
@@ -404,62 +433,46 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             raise Refused(403, "error_form", detail="csrf")
         return values
 
-    async def dispute(request: Request) -> Response:
-        try:
-            grant = await portal.grant_from_token(request)
-            form = await _posted_form(request, grant)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
-        except Refused as exc:
-            return refused_page(request, exc)
-        lang = language_for(request, view.language, settings.default_language)
-        reason = form.get("reason", "")
-        comment = form.get("comment", "").strip()
-        problem = None
+    async def _answer_form(request: Request, granted: Access, problem: str | None, event_type: str,
+                           done_param: str, **evidence: Any) -> Response:
+        """Show a dispute or promise form again with its error (no event), or record it and redirect."""
+        invoice = granted.invoice
         if not invoice.is_open or invoice.document_type == "credit_note":
             problem = "error_not_open"
-        elif reason not in i18n.DISPUTE_REASONS:
+        if problem:
+            return await _render_invoice(request, granted, page_language(request, granted.view), problem, 400)
+        await record_success(request, granted, event_type, **evidence,
+                             amount=str(invoice.open_amount), currency=invoice.currency)
+        return RedirectResponse(f"/p/{request.path_params['token']}/invoices/{invoice.oid}?done={done_param}",
+                                status_code=303)
+
+    async def dispute(request: Request) -> Response:
+        try:
+            granted = await access(request, posted=True, with_invoice=True)
+        except Refused as exc:
+            return refused_page(request, exc)
+        reason = granted.form.get("reason", "")
+        comment = granted.form.get("comment", "").strip()
+        problem = None
+        if reason not in i18n.DISPUTE_REASONS:
             problem = "error_reason"
         elif len(comment) > MAX_COMMENT:
             problem = "error_comment"
-        if problem:
-            return await _render_invoice(request, grant, view, invoice, lang, problem, 400, form)
-        await portal.recorder.record(
-            "disputed", source=page_source(request), customer_id=grant.customer_id,
-            invoice_number=invoice.invoice_number,
-            evidence=evidence_of(request, reason=reason, comment=comment, amount=str(invoice.open_amount),
-                                 currency=invoice.currency, token_id=grant.token_id))
-        return RedirectResponse(f"/p/{request.path_params['token']}/invoices/{invoice.oid}?done=dispute",
-                                status_code=303)
+        return await _answer_form(request, granted, problem, "disputed", "dispute", reason=reason, comment=comment)
 
     async def promise(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_token(request)
-            form = await _posted_form(request, grant)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
+            granted = await access(request, posted=True, with_invoice=True)
         except Refused as exc:
             return refused_page(request, exc)
-        lang = language_for(request, view.language, settings.default_language)
-        today = customer_today(view)
-        problem = None
+        today = customer_today(granted.view)
         try:
-            promised = date.fromisoformat(form.get("promised_date", "").strip())
+            promised = date.fromisoformat(granted.form.get("promised_date", "").strip())
         except ValueError:
             promised = None
-        if not invoice.is_open or invoice.document_type == "credit_note":
-            problem = "error_not_open"
-        elif promised is None or not today <= promised <= today + timedelta(days=settings.promise_max_days):
-            problem = "error_date"
-        if problem:
-            return await _render_invoice(request, grant, view, invoice, lang, problem, 400, form)
-        await portal.recorder.record(
-            "promised", source=page_source(request), customer_id=grant.customer_id,
-            invoice_number=invoice.invoice_number,
-            evidence=evidence_of(request, promised_date=promised.isoformat(), amount=str(invoice.open_amount),
-                                 currency=invoice.currency, token_id=grant.token_id))
-        return RedirectResponse(f"/p/{request.path_params['token']}/invoices/{invoice.oid}?done=promise",
-                                status_code=303)
+        if promised is None or not today <= promised <= today + timedelta(days=settings.promise_max_days):
+            return await _answer_form(request, granted, "error_date", "promised", "promise")
+        return await _answer_form(request, granted, None, "promised", "promise", promised_date=promised.isoformat())
 
     # -------------------------------------------------------------- JSON API
     def _file_json(invoice: Invoice, file: dict[str, Any]) -> dict[str, Any]:
@@ -469,84 +482,74 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
     async def api_invoices(request: Request) -> Response:
         try:
             grant = await portal.grant_from_api_key(request)
+            # after the key, so a caller without a valid key gets 401 whatever its query; before the snapshot read
             status = request.query_params.get("status", "all")
             if status not in ("open", "settled", "all"):
                 raise Refused(400, "error_invalid", detail="status must be open, settled or all")
-            view = await portal.view(grant.customer_id)
+            granted = Access(grant, await portal.view(grant.customer_id))
         except Refused as exc:
             return refused_json(exc)
+        view = granted.view
         chosen = {"open": view.open_invoices, "settled": view.settled_invoices, "all": view.invoices}[status]
         body = {"customer_id": grant.customer_id, "status": status, "count": len(chosen),
                 "invoices": [i.as_json() for i in chosen]}
-        await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, page="invoices", key_id=grant.key_id))
+        await record_success(request, granted, "fetched", page="invoices")
         return JSONResponse(body)
 
     async def api_invoice(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_api_key(request)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
+            granted = await access(request, api=True, with_invoice=True)
         except Refused as exc:
             return refused_json(exc)
-        files = await files_of(invoice, grant.customer_id)
-        states = await portal.read(portal.customer_states, grant.customer_id)
+        invoice, customer_id = granted.invoice, granted.grant.customer_id
+        files = await files_of(invoice, customer_id)
+        states = await portal.read(portal.customer_states, customer_id)
         state = states.get(invoice.invoice_number, {})
         body = invoice.as_json() | {"disputed": bool(state.get("disputed")),
                                     "promised_date": state.get("promised_date"),
                                     "files": [_file_json(invoice, f) for f in files]}
-        await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
-                                     invoice_number=invoice.invoice_number,
-                                     evidence=evidence_of(request, page="invoice", key_id=grant.key_id))
+        await record_success(request, granted, "fetched", page="invoice")
         return JSONResponse(body)
 
     async def api_file(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_api_key(request)
-            view = await portal.view(grant.customer_id)
-            invoice = portal.invoice_of(view, request.path_params["oid"])
-            file = await _file_of(invoice, grant.customer_id, request.path_params["fid"])
+            granted = await access(request, api=True, with_invoice=True)
+            file = await _file_of(granted.invoice, granted.grant.customer_id, request.path_params["fid"])
             body = await run_in_threadpool(_read_document, file)
         except Refused as exc:
             return refused_json(exc)
-        await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
-                                     invoice_number=invoice.invoice_number,
-                                     evidence=evidence_of(request, format=file["format"], sha256=file["sha256"],
-                                                          key_id=grant.key_id))
+        await record_success(request, granted, "fetched", format=file["format"], sha256=file["sha256"])
         return _file_response(file, body)
 
     async def api_statement(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_api_key(request)
-            view = await portal.view(grant.customer_id)
+            granted = await access(request, api=True)
         except Refused as exc:
             return refused_json(exc)
+        view = granted.view
         statement = view.statement()
         lines = [{"date": line.entry_date.isoformat() if line.entry_date else None, "kind": line.kind,
                   "reference": line.reference, "due_date": line.due_date.isoformat() if line.due_date else None,
                   "currency": line.currency, "debit": str(line.debit), "credit": str(line.credit),
                   "balance": str(line.balance)}
                  for line in statement]
-        body = {"customer_id": grant.customer_id, "as_of": customer_today(view).isoformat(),
+        body = {"customer_id": granted.grant.customer_id, "as_of": customer_today(view).isoformat(),
                 "balance": {cur: str(v) for cur, v in view.closing_balances(statement).items()}, "lines": lines,
                 "open_total": {cur: str(v) for cur, v in view.open_total().items()}}
-        await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, page="statement", key_id=grant.key_id))
+        await record_success(request, granted, "fetched", page="statement")
         return JSONResponse(body)
 
     async def api_statement_pdf(request: Request) -> Response:
         try:
-            grant = await portal.grant_from_api_key(request)
-            view = await portal.view(grant.customer_id)
+            granted = await access(request, api=True)
         except Refused as exc:
             return refused_json(exc)
+        # API clients have no language cookie: only the query, their Accept-Language and the customer's own
         lang = i18n.negotiate(request.query_params.get("lang"), None, request.headers.get("accept-language"),
-                              view.language, settings.default_language)
-        body = await run_in_threadpool(_statement_pdf, view, lang)
-        await portal.recorder.record("fetched", source="api", customer_id=grant.customer_id,
-                                     evidence=evidence_of(request, format="statement_pdf", key_id=grant.key_id))
-        return Response(body, media_type="application/pdf",
-                        headers={"Content-Disposition": 'attachment; filename="statement.pdf"'})
+                              granted.view.language, settings.default_language)
+        body = await run_in_threadpool(_statement_pdf, granted.view, lang)
+        await record_success(request, granted, "fetched", format="statement_pdf")
+        return _statement_pdf_response(body)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")

@@ -106,29 +106,28 @@ def verify_token(engine: Engine, secret: bytes, token: str, now: datetime | None
     return TokenGrant(token_id, row.customer_id, _as_utc(row.expires_at))
 
 
-def revoke_customer(engine: Engine, customer_id: str, now: datetime | None = None) -> int:
-    """Revoke every live token of a customer; returns how many were revoked."""
+def _revoke_live(engine: Engine, which, action: str, target: dict[str, str], now: datetime | None) -> int:
+    """Revoke the live tokens matching `which` and audit it in the same transaction; returns how many."""
     with engine.begin() as conn:
         result = conn.execute(
             update(ops.portal_tokens)
-            .where(ops.portal_tokens.c.customer_id == customer_id, ops.portal_tokens.c.revoked_at.is_(None))
+            .where(which, ops.portal_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now or ops.utcnow())
         )
-        ops.audit(conn, "cli", "portal.revoke_customer", target={"customer_id": customer_id},
-                  item_count=result.rowcount)
+        ops.audit(conn, "cli", action, target=target, item_count=result.rowcount)
     return result.rowcount
+
+
+def revoke_customer(engine: Engine, customer_id: str, now: datetime | None = None) -> int:
+    """Revoke every live token of a customer; returns how many were revoked."""
+    return _revoke_live(engine, ops.portal_tokens.c.customer_id == customer_id, "portal.revoke_customer",
+                        {"customer_id": customer_id}, now)
 
 
 def revoke_token(engine: Engine, token_id: str, now: datetime | None = None) -> bool:
     """Revoke one token by its id (the part of the link before the dot); False when unknown or revoked."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            update(ops.portal_tokens)
-            .where(ops.portal_tokens.c.token_id == token_id, ops.portal_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now or ops.utcnow())
-        )
-        ops.audit(conn, "cli", "portal.revoke_token", target={"token_id": token_id}, item_count=result.rowcount)
-    return result.rowcount == 1
+    return _revoke_live(engine, ops.portal_tokens.c.token_id == token_id, "portal.revoke_token",
+                        {"token_id": token_id}, now) == 1
 
 
 def link_for_token(base_url: str, token: str, via_email: bool = True) -> str:
