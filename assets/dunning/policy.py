@@ -338,9 +338,10 @@ def _parse_hours(text: str) -> tuple[time, time] | None:
     if not match:
         return None
     h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
+    if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60) or (h2 == 24 and m2):
         return None
-    end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+    # "24:00" is the end of the day: time.max, so the last minute (23:59:xx) is inside the window too
+    end = time.max if h2 == 24 and m2 == 0 else time(h2, m2)
     start = time(h1, m1)
     return (start, end) if start < end else None
 

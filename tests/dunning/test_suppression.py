@@ -177,3 +177,23 @@ def test_handover_step_is_a_draft_for_a_person():
     line = only(plan(facts(day, [invoice()]), history))
     assert (line.step, line.channel, line.kind, line.state, line.reason) == ("d45", "manual", "manual", "draft",
                                                                            "handover_to_person")
+
+
+def test_a_window_ending_at_24_00_includes_the_last_minute_of_the_day():
+    from datetime import datetime, time, timezone
+
+    from assets.dunning.engine import within_sending_hours
+    from assets.dunning.policy import _parse_hours
+
+    start, end = _parse_hours("00:00-24:00")
+    assert start == time(0, 0) and end == time.max
+    assert _parse_hours("08:00-24:30") is None
+
+    class Rules:
+        sending_start, sending_end = start, end
+
+    class AnyTime:
+        rules = Rules()
+
+    late = datetime(2026, 11, 27, 22, 59, 59, tzinfo=timezone.utc)  # 23:59:59 in Paris
+    assert within_sending_hours(AnyTime(), {"timezone": "Europe/Paris"}, late)
