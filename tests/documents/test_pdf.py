@@ -59,13 +59,61 @@ def test_facturx_pdf_is_pdfa3b_with_the_xml_and_the_attachments_embedded(company
     root = reader.trailer["/Root"]
     [intent] = root["/OutputIntents"]  # PDF/A needs the sRGB output intent WeasyPrint wrote to survive
     assert intent.get_object()["/S"] == "/GTS_PDFA1"
-    assert {str(a.get_object()["/F"]) for a in root["/AF"]} >= {"factur-x.xml", "bon_livraison_4521.pdf"}
+    listed = [str(a.get_object()["/F"]) for a in root["/AF"]]
+    assert sorted(listed) == ["bon_livraison_4521.pdf", "factur-x.xml", "timesheet-sept.pdf"]  # each once
     assert set(reader.attachments) == {"factur-x.xml", "bon_livraison_4521.pdf", "timesheet-sept.pdf"}
     assert reader.attachments["bon_livraison_4521.pdf"][0].startswith(b"%PDF-")
+    assert {name: relationship for name, (relationship, _, _) in _structure(pdf)["files"].items()} == {
+        "factur-x.xml": "/Data", "bon_livraison_4521.pdf": "/Supplement", "timesheet-sept.pdf": "/Supplement"}
+    info, dc = reader.metadata, xmp.rdf_root.toxml()  # PDF/A: the Info entries repeat the XMP ones
+    assert info["/Title"] in dc and info["/Author"] in dc and info["/Subject"] in dc
     indexed = sorted(d.filename for d in outcome.documents if d.format == "attachment")
     assert indexed == ["bon_livraison_4521.pdf", "timesheet-sept.pdf"]
     text = reader.pages[0].extract_text()
     assert "FA-2026-0042" in text and "Client Exemple SARL" in text and "40 EUR" in text
+
+
+def _structure(pdf: bytes) -> dict:
+    """What a Factur-X reader and a PDF/A validator look at: catalog entries, embedded files with their
+    relationship and type, Info entries, and the XMP properties (namespace, name) with their values."""
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    files = {}
+    for spec in (a.get_object() for a in root["/AF"]):
+        stream = spec["/EF"]["/F"].get_object()
+        files[str(spec["/F"])] = (str(spec["/AFRelationship"]), str(stream["/Subtype"]), spec["/UF"] == spec["/F"])
+    properties = {}
+    for element in reader.xmp_metadata.rdf_root.getElementsByTagNameNS("*", "*"):
+        if element.namespaceURI.startswith(("http://purl.org/dc/", "urn:factur-x", "http://www.aiim.org/pdfa/")):
+            text = "".join(n.data for n in element.childNodes if n.nodeType == n.TEXT_NODE).strip()
+            properties[(element.namespaceURI, element.localName)] = text
+        for (namespace, name), value in element.attributes.itemsNS() if element.localName == "Description" else ():
+            properties[(namespace, name)] = value
+    return {"catalog": set(root) - {"/Pages"}, "files": files, "info": set(reader.metadata), "xmp": properties,
+            "outline": (root.get("/PageMode"), root["/Lang"])}
+
+
+@pytest.mark.slow
+def test_facturx_pdf_has_everything_the_factur_x_package_would_write(french_invoice):
+    """The PDF is written in one WeasyPrint pass; factur-x's generate_from_binary, run on the visual PDF of
+    the same invoice, is the reference for what a Factur-X file carries."""
+    from facturx import generate_from_binary
+
+    from channels.documents.pdf import render_pdf
+
+    cii = write_cii(french_invoice)
+    ours = _structure(facturx_pdf(french_invoice, cii))
+    reference = _structure(generate_from_binary(render_pdf(french_invoice), cii, flavor="factur-x",
+                                                level="en16931", check_xsd=False, lang="fr-FR"))
+    assert ours["catalog"] == reference["catalog"]
+    assert ours["files"] == reference["files"] == {"factur-x.xml": ("/Data", "/text/xml", True)}
+    assert ours["info"] >= reference["info"] - {"/Creator"} and "/Creator" in ours["info"]
+    assert ours["outline"] == reference["outline"] == ("/UseAttachments", "fr-FR")
+    factur_x = {k: v for k, v in reference["xmp"].items() if "factur-x" in k[0] or "pdfa/ns/" in k[0]}
+    assert factur_x and {k: ours["xmp"].get(k) for k in factur_x} == factur_x
+    assert ours["xmp"][("urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#", "ConformanceLevel")] == "EN 16931"
+    pdfaid = "http://www.aiim.org/pdfa/ns/id/"
+    assert ours["xmp"][(pdfaid, "part")] == "3" and ours["xmp"][(pdfaid, "conformance")] == "B"
 
 
 def test_french_template_formats_amounts_and_dates_the_french_way(french_invoice):
