@@ -55,3 +55,67 @@ def test_invoice_html_is_well_formed_and_renders_as_weasyprint_alone_renders_it(
                                  .write_pdf(stylesheets=[stylesheet()], font_config=font_configuration())))
     assert len(fast.pages) == len(plain.pages) == 2
     assert [p.extract_text() for p in fast.pages] == [p.extract_text() for p in plain.pages]
+
+
+def _text_by_baseline(pdf: bytes) -> dict[float, str]:
+    """The first page's text runs gathered by baseline height (points from the bottom, to the half point)."""
+    lines: dict[float, list[str]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            lines.setdefault(round(2 * (cm[5] + tm[5] * cm[3])) / 2, []).append(text.strip())
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return {height: " ".join(texts) for height, texts in lines.items()}
+
+
+def _baseline_of(lines: dict[float, str], *texts: str) -> float:
+    [height] = [h for h, line in lines.items() if all(text in line for text in texts)]
+    return height
+
+
+def _widest_description_that_fits(stem: str) -> str:
+    from channels.documents.pdf import fits_on_one_line
+
+    name = stem
+    while fits_on_one_line(name + "W"):
+        name += "W"
+    return name
+
+
+def test_lines_laid_out_as_columns_stay_level_with_their_amounts_and_look_like_rows(french_invoice, monkeypatch):
+    """Short lines are set as five columns of text (cheaper than a cell each): each description must stay on
+    its amount's line even at the widest length measured to fit, and the page must look as with one table row
+    per line."""
+    from decimal import Decimal
+
+    from channels.documents import pdf
+    from channels.documents.pdf import _Document
+
+    template_line = french_invoice.lines[0]
+    lines = [replace(template_line, line_id=str(n + 1), name=_widest_description_that_fits(f"Ligne {n + 1} "),
+                     quantity=Decimal(2), net_price=Decimal(100 + n), line_amount=None)
+             for n in range(6)]
+    invoice = replace(french_invoice, lines=lines)
+    assert _Document(invoice, None).lines_as_columns
+    columns = _text_by_baseline(pdf.render_pdf(invoice))
+    monkeypatch.setattr(pdf, "MAX_COLUMN_LINES", 0)  # the same invoice with a table row per line
+    assert not _Document(invoice, None).lines_as_columns
+    rows = _text_by_baseline(pdf.render_pdf(invoice))
+
+    for line in lines:
+        amount = f"{2 * (100 + int(line.line_id) - 1)},00\u00a0€"
+        level = _baseline_of(columns, line.name, amount)  # fails if the description wrapped out of line
+        assert abs(level - _baseline_of(rows, line.name, amount)) <= 0.5, "columns and rows place lines apart"
+    assert abs(_baseline_of(columns, "Net à payer") - _baseline_of(rows, "Net à payer")) <= 0.5
+
+
+def test_a_description_too_long_for_one_line_gets_a_row_of_its_own(french_invoice):
+    from channels.documents.pdf import _Document
+
+    long_name = "Prestation de conseil et d'accompagnement sur le projet de dématérialisation des factures"
+    invoice = replace(french_invoice, lines=[replace(french_invoice.lines[0], name=long_name)]
+                      + list(french_invoice.lines[1:]))
+    assert not _Document(invoice, None).lines_as_columns
+    text = _pages(invoice)[0]
+    assert "dématérialisation" in text.replace("\n", " ")
