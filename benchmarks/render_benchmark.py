@@ -101,7 +101,13 @@ def _noop(_):
     return os.getpid()
 
 
-def pooled(invoices, company, workers: int, chunk_size: int) -> tuple[float, float, list]:
+def _peak_rss_mib(_):
+    import resource
+
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pooled(invoices, company, workers: int, chunk_size: int) -> tuple[float, float, list, float]:
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
@@ -111,7 +117,8 @@ def pooled(invoices, company, workers: int, chunk_size: int) -> tuple[float, flo
         chunks = [invoices[i:i + chunk_size] for i in range(0, len(invoices), chunk_size)]
         results = [r for chunk in pool.map(_render_chunk, chunks) for r in chunk]
         done = time.perf_counter()
-    return ready - started, done - ready, results
+        peaks = dict(pool.map(_peak_rss_mib, range(workers * 8)))  # tasks land on every worker
+    return ready - started, done - ready, results, max(peaks.values())
 
 
 def batched_document(invoices, company) -> tuple[float, int, int]:
@@ -192,7 +199,7 @@ def main() -> int:
     print("visual PDF/A-3b, ms per invoice, font subsetting with: "
           + ", ".join(f"{k} {v:.1f}" for k, v in subsetting.items()))
 
-    startup, elapsed, results = pooled(invoices, company, args.workers, args.chunk_size)
+    startup, elapsed, results, peak_rss = pooled(invoices, company, args.workers, args.chunk_size)
     invalid = [n for n, ok, _, _ in results if not ok]
     rate = len(results) / elapsed
     average_pdf = sum(size for _, _, size, _ in results) / max(len(results), 1)
@@ -211,6 +218,7 @@ def main() -> int:
     # CPU time does not count the time other processes of a shared machine held the cores.
     print(f"CPU time per invoice in the workers: {1000 * cpu_per_invoice:.1f} ms -> "
           f"{args.workers / cpu_per_invoice:.1f} invoices/s on {args.workers} otherwise idle cores")
+    print(f"peak resident memory of a worker: {peak_rss:.0f} MiB")
     print(f"invalid invoices: {len(invalid)}; average Factur-X PDF {average_pdf / 1024:.1f} KiB; "
           f"batched PDF {pages} pages, {batch_size / 1024:.0f} KiB")
     goal = 25.0
