@@ -270,7 +270,6 @@ def facturx_pdf(invoice: Invoice, cii_xml: bytes, logo: Path | None = None) -> b
     now = datetime.now(timezone.utc).replace(microsecond=0)
 
     def describe(document) -> None:
-        info = document.metadata
         document.metadata = _metadata_class()(
             title=f"{invoice.seller.name}: {kind} {invoice.number}",
             authors=[invoice.seller.name],
@@ -279,7 +278,7 @@ def facturx_pdf(invoice: Invoice, cii_xml: bytes, logo: Path | None = None) -> b
             generator="Relance",
             created=now.isoformat(), modified=now.isoformat(),
             lang="fr-FR" if invoice.language == "fr" else "en-GB",
-            attachments=info.attachments,
+            attachments=document.metadata.attachments,
         )
 
     files = [Attachment(file_obj=io.BytesIO(cii_xml), name=FACTURX_FILENAME, description="Factur-X XML file",
