@@ -32,3 +32,9 @@ def test_readme_set_up_is_the_two_commands_ci_runs():
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "./relance test" in ci
     assert "./relance demo" in README and "./relance test" in README
+
+
+def test_ci_runs_the_readme_lint_before_the_tests():
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "./relance lint" in README
+    assert "./relance lint" in ci and ci.index("./relance lint") < ci.index("./relance test")
