@@ -8,7 +8,7 @@ with invoices as (
         -- marts built before billing_channel existed read as "not said"
         union all by name
         select null::varchar as billing_channel where false
-    )
+    ) as marts_invoices
     where document_type = 'invoice'
       and issue_date <= $as_of::date
 ),

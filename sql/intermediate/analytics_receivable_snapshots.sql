@@ -15,10 +15,10 @@ snapshot_dates as (
             date_trunc('month', (select min(issue_date) from invoices))::timestamp,
             ($as_of::date + interval 1 day)::timestamp,
             interval 1 month
-        ) as months(month_start)
+        ) as months (month_start)
         union all
         select $as_of::date - $period_days::integer
-    )
+    ) as candidate_dates
 ),
 
 payments as (
@@ -51,7 +51,7 @@ balances as (
                 0)
         end::decimal(18, 2) as open_amount
     from snapshot_dates
-    join invoices on invoices.issue_date <= snapshot_dates.snapshot_date
+    inner join invoices on invoices.issue_date <= snapshot_dates.snapshot_date
 )
 
 select

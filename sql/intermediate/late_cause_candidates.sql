@@ -26,13 +26,13 @@ po_habits as (
 payment_history as (
     select
         late.invoice_number,
-        count(prior.invoice_number) as prior_settled,
-        count(prior.invoice_number) filter (where prior.days_past_due > 0) as prior_late
+        count(past.invoice_number) as prior_settled,
+        count(past.invoice_number) filter (where past.days_past_due > 0) as prior_late
     from late
-    left join invoices as prior
-        on prior.customer_id = late.customer_id
-       and prior.invoice_number <> late.invoice_number
-       and prior.settled_on < late.due_date
+    left join invoices as past
+        on past.customer_id = late.customer_id
+       and past.invoice_number <> late.invoice_number
+       and past.settled_on < late.due_date
     group by late.invoice_number
 ),
 
@@ -77,7 +77,7 @@ candidates as (
                        'other_invoices_with_po', po_habits.other_invoices_with_po,
                        'dispute_reasons', late.dispute_reasons)
     from late
-    join po_habits using (invoice_number)
+    inner join po_habits using (invoice_number)
     where not late.has_purchase_order
       and (list_contains(coalesce(late.customer_tags, []), 'po_required')
            or po_habits.other_invoices_with_po
@@ -142,7 +142,7 @@ candidates as (
                        'prior_late', payment_history.prior_late,
                        'prior_late_share', payment_history.prior_late / payment_history.prior_settled)
     from late
-    join payment_history using (invoice_number)
+    inner join payment_history using (invoice_number)
     where payment_history.prior_settled >= $chronic_min_invoices::integer
       and payment_history.prior_late >= $chronic_late_share::double * payment_history.prior_settled
 )
@@ -153,4 +153,4 @@ select
     candidates.cause,
     candidates.evidence
 from candidates
-join late using (invoice_number)
+inner join late using (invoice_number)

@@ -32,6 +32,6 @@ select
     coalesce(invoices.settled_on <= reminders.reminded_on + $reminder_window_days::integer, false)
         or reminders.reminded_on + $reminder_window_days::integer <= $as_of::date as observable
 from reminders
-join intermediate.analytics_invoices as invoices using (invoice_number)
+inner join intermediate.analytics_invoices as invoices using (invoice_number)
 -- a reminder that crossed the payment in the post says nothing about the reminder's effect
 where invoices.settled_on is null or invoices.settled_on >= reminders.reminded_on

@@ -37,26 +37,26 @@ history as (
     select
         points.invoice_number,
         points.scoring,
-        count(prior.invoice_number) as prior_settled,
-        avg((prior.settled_date > prior.due_date)::integer) as prior_late_rate,
+        count(past.invoice_number) as prior_settled,
+        avg((past.settled_date > past.due_date)::integer) as prior_late_rate,
         -- greatest() skips nulls, so the customer-without-history case is spelled out
-        avg(case when prior.settled_date is not null then greatest(prior.settled_date - prior.due_date, 0) end)
+        avg(case when past.settled_date is not null then greatest(past.settled_date - past.due_date, 0) end)
             as prior_mean_days_late,
-        max(case when prior.settled_date is not null then greatest(prior.settled_date - prior.due_date, 0) end)
+        max(case when past.settled_date is not null then greatest(past.settled_date - past.due_date, 0) end)
             as prior_max_days_late,
-        avg(prior.settled_date - prior.issue_date) as prior_mean_days_to_pay,
-        stddev_samp(prior.settled_date - prior.issue_date) as prior_days_to_pay_spread,
+        avg(past.settled_date - past.issue_date) as prior_mean_days_to_pay,
+        stddev_samp(past.settled_date - past.issue_date) as prior_days_to_pay_spread,
         -- how the customer paid when billed the same way as this invoice (paper and e-invoices differ)
-        avg((prior.settled_date > prior.due_date)::integer) filter (where prior.channel = points.channel)
+        avg((past.settled_date > past.due_date)::integer) filter (where past.channel = points.channel)
             as prior_late_rate_same_channel,
-        list_avg(list((prior.settled_date > prior.due_date)::integer order by prior.settled_date desc)[1:5])
+        list_avg(list((past.settled_date > past.due_date)::integer order by past.settled_date desc)[1:5])
             as recent_late_rate,
-        any_value(points.scored_on) - max(prior.settled_date) as days_since_last_settlement
+        any_value(points.scored_on) - max(past.settled_date) as days_since_last_settlement
     from scoring_points as points
-    left join invoices as prior
-        on prior.customer_id = points.customer_id
-       and prior.settled_date < points.scored_on
-       and prior.invoice_number <> points.invoice_number
+    left join invoices as past
+        on past.customer_id = points.customer_id
+       and past.settled_date < points.scored_on
+       and past.invoice_number <> points.invoice_number
     group by points.invoice_number, points.scoring
 ),
 
@@ -128,8 +128,8 @@ select
     exposure.overdue_amount,
     dispute_history.prior_disputes / nullif(exposure.prior_invoices, 0) as prior_dispute_rate
 from scoring_points as points
-join invoices using (invoice_number)
-join history using (invoice_number, scoring)
-join exposure using (invoice_number, scoring)
-join dispute_history using (invoice_number, scoring)
+inner join invoices using (invoice_number)
+inner join history using (invoice_number, scoring)
+inner join exposure using (invoice_number, scoring)
+inner join dispute_history using (invoice_number, scoring)
 left join marts.customers as customers on customers.customer_id = points.customer_id

@@ -29,8 +29,8 @@ balances as (
 
 select
     all_customers.*,
-    cast(coalesce(balances.open_amount, 0) as decimal(18,2)) as open_amount,
-    cast(coalesce(balances.overdue_amount, 0) as decimal(18,2)) as overdue_amount,
+    cast(coalesce(balances.open_amount, 0) as decimal(18, 2)) as open_amount,
+    cast(coalesce(balances.overdue_amount, 0) as decimal(18, 2)) as overdue_amount,
     coalesce(balances.invoice_count, 0) as invoice_count
 from all_customers
 left join balances on balances.customer_id = all_customers.customer_id

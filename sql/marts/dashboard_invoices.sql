@@ -46,7 +46,11 @@ portal_disputes as (
 
 open_disputes as (
     select invoice_number, min(disputed_on) as disputed_on
-    from (select * from erp_disputes union all select * from portal_disputes) as both_sources
+    from (
+        select * from erp_disputes
+        union all
+        select * from portal_disputes
+    ) as both_sources
     group by invoice_number
 )
 

@@ -3,8 +3,9 @@
 -- (within half a cent). Credit notes not applied to an invoice are credit the customer holds: their open
 -- amount is negative. days_late counts to the settled date, or to the run date while the invoice is open.
 -- A payment exported without an invoice number is applied the way a credit manager would: to an invoice
--- of the same customer whose amount left after credit notes is exactly that, with nothing paid on it yet, oldest due first, one payment
--- per invoice (the n-th such payment of a customer and amount goes to the n-th such invoice).
+-- of the same customer whose amount left after credit notes is exactly that, with nothing paid on it yet,
+-- oldest due first, one payment per invoice (the n-th such payment of a customer and amount goes to the
+-- n-th such invoice).
 with invoices as (
     select * from staging.invoices
     -- a staging table written before billing_channel existed (or by a tool that leaves it out) reads as
@@ -86,7 +87,11 @@ credited as (
 
 settlement_events as (
     select invoice_number, event_date, sum(amount) as amount
-    from (select * from payments union all select * from credits)
+    from (
+        select * from payments
+        union all
+        select * from credits
+    ) as payments_and_credits
     group by invoice_number, event_date
 ),
 
@@ -111,14 +116,18 @@ applied_credit_notes as (
     select invoice_number, true as is_applied
     from invoices
     where document_type = 'credit_note'
-        and original_invoice_number in (select invoice_number from invoices where document_type = 'invoice')
+        and original_invoice_number in (
+            select credited_invoices.invoice_number
+            from invoices as credited_invoices
+            where credited_invoices.document_type = 'invoice'
+        )
 ),
 
 settlement as (
     select
         invoices.*,
-        cast(coalesce(paid.paid_amount, 0) as decimal(18,2)) as paid_amount,
-        cast(coalesce(credited.credited_amount, 0) as decimal(18,2)) as credited_amount,
+        coalesce(paid.paid_amount, 0)::decimal(18, 2) as paid_amount,
+        coalesce(credited.credited_amount, 0)::decimal(18, 2) as credited_amount,
         settled.settled_date,
         coalesce(applied_credit_notes.is_applied, false) as is_applied_credit_note
     from invoices
@@ -131,11 +140,11 @@ settlement as (
 
 select
     * exclude (is_applied_credit_note, billing_channel),
-    cast(case
+    case
         when document_type = 'credit_note' and is_applied_credit_note then 0
         when document_type = 'credit_note' then -amount_incl_tax
         else greatest(amount_incl_tax - paid_amount - credited_amount, 0)
-    end as decimal(18,2)) as open_amount,
+    end::decimal(18, 2) as open_amount,
     case
         when document_type = 'credit_note' then 'credited'
         when settled_date is not null and credited_amount >= amount_incl_tax then 'credited'

@@ -6,7 +6,7 @@ with buckets as (
         (3, '31-60', 31, 60),
         (4, '61-90', 61, 90),
         (5, '90+', 91, null::integer)
-    ) as t(bucket_order, bucket, min_days, max_days)
+    ) as t (bucket_order, bucket, min_days, max_days)
 ),
 
 open_invoices as (

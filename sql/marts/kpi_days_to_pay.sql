@@ -19,7 +19,7 @@ bands as (
         ('days_late', 3, '16-30', 16, 30),
         ('days_late', 4, '31-60', 31, 60),
         ('days_late', 5, '60+', 61, null::integer)
-    ) as t(measure, band_order, band, min_days, max_days)
+    ) as t (measure, band_order, band, min_days, max_days)
 ),
 
 measured as (

@@ -15,27 +15,28 @@ months as (
         date_trunc('month', (select min(issue_date) from invoices))::timestamp,
         ($as_of::date + interval 1 day)::timestamp,
         interval 1 month
-    ) as t(month_start)
+    ) as t (month_start)
 ),
 
 issued as (
     select date_trunc('month', issue_date)::date as month_start, sum(amount) as invoiced_amount,
            count(*) as invoices_issued
-    from invoices group by 1
+    from invoices
+    group by all
 ),
 
 credited as (
     select date_trunc('month', issue_date)::date as month_start, sum(abs(amount_incl_tax)) as credited_amount
     from marts.invoices
     where document_type = 'credit_note' and issue_date <= $as_of::date
-    group by 1
+    group by all
 ),
 
 collected as (
     select date_trunc('month', payment_date)::date as month_start, sum(amount) as collected_amount
     from staging.payments
     where payment_date <= $as_of::date
-    group by 1
+    group by all
 ),
 
 settled as (
@@ -47,7 +48,7 @@ settled as (
         avg(days_late) as average_days_late
     from invoices
     where is_settled
-    group by 1
+    group by all
 )
 
 select

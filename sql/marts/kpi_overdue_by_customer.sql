@@ -15,4 +15,4 @@ select
         as late_share_settled
 from intermediate.analytics_invoices
 group by customer_id
-order by overdue_amount desc, customer_id
+order by overdue_amount desc, customer_id asc

@@ -10,4 +10,4 @@ select
         / nullif(sum(open_amount_as_of), 0) as overdue_share
 from intermediate.analytics_invoices
 group by segment
-order by overdue_amount desc, segment
+order by overdue_amount desc, segment asc

@@ -64,7 +64,7 @@ monthly_sales as (
         date_trunc('month', (select min(issue_date) from invoices))::timestamp,
         ($as_of::date + interval 1 day)::timestamp,
         interval 1 month
-    ) as months(month_start)
+    ) as months (month_start)
 ),
 
 countback_walk as (
@@ -82,7 +82,8 @@ countback_walk as (
 countback as (
     select
         coalesce(
-            min(case when sales_before < receivables.receivable_amount and sales_to_here >= receivables.receivable_amount
+            min(case when sales_before < receivables.receivable_amount
+                          and sales_to_here >= receivables.receivable_amount
                      then days_before + (receivables.receivable_amount - sales_before) / net_sales
                           * days_in_period end),
             -- receivables larger than every sale on record: all the months are counted

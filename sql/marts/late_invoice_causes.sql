@@ -17,7 +17,7 @@ with precedence as (
         (11, 'disputed_other', 'undetermined'),
         (12, 'chronic_late_payer', 'customer'),
         (13, 'unexplained', 'undetermined')
-    ) as t(cause_rank, cause, side)
+    ) as t (cause_rank, cause, side)
 ),
 
 late as (
@@ -36,7 +36,7 @@ ranked as (
         precedence.side
     from late
     left join intermediate.late_cause_candidates as candidates using (invoice_number)
-    join precedence on precedence.cause = coalesce(candidates.cause, 'unexplained')
+    inner join precedence on precedence.cause = coalesce(candidates.cause, 'unexplained')
 ),
 
 primary_cause as (
@@ -67,5 +67,5 @@ select
     primary_cause.evidence,
     primary_cause.all_causes
 from late
-join primary_cause using (invoice_number)
+inner join primary_cause using (invoice_number)
 order by late.invoice_number

@@ -20,4 +20,4 @@ select
     sum(causes.days_late) / nullif(any_value(totals.days_late), 0) as share_of_days_late
 from causes, totals
 group by causes.primary_cause, causes.side
-order by days_late desc, cause
+order by days_late desc, cause asc

@@ -19,4 +19,4 @@ select
         as customer_share_of_days_late
 from marts.late_invoice_causes
 group by customer_id
-order by issuer_side_overdue_amount desc, customer_id
+order by issuer_side_overdue_amount desc, customer_id asc

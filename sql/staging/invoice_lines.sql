@@ -19,7 +19,7 @@ select
     description,
     quantity,
     unit_price,
-    cast(vat_rate as decimal(5,2)) as vat_rate,
+    cast(vat_rate as decimal(5, 2)) as vat_rate,
     line_amount_excl_tax,
     source_file,
     source_line,

@@ -3,11 +3,11 @@
 with source as (
     select
         *,
-        case
-            when payment_id is not null then payment_id
-            else 'auto-' || substr(md5(concat_ws('|', customer_id, invoice_number, payment_date, amount, currency,
-                                                 reference)), 1, 16)
-        end as resolved_payment_id
+        coalesce(
+            payment_id,
+            'auto-' || substr(md5(concat_ws('|', customer_id, invoice_number, payment_date, amount, currency,
+                                            reference)), 1, 16)
+        ) as resolved_payment_id
     from raw.payments
 ),
 
