@@ -10,8 +10,14 @@ GROUP = "dashboard"
 
 
 def _sql_asset(name: str, deps: list[list[str]], description: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["marts", name], deps=[dg.AssetKey(d) for d in deps], group_name=GROUP, pool=WAREHOUSE_POOL,
-              kinds={"duckdb"}, description=description)
+    @dg.asset(
+        key=["marts", name],
+        deps=[dg.AssetKey(d) for d in deps],
+        group_name=GROUP,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        description=description,
+    )
     def _build(relance: RelanceResource) -> dg.MaterializeResult:
         with relance.warehouse() as con:
             rows = warehouse.build_model(con, "marts", name)
@@ -23,13 +29,21 @@ def _sql_asset(name: str, deps: list[list[str]], description: str) -> dg.AssetsD
 
 dashboard_invoices = _sql_asset(
     "dashboard_invoices",
-    [["marts", "invoices"], ["marts", "customers"], ["marts", "access_invoice_retrieval"], ["staging", "events"],
-     ["staging", "disputes"]],
+    [
+        ["marts", "invoices"],
+        ["marts", "customers"],
+        ["marts", "access_invoice_retrieval"],
+        ["staging", "events"],
+        ["staging", "disputes"],
+    ],
     "One row per invoice with customer attributes, delivery, retrieval, rejection and open dispute: what every "
-    "dashboard screen filters and counts on, in one table.")
+    "dashboard screen filters and counts on, in one table.",
+)
 dashboard_channel_daily = _sql_asset(
-    "dashboard_channel_daily", [["staging", "events"]],
-    "Messages sent, delivered, bounced and rejected per day and channel (the Channels screen).")
+    "dashboard_channel_daily",
+    [["staging", "events"]],
+    "Messages sent, delivered, bounced and rejected per day and channel (the Channels screen).",
+)
 
 
 @dg.asset_check(asset=dashboard_invoices, description="One row per invoice of marts.invoices.")
@@ -38,8 +52,10 @@ def dashboard_invoices_complete(relance: RelanceResource) -> dg.AssetCheckResult
         expected, rows, distinct = con.execute("""
             select (select count(*) from marts.invoices where document_type = 'invoice'),
                    count(*), count(distinct invoice_number) from marts.dashboard_invoices""").fetchone()
-    return dg.AssetCheckResult(passed=expected == rows == distinct,
-                               metadata={"invoices": expected, "rows": rows, "distinct_invoices": distinct})
+    return dg.AssetCheckResult(
+        passed=expected == rows == distinct,
+        metadata={"invoices": expected, "rows": rows, "distinct_invoices": distinct},
+    )
 
 
 ASSETS = [dashboard_invoices, dashboard_channel_daily]

@@ -1,7 +1,6 @@
 """Dagster asset of the documents domain: Factur-X PDF, CII, UBL and EDIFACT for newly issued invoices,
 validated, stored, indexed and queued for delivery. Thin wiring: the work is in channels/documents."""
 
-
 from datetime import date
 from typing import Optional
 
@@ -30,11 +29,12 @@ class DocumentsConfig(dg.Config):
     pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
     description="Renders and validates (XSD + EN 16931 + BR-FR) every issued invoice without documents, "
-                "stores and indexes the files, records rendered/validated/validation_failed events and "
-                "queues valid invoices in the outbox for the customer's channel.",
+    "stores and indexes the files, records rendered/validated/validation_failed events and "
+    "queues valid invoices in the outbox for the customer's channel.",
 )
-def invoice_documents(context: dg.AssetExecutionContext, config: DocumentsConfig,
-                      relance: RelanceResource) -> dg.MaterializeResult:
+def invoice_documents(
+    context: dg.AssetExecutionContext, config: DocumentsConfig, relance: RelanceResource
+) -> dg.MaterializeResult:
     from channels.documents.company import load_company
     from channels.documents.production import prepare_batch, render_batch
     from stores.documents import DocumentStore
@@ -49,34 +49,44 @@ def invoice_documents(context: dg.AssetExecutionContext, config: DocumentsConfig
         batch = prepare_batch(con, engine, company, issued_since=since, limit=config.limit)
     context.log.info(f"{batch.summary.candidates} invoice(s) need documents")
     summary = render_batch(
-        batch, engine, company, DocumentStore(home.documents), workers=config.workers,
+        batch,
+        engine,
+        company,
+        DocumentStore(home.documents),
+        workers=config.workers,
         chunk_size=config.chunk_size,
         progress=lambda s: context.log.info(f"{s.valid + s.invalid}/{s.candidates} done, {s.invalid} invalid"),
     )
     engine.dispose()
-    return dg.MaterializeResult(metadata={
-        "candidates": dg.MetadataValue.int(summary.candidates),
-        "valid": dg.MetadataValue.int(summary.valid),
-        "validation_failed": dg.MetadataValue.int(summary.invalid),
-        "enqueued": dg.MetadataValue.int(summary.enqueued),
-        "skipped_unchanged_failures": dg.MetadataValue.int(summary.skipped_failed_version),
-        "failed_rules": dg.MetadataValue.json(summary.failed_rules),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "candidates": dg.MetadataValue.int(summary.candidates),
+            "valid": dg.MetadataValue.int(summary.valid),
+            "validation_failed": dg.MetadataValue.int(summary.invalid),
+            "enqueued": dg.MetadataValue.int(summary.enqueued),
+            "skipped_unchanged_failures": dg.MetadataValue.int(summary.skipped_failed_version),
+            "failed_rules": dg.MetadataValue.json(summary.failed_rules),
+        }
+    )
 
 
 @dg.asset_check(asset=invoice_documents, description="Share of rendered invoices that failed validation.")
-def documents_validation_failures(context: dg.AssetCheckExecutionContext,
-                                  relance: RelanceResource) -> dg.AssetCheckResult:
+def documents_validation_failures(
+    context: dg.AssetCheckExecutionContext, relance: RelanceResource
+) -> dg.AssetCheckResult:
     from sqlalchemy import func, select
 
     from stores.operational import events
 
     engine = relance.opstore()
     with engine.connect() as conn:
-        counts = dict(conn.execute(
-            select(events.c.event_type, func.count()).where(
-                events.c.source == "documents", events.c.event_type.in_(("validated", "validation_failed")))
-            .group_by(events.c.event_type)).all())
+        counts = dict(
+            conn.execute(
+                select(events.c.event_type, func.count())
+                .where(events.c.source == "documents", events.c.event_type.in_(("validated", "validation_failed")))
+                .group_by(events.c.event_type)
+            ).all()
+        )
     engine.dispose()
     failed, passed = counts.get("validation_failed", 0), counts.get("validated", 0)
     return dg.AssetCheckResult(

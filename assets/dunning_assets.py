@@ -9,7 +9,6 @@ Per daily partition (the run date, Europe/Paris):
 The channels' dispatch job drains the outbox.
 """
 
-
 import os
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -27,8 +26,11 @@ REMINDER_BATCH = dg.AssetKey(["dunning", "reminder_batch"])
 REMINDERS_QUEUED = dg.AssetKey(["dunning", "reminders_queued"])
 RESEND_BATCH = dg.AssetKey(["dunning", "resend_batch"])
 RESENDS_QUEUED = dg.AssetKey(["dunning", "resends_queued"])
-UPSTREAM = [dg.AssetKey(["staging", "invoices"]), dg.AssetKey(["staging", "payments"]),
-            dg.AssetKey(["staging", "customers"])]
+UPSTREAM = [
+    dg.AssetKey(["staging", "invoices"]),
+    dg.AssetKey(["staging", "payments"]),
+    dg.AssetKey(["staging", "customers"]),
+]
 
 
 class DunningConfig(dg.Config):
@@ -41,10 +43,18 @@ def _now() -> datetime:
 
 def _checks(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec("payments_fresh", asset=asset_key, blocking=True,
-                          description="Payments data is recent enough to chase customers on it."),
-        dg.AssetCheckSpec("no_settled_or_disputed_invoice", asset=asset_key, blocking=True,
-                          description="No draft concerns an invoice paid, credited, disputed or promised."),
+        dg.AssetCheckSpec(
+            "payments_fresh",
+            asset=asset_key,
+            blocking=True,
+            description="Payments data is recent enough to chase customers on it.",
+        ),
+        dg.AssetCheckSpec(
+            "no_settled_or_disputed_invoice",
+            asset=asset_key,
+            blocking=True,
+            description="No draft concerns an invoice paid, credited, disputed or promised.",
+        ),
     ]
 
 
@@ -59,22 +69,40 @@ def _batch(context: dg.AssetExecutionContext, relance: RelanceResource, config: 
         clean, clean_meta = dunning_batch.settled_check(con, engine, run_date, now, kinds=kinds)
     context.log.info("dunning batch %s: %s", run_date, summary.as_metadata())
     yield dg.MaterializeResult(metadata={**summary.as_metadata(), "policies": [p.name for p in policies]})
-    yield dg.AssetCheckResult(check_name="payments_fresh", passed=fresh, metadata=fresh_meta,
-                              description=fresh_meta["problem"] or "payments data is fresh")
+    yield dg.AssetCheckResult(
+        check_name="payments_fresh",
+        passed=fresh,
+        metadata=fresh_meta,
+        description=fresh_meta["problem"] or "payments data is fresh",
+    )
     yield dg.AssetCheckResult(check_name="no_settled_or_disputed_invoice", passed=clean, metadata=clean_meta)
 
 
-@dg.asset(key=REMINDER_BATCH, partitions_def=DAILY, pool=WAREHOUSE_POOL, group_name=GROUP, deps=UPSTREAM,
-          check_specs=_checks(REMINDER_BATCH), kinds={"python", "duckdb"},
-          description="Reminder and statement lines of the day (dunning_lines): drafts, and suppressions with "
-                      "their reason. Catches up steps whose date fell on a day without a run.")
+@dg.asset(
+    key=REMINDER_BATCH,
+    partitions_def=DAILY,
+    pool=WAREHOUSE_POOL,
+    group_name=GROUP,
+    deps=UPSTREAM,
+    check_specs=_checks(REMINDER_BATCH),
+    kinds={"python", "duckdb"},
+    description="Reminder and statement lines of the day (dunning_lines): drafts, and suppressions with "
+    "their reason. Catches up steps whose date fell on a day without a run.",
+)
 def reminder_batch(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig):
     yield from _batch(context, relance, config, dunning_batch.build_reminder_batch, dunning_batch.REMINDER_KINDS)
 
 
-@dg.asset(key=RESEND_BATCH, partitions_def=DAILY, pool=WAREHOUSE_POOL, group_name=GROUP, deps=UPSTREAM,
-          check_specs=_checks(RESEND_BATCH), kinds={"python", "duckdb"},
-          description="Invoices sent but not retrieved after the policy's delay, to resend on the next channel.")
+@dg.asset(
+    key=RESEND_BATCH,
+    partitions_def=DAILY,
+    pool=WAREHOUSE_POOL,
+    group_name=GROUP,
+    deps=UPSTREAM,
+    check_specs=_checks(RESEND_BATCH),
+    kinds={"python", "duckdb"},
+    description="Invoices sent but not retrieved after the policy's delay, to resend on the next channel.",
+)
 def resend_batch(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig):
     yield from _batch(context, relance, config, dunning_batch.build_resend_batch, dunning_batch.RESEND_KINDS)
 
@@ -89,19 +117,38 @@ def _queue(context: dg.AssetExecutionContext, relance: RelanceResource, config: 
     result = dunning_batch.dispatch_batch(engine, relance.paths, policies, facts, kinds=kinds)
     for error in result["errors"]:
         context.log.error("template refused: %s", error)
-    return dg.MaterializeResult(metadata={"run_date": run_date.isoformat(), **{
-        f"lines_{k}": v for k, v in result["counts"].items()}, "template_errors": len(result["errors"])})
+    return dg.MaterializeResult(
+        metadata={
+            "run_date": run_date.isoformat(),
+            **{f"lines_{k}": v for k, v in result["counts"].items()},
+            "template_errors": len(result["errors"]),
+        }
+    )
 
 
-@dg.asset(key=REMINDERS_QUEUED, partitions_def=DAILY, pool=WAREHOUSE_POOL, group_name=GROUP, deps=[REMINDER_BATCH],
-          kinds={"python"}, description="The day's reminder drafts rendered and enqueued in the outbox, once per "
-                                        "(invoice or customer, step, channel).")
+@dg.asset(
+    key=REMINDERS_QUEUED,
+    partitions_def=DAILY,
+    pool=WAREHOUSE_POOL,
+    group_name=GROUP,
+    deps=[REMINDER_BATCH],
+    kinds={"python"},
+    description="The day's reminder drafts rendered and enqueued in the outbox, once per "
+    "(invoice or customer, step, channel).",
+)
 def reminders_queued(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig):
     return _queue(context, relance, config, dunning_batch.REMINDER_KINDS)
 
 
-@dg.asset(key=RESENDS_QUEUED, partitions_def=DAILY, pool=WAREHOUSE_POOL, group_name=GROUP, deps=[RESEND_BATCH],
-          kinds={"python"}, description="The day's resends enqueued in the outbox, once per (invoice, channel).")
+@dg.asset(
+    key=RESENDS_QUEUED,
+    partitions_def=DAILY,
+    pool=WAREHOUSE_POOL,
+    group_name=GROUP,
+    deps=[RESEND_BATCH],
+    kinds={"python"},
+    description="The day's resends enqueued in the outbox, once per (invoice, channel).",
+)
 def resends_queued(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig):
     return _queue(context, relance, config, dunning_batch.RESEND_KINDS)
 
@@ -119,10 +166,13 @@ def run_dunning_request(context: dg.OpExecutionContext, relance: RelanceResource
     policies = load_policies(Path(config.policies))
     engine = relance.opstore()
     with relance.warehouse() as con:
-        counts = dunning_batch.execute_request(con, engine, relance.paths, policies, config.request_id, _now(),
-                                               run_id=context.run_id)
+        counts = dunning_batch.execute_request(
+            con, engine, relance.paths, policies, config.request_id, _now(), run_id=context.run_id
+        )
     context.log.info("request %s: %s", config.request_id, counts)
     if "blocked" in counts:
-        raise dg.Failure(description=f"request {config.request_id} blocked: {counts['blocked']}",
-                         metadata={"request_id": config.request_id})
+        raise dg.Failure(
+            description=f"request {config.request_id} blocked: {counts['blocked']}",
+            metadata={"request_id": config.request_id},
+        )
     return counts

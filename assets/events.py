@@ -1,7 +1,6 @@
 """Dagster assets of the portal domain: the operational event log copied into the warehouse, and the
 retrieval and delivery metrics built on it. Thin: the logic is in assets/operational_events.py and SQL."""
 
-
 import dagster as dg
 
 from assets.operational_events import RAW_TABLE, copy_events
@@ -11,21 +10,35 @@ from stores import warehouse
 GROUP = "portal"
 
 
-@dg.asset(key=["raw", "operational_events"], group_name=GROUP, pool=WAREHOUSE_POOL,
-          description="Events of the operational store copied in by id watermark (polars → Arrow → DuckDB).")
+@dg.asset(
+    key=["raw", "operational_events"],
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    description="Events of the operational store copied in by id watermark (polars → Arrow → DuckDB).",
+)
 def raw_operational_events(context: dg.AssetExecutionContext, relance: RelanceResource) -> dg.MaterializeResult:
     with relance.warehouse() as con:
         result = copy_events(relance.opstore(), con)
-    context.log.info("copied %d new events (watermark %d → %d)", result.copied, result.watermark_before,
-                     result.watermark_after)
-    return dg.MaterializeResult(metadata={
-        "copied": result.copied, "watermark": result.watermark_after, "dagster/row_count": result.total_rows,
-    })
+    context.log.info(
+        "copied %d new events (watermark %d → %d)", result.copied, result.watermark_before, result.watermark_after
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "copied": result.copied,
+            "watermark": result.watermark_after,
+            "dagster/row_count": result.total_rows,
+        }
+    )
 
 
 def _sql_asset(layer: str, name: str, deps: list[list[str]], description: str):
-    @dg.asset(key=[layer, name], deps=[dg.AssetKey(d) for d in deps], group_name=GROUP, pool=WAREHOUSE_POOL,
-              description=description)
+    @dg.asset(
+        key=[layer, name],
+        deps=[dg.AssetKey(d) for d in deps],
+        group_name=GROUP,
+        pool=WAREHOUSE_POOL,
+        description=description,
+    )
     def _build(relance: RelanceResource) -> dg.MaterializeResult:
         with relance.warehouse() as con:
             rows = warehouse.build_model(con, layer, name)
@@ -35,19 +48,33 @@ def _sql_asset(layer: str, name: str, deps: list[list[str]], description: str):
     return _build
 
 
-staging_events = _sql_asset("staging", "events", [["raw", "operational_events"]],
-                            "One row per operational event (deduplicated by event_id), evidence as JSON.")
-access_invoice_activity = _sql_asset("intermediate", "access_invoice_activity", [["staging", "events"]],
-                                     "Per invoice: first delivery and retrievals.")
+staging_events = _sql_asset(
+    "staging",
+    "events",
+    [["raw", "operational_events"]],
+    "One row per operational event (deduplicated by event_id), evidence as JSON.",
+)
+access_invoice_activity = _sql_asset(
+    "intermediate", "access_invoice_activity", [["staging", "events"]], "Per invoice: first delivery and retrievals."
+)
 access_invoice_retrieval = _sql_asset(
-    "marts", "access_invoice_retrieval", [["marts", "invoices"], ["intermediate", "access_invoice_activity"]],
-    "Per invoice: retrieved or not, first retrieval time, hours from sending to retrieval.")
+    "marts",
+    "access_invoice_retrieval",
+    [["marts", "invoices"], ["intermediate", "access_invoice_activity"]],
+    "Per invoice: retrieved or not, first retrieval time, hours from sending to retrieval.",
+)
 access_customer_retrieval = _sql_asset(
-    "marts", "access_customer_retrieval", [["marts", "access_invoice_retrieval"], ["staging", "customers"]],
-    "Per customer: retrieval rate of sent invoices, share never retrieved, median hours to retrieval.")
+    "marts",
+    "access_customer_retrieval",
+    [["marts", "access_invoice_retrieval"], ["staging", "customers"]],
+    "Per customer: retrieval rate of sent invoices, share never retrieved, median hours to retrieval.",
+)
 delivery_channel_performance = _sql_asset(
-    "marts", "delivery_channel_performance", [["staging", "events"], ["marts", "access_invoice_retrieval"]],
-    "Per channel: delivery rate, bounce rate, median hours to retrieval.")
+    "marts",
+    "delivery_channel_performance",
+    [["staging", "events"], ["marts", "access_invoice_retrieval"]],
+    "Per channel: delivery rate, bounce rate, median hours to retrieval.",
+)
 
 
 @dg.asset_check(asset=dg.AssetKey(["staging", "events"]), description="Each operational event appears once.")
@@ -57,23 +84,29 @@ def staging_events_unique(relance: RelanceResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=total == distinct, metadata={"rows": total, "distinct_event_ids": distinct})
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "operational_events"]),
-                description="The warehouse holds every event the operational store held at the last copy.")
+@dg.asset_check(
+    asset=dg.AssetKey(["raw", "operational_events"]),
+    description="The warehouse holds every event the operational store held at the last copy.",
+)
 def raw_events_complete(relance: RelanceResource) -> dg.AssetCheckResult:
     from sqlalchemy import func, select
 
     from stores import operational as ops
 
     with relance.warehouse(read_only=True) as con:
-        copied, top = con.execute(f"select count(distinct event_id), coalesce(max(id), 0) from {RAW_TABLE}").fetchall()[0]
+        copied, top = con.execute(f"select count(distinct event_id), coalesce(max(id), 0) from {RAW_TABLE}").fetchall()[
+            0
+        ]
     with relance.opstore().connect() as conn:
         expected = conn.execute(select(func.count()).select_from(ops.events).where(ops.events.c.id <= top)).scalar_one()
-    return dg.AssetCheckResult(passed=copied == expected,
-                               metadata={"copied": copied, "in_store_up_to_watermark": expected, "watermark": top})
+    return dg.AssetCheckResult(
+        passed=copied == expected, metadata={"copied": copied, "in_store_up_to_watermark": expected, "watermark": top}
+    )
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "access_customer_retrieval"]),
-                description="Rates are shares between 0 and 1.")
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "access_customer_retrieval"]), description="Rates are shares between 0 and 1."
+)
 def customer_rates_are_shares(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse(read_only=True) as con:
         bad = con.execute("""
@@ -83,6 +116,12 @@ def customer_rates_are_shares(relance: RelanceResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=bad == 0, metadata={"customers_out_of_range": bad})
 
 
-ASSETS = [raw_operational_events, staging_events, access_invoice_activity, access_invoice_retrieval,
-          access_customer_retrieval, delivery_channel_performance]
+ASSETS = [
+    raw_operational_events,
+    staging_events,
+    access_invoice_activity,
+    access_invoice_retrieval,
+    access_customer_retrieval,
+    delivery_channel_performance,
+]
 CHECKS = [staging_events_unique, raw_events_complete, customer_rates_are_shares]

@@ -2,7 +2,6 @@
 (settlement as of the run date), with the checks a data engineer watches in the UI. Thin wiring: the work
 is in assets/ingest (plain Python) and sql/."""
 
-
 from datetime import date
 from typing import Optional
 
@@ -32,8 +31,10 @@ class IngestConfig(dg.Config):
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name=GROUP, kinds={"duckdb"},
-                        description=f"ERP export rows taken in: {key.path[-1]}") for key in RAW_KEYS],
+    specs=[
+        dg.AssetSpec(key, group_name=GROUP, kinds={"duckdb"}, description=f"ERP export rows taken in: {key.path[-1]}")
+        for key in RAW_KEYS
+    ],
     pool=WAREHOUSE_POOL,
     can_subset=False,
 )
@@ -46,50 +47,89 @@ def raw_ingest(context: dg.AssetExecutionContext, config: IngestConfig, relance:
     unreadable = [r for r in reports if "error" in r]
     for report in unreadable:
         context.log.warning(report["error"])
-    files = [{k: r.get(k) for k in ("file", "sha256", "profile", "rows_read", "accepted", "quarantined", "duplicates",
-                                    "footer_lines", "already_ingested", "error")} for r in reports]
+    files = [
+        {
+            k: r.get(k)
+            for k in (
+                "file",
+                "sha256",
+                "profile",
+                "rows_read",
+                "accepted",
+                "quarantined",
+                "duplicates",
+                "footer_lines",
+                "already_ingested",
+                "error",
+            )
+        }
+        for r in reports
+    ]
     for table, key in zip(RAW_TABLES, RAW_KEYS):
         metadata = {"row_count": dg.MetadataValue.int(counts[table])}
         if table == "ingest_files":
-            metadata.update({
-                "files": dg.MetadataValue.json(files),
-                "rows_read": dg.MetadataValue.int(sum(r.get("rows_read") or 0 for r in reports)),
-                "accepted": dg.MetadataValue.int(sum(r.get("accepted") or 0 for r in reports)),
-                "quarantined": dg.MetadataValue.int(sum(r.get("quarantined") or 0 for r in reports)),
-                "duplicates": dg.MetadataValue.int(sum(r.get("duplicates") or 0 for r in reports)),
-                "unreadable": dg.MetadataValue.json([r["error"] for r in unreadable]),
-            })
+            metadata.update(
+                {
+                    "files": dg.MetadataValue.json(files),
+                    "rows_read": dg.MetadataValue.int(sum(r.get("rows_read") or 0 for r in reports)),
+                    "accepted": dg.MetadataValue.int(sum(r.get("accepted") or 0 for r in reports)),
+                    "quarantined": dg.MetadataValue.int(sum(r.get("quarantined") or 0 for r in reports)),
+                    "duplicates": dg.MetadataValue.int(sum(r.get("duplicates") or 0 for r in reports)),
+                    "unreadable": dg.MetadataValue.json([r["error"] for r in unreadable]),
+                }
+            )
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
 def _model_asset(layer: str, table: str, deps: list[dg.AssetKey], description: str):
-    @dg.asset(key=[layer, table], deps=deps, group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"},
-              description=description)
+    @dg.asset(
+        key=[layer, table], deps=deps, group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"}, description=description
+    )
     def build(context: dg.AssetExecutionContext, relance: RelanceResource) -> dg.MaterializeResult:
         with relance.warehouse() as con:
             create_raw_tables(con)  # a fresh warehouse builds empty staging tables rather than failing
             rows = warehouse.build_model(con, layer, table, {"run_date": run_date(context)})
-        return dg.MaterializeResult(metadata={"row_count": dg.MetadataValue.int(rows),
-                                              "run_date": dg.MetadataValue.text(run_date(context).isoformat())})
+        return dg.MaterializeResult(
+            metadata={
+                "row_count": dg.MetadataValue.int(rows),
+                "run_date": dg.MetadataValue.text(run_date(context).isoformat()),
+            }
+        )
 
     return build
 
 
 STAGING_DEPS = {
-    "customers": ["customers"], "invoices": ["invoices"], "invoice_history": ["invoices"],
-    "invoice_lines": ["invoice_lines"], "payments": ["payments"], "disputes": ["disputes"],
+    "customers": ["customers"],
+    "invoices": ["invoices"],
+    "invoice_history": ["invoices"],
+    "invoice_lines": ["invoice_lines"],
+    "payments": ["payments"],
+    "disputes": ["disputes"],
     "quarantine": ["quarantine"],
 }
 staging_assets = [
-    _model_asset("staging", t, [dg.AssetKey(["raw", d]) for d in STAGING_DEPS[t]],
-                 f"sql/staging/{t}.sql: latest extraction of each {t} record")
+    _model_asset(
+        "staging",
+        t,
+        [dg.AssetKey(["raw", d]) for d in STAGING_DEPS[t]],
+        f"sql/staging/{t}.sql: latest extraction of each {t} record",
+    )
     for t in STAGING_TABLES
 ]
 marts_assets = [
-    _model_asset("marts", "invoices", [dg.AssetKey(["staging", "invoices"]), dg.AssetKey(["staging", "payments"])],
-                 "Each invoice with paid, credited and open amounts, settled date, status and lateness"),
-    _model_asset("marts", "customers", [dg.AssetKey(["staging", "customers"]), dg.AssetKey(["marts", "invoices"])],
-                 "Each customer with open and overdue amounts and invoice count"),
+    _model_asset(
+        "marts",
+        "invoices",
+        [dg.AssetKey(["staging", "invoices"]), dg.AssetKey(["staging", "payments"])],
+        "Each invoice with paid, credited and open amounts, settled date, status and lateness",
+    ),
+    _model_asset(
+        "marts",
+        "customers",
+        [dg.AssetKey(["staging", "customers"]), dg.AssetKey(["marts", "invoices"])],
+        "Each customer with open and overdue amounts and invoice count",
+    ),
 ]
 
 
@@ -98,34 +138,47 @@ def _check_result(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
         description=outcome.summary,
-        metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v)
-                  for k, v in outcome.metadata.items()},
+        metadata={
+            k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v) for k, v in outcome.metadata.items()
+        },
     )
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "ingest_files"]), name="counts_reconcile",
-                description="Per file: rows read = accepted + quarantined + duplicates, and the raw tables hold them")
+@dg.asset_check(
+    asset=dg.AssetKey(["raw", "ingest_files"]),
+    name="counts_reconcile",
+    description="Per file: rows read = accepted + quarantined + duplicates, and the raw tables hold them",
+)
 def counts_reconcile(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse() as con:
         return _check_result(checks.counts_reconcile(con))
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "invoices"]), name="invoice_numbers_unique_per_issuer",
-                description="No invoice number appears twice for the same issuer")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "invoices"]),
+    name="invoice_numbers_unique_per_issuer",
+    description="No invoice number appears twice for the same issuer",
+)
 def invoice_numbers_unique(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse() as con:
         return _check_result(checks.invoice_numbers_unique(con))
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "invoices"]), name="totals_add_up",
-                description="Amount excl. tax + tax = amount incl. tax within a cent, where all three are given")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "invoices"]),
+    name="totals_add_up",
+    description="Amount excl. tax + tax = amount incl. tax within a cent, where all three are given",
+)
 def totals_add_up(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse() as con:
         return _check_result(checks.totals_add_up(con))
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "invoices"]), name="dates_plausible",
-                description="Due on or after issue, issued after 1990 and not far in the future, paid after issue")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "invoices"]),
+    name="dates_plausible",
+    description="Due on or after issue, issued after 1990 and not far in the future, paid after issue",
+)
 def dates_plausible(context: dg.AssetCheckExecutionContext, relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse() as con:
         return _check_result(checks.dates_plausible(con, run_date(context)))

@@ -45,10 +45,19 @@ create table if not exists {RAW_TABLE} (
 )"""
 
 _SCHEMA = {
-    "id": pl.Int64, "event_id": pl.String, "event_type": pl.String,
-    "occurred_at": pl.Datetime("us", "UTC"), "recorded_at": pl.Datetime("us", "UTC"),
-    "invoice_number": pl.String, "customer_id": pl.String, "channel": pl.String, "source": pl.String,
-    "status_code": pl.String, "reminder_step": pl.String, "outbox_id": pl.Int64, "evidence": pl.String,
+    "id": pl.Int64,
+    "event_id": pl.String,
+    "event_type": pl.String,
+    "occurred_at": pl.Datetime("us", "UTC"),
+    "recorded_at": pl.Datetime("us", "UTC"),
+    "invoice_number": pl.String,
+    "customer_id": pl.String,
+    "channel": pl.String,
+    "source": pl.String,
+    "status_code": pl.String,
+    "reminder_step": pl.String,
+    "outbox_id": pl.Int64,
+    "evidence": pl.String,
 }
 
 
@@ -82,10 +91,24 @@ def read_batch(conn, after_id: int, limit: int) -> pl.DataFrame:
     """Events with id > after_id (oldest first) as a polars frame with the raw table's types."""
     ev = ops.events
     query = (
-        select(ev.c.id, ev.c.event_id, ev.c.event_type, ev.c.occurred_at, ev.c.recorded_at, ev.c.invoice_number,
-               ev.c.customer_id, ev.c.channel, ev.c.source, ev.c.status_code, ev.c.reminder_step, ev.c.outbox_id,
-               cast(ev.c.evidence, String).label("evidence"))
-        .where(ev.c.id > after_id).order_by(ev.c.id).limit(limit)
+        select(
+            ev.c.id,
+            ev.c.event_id,
+            ev.c.event_type,
+            ev.c.occurred_at,
+            ev.c.recorded_at,
+            ev.c.invoice_number,
+            ev.c.customer_id,
+            ev.c.channel,
+            ev.c.source,
+            ev.c.status_code,
+            ev.c.reminder_step,
+            ev.c.outbox_id,
+            cast(ev.c.evidence, String).label("evidence"),
+        )
+        .where(ev.c.id > after_id)
+        .order_by(ev.c.id)
+        .limit(limit)
     )
     frame = pl.read_database(query, connection=conn, infer_schema_length=None)
     if frame.height == 0:
@@ -94,9 +117,21 @@ def read_batch(conn, after_id: int, limit: int) -> pl.DataFrame:
         _utc(frame["occurred_at"]).alias("occurred_at"),
         _utc(frame["recorded_at"]).alias("recorded_at"),
         pl.col("evidence").map_elements(_normalise_evidence, return_dtype=pl.String),
-        pl.col("id").cast(pl.Int64), pl.col("outbox_id").cast(pl.Int64),
-        *[pl.col(c).cast(pl.String) for c in ("event_id", "event_type", "invoice_number", "customer_id", "channel",
-                                              "source", "status_code", "reminder_step")],
+        pl.col("id").cast(pl.Int64),
+        pl.col("outbox_id").cast(pl.Int64),
+        *[
+            pl.col(c).cast(pl.String)
+            for c in (
+                "event_id",
+                "event_type",
+                "invoice_number",
+                "customer_id",
+                "channel",
+                "source",
+                "status_code",
+                "reminder_step",
+            )
+        ],
     ).select(list(_SCHEMA))
 
 
@@ -109,8 +144,9 @@ def watermark(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute(f"select coalesce(max(id), 0) from {RAW_TABLE}").fetchall()[0][0])
 
 
-def copy_events(engine: Engine, con: duckdb.DuckDBPyConnection, batch_size: int = DEFAULT_BATCH,
-                overlap: int = DEFAULT_OVERLAP) -> IngestResult:
+def copy_events(
+    engine: Engine, con: duckdb.DuckDBPyConnection, batch_size: int = DEFAULT_BATCH, overlap: int = DEFAULT_OVERLAP
+) -> IngestResult:
     """Copy the events the warehouse does not have yet; returns counts and the watermark moved."""
     if batch_size < 1 or overlap < 0:
         raise ValueError("batch_size must be >= 1 and overlap >= 0")
@@ -127,7 +163,8 @@ def copy_events(engine: Engine, con: duckdb.DuckDBPyConnection, batch_size: int 
         con.register("incoming_operational_events", arrow_batch)
         try:
             con.execute("begin")
-            inserted = con.execute(f"""
+            inserted = con.execute(
+                f"""
                 insert into {RAW_TABLE}
                 select incoming.*, now() as ingested_at
                 from incoming_operational_events as incoming
@@ -135,7 +172,9 @@ def copy_events(engine: Engine, con: duckdb.DuckDBPyConnection, batch_size: int 
                     select 1 from {RAW_TABLE} as known
                     where known.id > $floor and known.event_id = incoming.event_id
                 )
-            """, {"floor": floor}).fetchall()[0][0]
+            """,
+                {"floor": floor},
+            ).fetchall()[0][0]
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -96,8 +96,10 @@ def main() -> int:
         started = time.perf_counter()
         generate(con, args.invoices, args.customers)
         events = con.execute("select count(*) from staging.events").fetchall()[0][0]
-        print(f"generated {args.invoices} invoices, {args.customers} customers, {events} events "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.invoices} invoices, {args.customers} customers, {events} events "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
         total = time.perf_counter()
         for layer, name, _ in SQL_MODELS:
             started = time.perf_counter()
@@ -108,9 +110,11 @@ def main() -> int:
         print(f"marts.reminder_effectiveness{'':17} {rows:>9} rows {time.perf_counter() - started:7.2f} s")
         started = time.perf_counter()
         summary = train_and_score(con, AS_OF)
-        print(f"risk model: trained on {summary['training_invoices']}, scored {summary['scored_invoices']} "
-              f"(AUC {summary['model_auc']:.3f} vs baseline {summary['baseline_auc']:.3f}) "
-              f"{time.perf_counter() - started:7.2f} s")
+        print(
+            f"risk model: trained on {summary['training_invoices']}, scored {summary['scored_invoices']} "
+            f"(AUC {summary['model_auc']:.3f} vs baseline {summary['baseline_auc']:.3f}) "
+            f"{time.perf_counter() - started:7.2f} s"
+        )
         print(f"total analytics build: {time.perf_counter() - total:.1f} s")
         con.close()
     return 0

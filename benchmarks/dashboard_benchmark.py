@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ops.open_store(f"sqlite:///{home / 'operational.sqlite'}").dispose()
 
     started = time.perf_counter()
-    snapshot = build_snapshot(home / "serving" / "snapshot.duckdb", invoices=args.invoices,
-                              customers=args.customers, work_dir=work)
+    snapshot = build_snapshot(
+        home / "serving" / "snapshot.duckdb", invoices=args.invoices, customers=args.customers, work_dir=work
+    )
     build_seconds = time.perf_counter() - started
     size_mb = snapshot.stat().st_size / 1e6
 
@@ -96,19 +97,34 @@ def main(argv: list[str] | None = None) -> int:
             at.sidebar.multiselect(key="filter_segments").set_value(["sme"])
             changes.append(_timed(at.run))
             assert not at.exception, (title, [e.value for e in at.exception])
-        results.append({"page": title, "first_render_s": round(statistics.median(firsts), 3),
-                        "filter_change_s": round(statistics.median(changes), 3),
-                        "first_render_max_s": round(max(firsts), 3), "filter_change_max_s": round(max(changes), 3)})
+        results.append(
+            {
+                "page": title,
+                "first_render_s": round(statistics.median(firsts), 3),
+                "filter_change_s": round(statistics.median(changes), 3),
+                "first_render_max_s": round(max(firsts), 3),
+                "filter_change_max_s": round(max(changes), 3),
+            }
+        )
 
-    summary = {"invoices": args.invoices, "customers": args.customers, "snapshot_mb": round(size_mb, 1),
-               "build_s": round(build_seconds, 1), "repeat": args.repeat, "pages": results,
-               "all_within_targets": all(r["first_render_s"] <= FIRST_RENDER_TARGET
-                                         and r["filter_change_s"] <= FILTER_CHANGE_TARGET for r in results)}
+    summary = {
+        "invoices": args.invoices,
+        "customers": args.customers,
+        "snapshot_mb": round(size_mb, 1),
+        "build_s": round(build_seconds, 1),
+        "repeat": args.repeat,
+        "pages": results,
+        "all_within_targets": all(
+            r["first_render_s"] <= FIRST_RENDER_TARGET and r["filter_change_s"] <= FILTER_CHANGE_TARGET for r in results
+        ),
+    }
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"snapshot: {args.invoices:,} invoices, {args.customers:,} customers, {size_mb:.0f} MB "
-              f"(built in {build_seconds:.0f} s); median of {args.repeat} runs")
+        print(
+            f"snapshot: {args.invoices:,} invoices, {args.customers:,} customers, {size_mb:.0f} MB "
+            f"(built in {build_seconds:.0f} s); median of {args.repeat} runs"
+        )
         print(f"{'page':<24}{'first render (s)':>18}{'filter change (s)':>19}")
         for r in results:
             print(f"{r['page']:<24}{r['first_render_s']:>18.3f}{r['filter_change_s']:>19.3f}")

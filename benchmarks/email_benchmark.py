@@ -70,8 +70,15 @@ def seed(home_root: Path, invoices: int, pdf: bytes) -> None:
     digest = DocumentStore(home.documents).put(pdf)
     with engine.begin() as conn:
         for i in range(invoices):
-            ob.enqueue(conn, idempotency_key=f"invoice:B-{i:06d}:email", kind="invoice", customer_id=f"C{i % 200}",
-                       channel="email", invoice_number=f"B-{i:06d}", payload={"documents": {"pdf": digest}})
+            ob.enqueue(
+                conn,
+                idempotency_key=f"invoice:B-{i:06d}:email",
+                kind="invoice",
+                customer_id=f"C{i % 200}",
+                channel="email",
+                invoice_number=f"B-{i:06d}",
+                payload={"documents": {"pdf": digest}},
+            )
     engine.dispose()
 
 
@@ -82,11 +89,16 @@ def drain_worker(home_root: str, chunk: int, chunks: int, queue) -> None:
     from stores.operational import open_store
 
     home = Home(Path(home_root))
-    directory = RecipientDirectory(Recipient(customer_id=f"C{i}", name=f"Client {i}", email=f"ap{i}@client.example")
-                                   for i in range(200))
-    dispatcher = Dispatcher(open_store(home.operational_url), home, directory,
-                            adapters=AdapterFactory(home, link_builder=lambda c: f"https://portal.example/c/{c}"),
-                            settings=DispatchSettings(batch_size=100))
+    directory = RecipientDirectory(
+        Recipient(customer_id=f"C{i}", name=f"Client {i}", email=f"ap{i}@client.example") for i in range(200)
+    )
+    dispatcher = Dispatcher(
+        open_store(home.operational_url),
+        home,
+        directory,
+        adapters=AdapterFactory(home, link_builder=lambda c: f"https://portal.example/c/{c}"),
+        settings=DispatchSettings(batch_size=100),
+    )
     cpu = time.process_time()
     stats = dispatcher.drain(chunk_index=chunk, chunk_count=chunks)
     queue.put((stats.sent, time.process_time() - cpu))
@@ -126,23 +138,36 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="relance-email-bench-"))
     port = free_port()
     env = {**os.environ, "RELANCE_HOME": str(work / "home"), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "mail", "serve", "--port", str(port),
-                               "--folder", str(work / "mail")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "mail", "serve", "--port", str(port), "--folder", str(work / "mail")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
         pdf = pdf_of_size(args.pdf_kb)
         seed(work / "home", args.invoices, pdf)
-        os.environ.update({"RELANCE_HOME": str(work / "home"), "RELANCE_SMTP_HOST": "127.0.0.1",
-                           "RELANCE_SMTP_PORT": str(port), "RELANCE_SMTP_SECURITY": "none",
-                           "RELANCE_SMTP_FROM": "Factures ACME <factures@acme.example>",
-                           "RELANCE_SMTP_ARCHIVE": str(work / "mail")})
+        os.environ.update(
+            {
+                "RELANCE_HOME": str(work / "home"),
+                "RELANCE_SMTP_HOST": "127.0.0.1",
+                "RELANCE_SMTP_PORT": str(port),
+                "RELANCE_SMTP_SECURITY": "none",
+                "RELANCE_SMTP_FROM": "Factures ACME <factures@acme.example>",
+                "RELANCE_SMTP_ARCHIVE": str(work / "mail"),
+            }
+        )
         os.environ.pop("RELANCE_OPERATIONAL_URL", None)
         queue = multiprocessing.get_context("fork").Queue()
         server_cpu = process_cpu_seconds(server.pid)
         start = time.perf_counter()
-        procs = [multiprocessing.get_context("fork").Process(target=drain_worker,
-                                                             args=(str(work / "home"), i, args.workers, queue))
-                 for i in range(args.workers)]
+        procs = [
+            multiprocessing.get_context("fork").Process(
+                target=drain_worker, args=(str(work / "home"), i, args.workers, queue)
+            )
+            for i in range(args.workers)
+        ]
         for p in procs:
             p.start()
         results = [queue.get() for _ in procs]
@@ -161,16 +186,24 @@ def main() -> int:
         size = received[0].size
         reference = reference_run(port, args.invoices, pdf)
         load = os.getloadavg()
-        print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared with other work); invoices: {args.invoices}; PDF {len(pdf) / 1024:.1f} KiB; "
-              f"message {size / 1024:.1f} KiB; drain workers: {args.workers}")
+        print(
+            f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared with other work); invoices: {args.invoices}; PDF {len(pdf) / 1024:.1f} KiB; "
+            f"message {size / 1024:.1f} KiB; drain workers: {args.workers}"
+        )
         print(f"{'run':<44} {'seconds':>8} {'invoices/s':>11}")
-        print(f"{'relance outbox -> SMTP (claim, build, send, record)':<44} {elapsed:>8.2f} "
-              f"{args.invoices / elapsed:>11.1f}")
-        print(f"{'reference: bare smtplib, prebuilt messages':<44} {reference:>8.2f} {args.invoices / reference:>11.1f}")
+        print(
+            f"{'relance outbox -> SMTP (claim, build, send, record)':<44} {elapsed:>8.2f} "
+            f"{args.invoices / elapsed:>11.1f}"
+        )
+        print(
+            f"{'reference: bare smtplib, prebuilt messages':<44} {reference:>8.2f} {args.invoices / reference:>11.1f}"
+        )
         per_client = 1000 * client_cpu / args.invoices
         per_server = 1000 * server_cpu / args.invoices
-        print(f"CPU per invoice: relance {per_client:.2f} ms, SMTP server {per_server:.2f} ms -> on an otherwise idle "
-              f"2-core machine the pair is bound at about {1000 / max(per_client, per_server):.0f} invoices/s")
+        print(
+            f"CPU per invoice: relance {per_client:.2f} ms, SMTP server {per_server:.2f} ms -> on an otherwise idle "
+            f"2-core machine the pair is bound at about {1000 / max(per_client, per_server):.0f} invoices/s"
+        )
         return 0
     finally:
         server.terminate()

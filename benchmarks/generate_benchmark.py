@@ -58,8 +58,14 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="relance-generate-bench-"))
     try:
-        config = GeneratorConfig(customers=args.customers, invoices=args.invoices, seed=1, as_of=date(2026, 11, 27),
-                                 attachment_share=args.attachment_share, write_fec=args.fec)
+        config = GeneratorConfig(
+            customers=args.customers,
+            invoices=args.invoices,
+            seed=1,
+            as_of=date(2026, 11, 27),
+            attachment_share=args.attachment_share,
+            write_fec=args.fec,
+        )
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = generate(config, work / "company")
         generator_seconds = time.perf_counter() - started
@@ -68,17 +74,22 @@ def main() -> int:
         sizes = {p.name: p.stat().st_size for p in (work / "company").rglob("*") if p.is_file()}
         reference_folder = work / "reference"
         reference_folder.mkdir()
-        reference_seconds = reference_csv_writing(reference_folder, result.counts["invoices"],
-                                                  result.counts["invoice_lines"], result.counts["payments"])
+        reference_seconds = reference_csv_writing(
+            reference_folder, result.counts["invoices"], result.counts["invoice_lines"], result.counts["payments"]
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"relance generate: {args.invoices:,} invoices, {args.customers:,} customers, FEC {'on' if args.fec else 'off'}, "
-          f"attachments {args.attachment_share:.0%}")
+    print(
+        f"relance generate: {args.invoices:,} invoices, {args.customers:,} customers, FEC {'on' if args.fec else 'off'}, "
+        f"attachments {args.attachment_share:.0%}"
+    )
     for name, count in result.counts.items():
         print(f"  {name:<18}{count:>12,}")
     print(f"  written           {sum(sizes.values()) / 2**20:>10,.0f} MiB in {len(sizes):,} files")
-    print(f"generator wall time      {generator_seconds:8.1f} s   CPU {generator_cpu:6.1f} s   peak RSS {peak_mib:,.0f} MiB")
+    print(
+        f"generator wall time      {generator_seconds:8.1f} s   CPU {generator_cpu:6.1f} s   peak RSS {peak_mib:,.0f} MiB"
+    )
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     print(f"reference (DuckDB COPY of random rows, same row counts) {reference_seconds:8.1f} s")
     print(f"ratio generator / reference {generator_seconds / reference_seconds:6.1f}x")

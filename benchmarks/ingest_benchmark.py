@@ -45,8 +45,24 @@ def generate(folder: Path, invoices: int, customers: int, seed: int) -> None:
 
     if folder.exists():
         shutil.rmtree(folder)
-    code = main(["generate", "--invoices", str(invoices), "--customers", str(customers), "--seed", str(seed),
-                 "--as-of", "2026-11-27", "--attachment-share", "0", "--no-fec", "--out", str(folder)])
+    code = main(
+        [
+            "generate",
+            "--invoices",
+            str(invoices),
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+            "--as-of",
+            "2026-11-27",
+            "--attachment-share",
+            "0",
+            "--no-fec",
+            "--out",
+            str(folder),
+        ]
+    )
     if code:
         raise SystemExit(f"relance generate failed with exit code {code}")
 
@@ -72,12 +88,20 @@ def run_relance(folder: str, database: str, queue) -> None:
     staged = {name: warehouse.build_model(con, "staging", name) for name in STAGING}
     con.close()
     end = time.perf_counter()
-    queue.put({
-        "seconds": end - start, "cpu_seconds": _cpu_seconds() - cpu_start, "ingest_seconds": ingested - start, "staging_seconds": end - ingested,
-        "peak_rss_mib": _peak_rss_mib(), "staging_rows": staged,
-        "files": [{k: r.get(k) for k in ("file", "rows_read", "accepted", "quarantined", "duplicates", "error")}
-                  for r in reports],
-    })
+    queue.put(
+        {
+            "seconds": end - start,
+            "cpu_seconds": _cpu_seconds() - cpu_start,
+            "ingest_seconds": ingested - start,
+            "staging_seconds": end - ingested,
+            "peak_rss_mib": _peak_rss_mib(),
+            "staging_rows": staged,
+            "files": [
+                {k: r.get(k) for k in ("file", "rows_read", "accepted", "quarantined", "duplicates", "error")}
+                for r in reports
+            ],
+        }
+    )
 
 
 def run_duckdb(folder: str, database: str, queue) -> None:
@@ -94,8 +118,14 @@ def run_duckdb(folder: str, database: str, queue) -> None:
         con.execute(f"create table {table} as select * from read_csv(?{options})", [path])
         counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     con.close()
-    queue.put({"seconds": time.perf_counter() - start, "cpu_seconds": _cpu_seconds() - cpu_start,
-               "peak_rss_mib": _peak_rss_mib(), "rows": counts})
+    queue.put(
+        {
+            "seconds": time.perf_counter() - start,
+            "cpu_seconds": _cpu_seconds() - cpu_start,
+            "peak_rss_mib": _peak_rss_mib(),
+            "rows": counts,
+        }
+    )
 
 
 def measure(target, folder: Path) -> dict:
@@ -120,26 +150,33 @@ def main() -> int:
     folder = args.workdir / f"exports-{args.invoices}"
     t0 = time.perf_counter()
     generate(folder, args.invoices, args.customers, args.seed)
-    print(f"exports ready in {folder} ({time.perf_counter() - t0:.1f} s, not timed): "
-          + ", ".join(f"{n} {os.path.getsize(folder / n) / 2**20:.0f} MiB" for n in FILES))
+    print(
+        f"exports ready in {folder} ({time.perf_counter() - t0:.1f} s, not timed): "
+        + ", ".join(f"{n} {os.path.getsize(folder / n) / 2**20:.0f} MiB" for n in FILES)
+    )
 
     reference = measure(run_duckdb, folder)
     relance = measure(run_relance, folder)
     ratio = relance["seconds"] / reference["seconds"]
 
     for f in relance["files"]:
-        print(f"  {Path(f['file']).name:<14} rows_read={f['rows_read']:>9} accepted={f['accepted']:>9} "
-              f"quarantined={f['quarantined']:>6} duplicates={f['duplicates']:>6}")
+        print(
+            f"  {Path(f['file']).name:<14} rows_read={f['rows_read']:>9} accepted={f['accepted']:>9} "
+            f"quarantined={f['quarantined']:>6} duplicates={f['duplicates']:>6}"
+        )
     print(f"  staging rows: {relance['staging_rows']}")
-    print(f"relance ingest + staging : {relance['seconds']:6.1f} s wall (ingest {relance['ingest_seconds']:.1f} s, "
-          f"staging {relance['staging_seconds']:.1f} s), {relance['cpu_seconds']:.1f} s CPU, "
-          f"peak RSS {relance['peak_rss_mib'] / 1024:.2f} GiB")
-    print(f"duckdb read_csv alone    : {reference['seconds']:6.1f} s wall, {reference['cpu_seconds']:.1f} s CPU, "
-          f"peak RSS {reference['peak_rss_mib'] / 1024:.2f} GiB, rows {reference['rows']}")
+    print(
+        f"relance ingest + staging : {relance['seconds']:6.1f} s wall (ingest {relance['ingest_seconds']:.1f} s, "
+        f"staging {relance['staging_seconds']:.1f} s), {relance['cpu_seconds']:.1f} s CPU, "
+        f"peak RSS {relance['peak_rss_mib'] / 1024:.2f} GiB"
+    )
+    print(
+        f"duckdb read_csv alone    : {reference['seconds']:6.1f} s wall, {reference['cpu_seconds']:.1f} s CPU, "
+        f"peak RSS {reference['peak_rss_mib'] / 1024:.2f} GiB, rows {reference['rows']}"
+    )
     print(f"ratio (wall)             : {ratio:6.1f}x   (CPU: {relance['cpu_seconds'] / reference['cpu_seconds']:.1f}x)")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end of the run")
-    ok = (relance["seconds"] <= GOAL_SECONDS and relance["peak_rss_mib"] / 1024 <= GOAL_GIB
-          and ratio <= GOAL_RATIO)
+    ok = relance["seconds"] <= GOAL_SECONDS and relance["peak_rss_mib"] / 1024 <= GOAL_GIB and ratio <= GOAL_RATIO
     print(f"goals (<= {GOAL_SECONDS:.0f} s, <= {GOAL_GIB:.0f} GiB, <= {GOAL_RATIO:.0f}x): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 

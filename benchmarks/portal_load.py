@@ -69,7 +69,8 @@ def build_home(home: Path, customers: int, invoices_per_customer: int) -> None:
     work = home / "bench-warehouse.duckdb"
     con = duckdb.connect(str(work))
     con.execute("create schema staging; create schema marts")
-    con.execute("""
+    con.execute(
+        """
         create table staging.customers as
         select printf('C%05d', i) as customer_id, printf('Client %d SAS', i) as name,
                printf('compta%d@client.example', i) as email, null::varchar as phone, null::varchar as siren,
@@ -79,8 +80,11 @@ def build_home(home: Path, customers: int, invoices_per_customer: int) -> None:
                null::varchar as address_line2, '69001' as postcode, 'Lyon' as city, null::varchar as edi_gln,
                null::varchar as platform_id, null::varchar as ap_portal_id, 30 as payment_terms_days,
                false as on_hold, 'customers.csv' as source_file, now() as extracted_at
-        from range(1, $n + 1) t(i)""", {"n": customers})
-    con.execute("""
+        from range(1, $n + 1) t(i)""",
+        {"n": customers},
+    )
+    con.execute(
+        """
         create table marts.invoices as
         with base as (
             select c.i, k, printf('F-%05d-%03d', c.i, k) as invoice_number, printf('C%05d', c.i) as customer_id,
@@ -101,7 +105,9 @@ def build_home(home: Path, customers: int, invoices_per_customer: int) -> None:
                case when k > 4 then 'paid' else 'open' end as status,
                greatest(0, current_date - (issue_date + 30)) as days_late,
                current_date > issue_date + 30 and k <= 4 as is_late
-        from base""", {"n": customers, "m": invoices_per_customer})
+        from base""",
+        {"n": customers, "m": invoices_per_customer},
+    )
     con.execute("""
         create table staging.payments as
         select printf('P-%s', invoice_number) as payment_id, customer_id, invoice_number,
@@ -131,8 +137,9 @@ async def fetch(conn: Connection, request: bytes) -> tuple[int, int]:
     return status, len(body)
 
 
-async def run_load(port: int, paths: list[str], rate: float, duration: float, max_requests: int,
-                   connections: int) -> dict:
+async def run_load(
+    port: int, paths: list[str], rate: float, duration: float, max_requests: int, connections: int
+) -> dict:
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -147,8 +154,10 @@ async def run_load(port: int, paths: list[str], rate: float, duration: float, ma
     async def one(due: float, path: str):
         nonlocal errors
         conn = await pool.get()
-        request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: relance-bench/1\r\n"
-                   f"Accept-Language: fr-FR,fr;q=0.9\r\n\r\n").encode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: relance-bench/1\r\n"
+            f"Accept-Language: fr-FR,fr;q=0.9\r\n\r\n"
+        ).encode()
         try:
             status, _size = await fetch(conn, request)
         except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -180,11 +189,19 @@ async def run_load(port: int, paths: list[str], rate: float, duration: float, ma
     def pct(p):
         return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000, 1) if latencies else None
 
-    return {"sent": sent, "elapsed_s": round(elapsed, 2), "throughput_rps": round(sum(statuses.values()) / elapsed, 1),
-            "ok": statuses.get(200, 0), "statuses": statuses, "errors": errors,
-            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
-            "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-            "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None}
+    return {
+        "sent": sent,
+        "elapsed_s": round(elapsed, 2),
+        "throughput_rps": round(sum(statuses.values()) / elapsed, 1),
+        "ok": statuses.get(200, 0),
+        "statuses": statuses,
+        "errors": errors,
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+    }
 
 
 def process_tree_cpu_seconds(root_pid: int) -> float:
@@ -234,13 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20, help="seconds of load, at most 120 (default 20)")
     parser.add_argument("--max-requests", type=int, default=30_000, help="stop after this many (default 30000)")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="uvicorn worker processes (default 1: the best setup on SQLite, see docs)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (default 1: the best setup on SQLite, see docs)",
+    )
     parser.add_argument("--customers", type=int, default=2000, help="customers in the snapshot (default 2000)")
     parser.add_argument("--invoices", type=int, default=12, help="invoices per customer (default 12)")
     parser.add_argument("--links", type=int, default=300, help="distinct customers' links requested (default 300)")
-    parser.add_argument("--ingest-interval", type=float, default=1.0,
-                        help="seconds between event copies into DuckDB; 0 disables the ingest (default 1)")
+    parser.add_argument(
+        "--ingest-interval",
+        type=float,
+        default=1.0,
+        help="seconds between event copies into DuckDB; 0 disables the ingest (default 1)",
+    )
     parser.add_argument("--operational-url", default=None, help="operational store (default: fresh SQLite)")
     parser.add_argument("--access-log", action="store_true", help="keep uvicorn's (redacted) access log on")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
@@ -259,15 +284,22 @@ def main(argv: list[str] | None = None) -> int:
         home = Home(Path(tmp) / "home")
         build_home(home.root, args.customers, args.invoices)
         url = args.operational_url or f"sqlite:///{home.root / 'operational.sqlite'}"
-        env = dict(os.environ, RELANCE_HOME=str(home.root), RELANCE_OPERATIONAL_URL=url,
-                   # one loopback address sends everything: lift the per-address limit, keep per-link limits
-                   RELANCE_PORTAL_RATE_PER_IP="0", RELANCE_PORTAL_LOG_LEVEL="warning")
+        env = dict(
+            os.environ,
+            RELANCE_HOME=str(home.root),
+            RELANCE_OPERATIONAL_URL=url,
+            # one loopback address sends everything: lift the per-address limit, keep per-link limits
+            RELANCE_PORTAL_RATE_PER_IP="0",
+            RELANCE_PORTAL_LOG_LEVEL="warning",
+        )
         env.pop("RELANCE_PORTAL_SECRET", None)
         os.environ.update({k: env[k] for k in ("RELANCE_HOME", "RELANCE_OPERATIONAL_URL")})
         settings = PortalSettings.from_env(home, url)
         engine = ops.open_store(url)
-        tokens = [links.issue_token(engine, settings.secret, f"C{i:05d}", 30)[0]
-                  for i in range(1, min(args.links, args.customers) + 1)]
+        tokens = [
+            links.issue_token(engine, settings.secret, f"C{i:05d}", 30)[0]
+            for i in range(1, min(args.links, args.customers) + 1)
+        ]
         paths = [f"/p/{t}" for t in tokens]
 
         port = free_port()
@@ -280,19 +312,39 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_for_port(port, server)
             # warm-up outside the measurement: first hit per customer reads the snapshot
-            warm = asyncio.run(run_load(port, paths, rate=400, duration=len(paths) / 400, max_requests=len(paths),
-                                        connections=min(args.connections, 16)))
+            warm = asyncio.run(
+                run_load(
+                    port,
+                    paths,
+                    rate=400,
+                    duration=len(paths) / 400,
+                    max_requests=len(paths),
+                    connections=min(args.connections, 16),
+                )
+            )
             if args.ingest_interval > 0:
                 ingest = subprocess.Popen(
-                    [sys.executable, "-c", INGEST_LOOP, url, str(Path(tmp) / "warehouse.duckdb"),
-                     str(args.ingest_interval), str(time.time() + args.duration + 1)],
-                    cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, text=True)
+                    [
+                        sys.executable,
+                        "-c",
+                        INGEST_LOOP,
+                        url,
+                        str(Path(tmp) / "warehouse.duckdb"),
+                        str(args.ingest_interval),
+                        str(time.time() + args.duration + 1),
+                    ],
+                    cwd=ROOT,
+                    env=dict(env, PYTHONPATH=str(ROOT)),
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
             cpu_before = process_tree_cpu_seconds(server.pid)
             client_before = time.process_time()
             result = asyncio.run(run_load(port, paths, args.rate, args.duration, args.max_requests, args.connections))
             cpu_used = process_tree_cpu_seconds(server.pid) - cpu_before
-            result["client_cpu_ms_per_request"] = round((time.process_time() - client_before) * 1000
-                                                        / max(1, result["sent"]), 2)
+            result["client_cpu_ms_per_request"] = round(
+                (time.process_time() - client_before) * 1000 / max(1, result["sent"]), 2
+            )
             result["server_cpu_ms_per_request"] = round(cpu_used * 1000 / max(1, result["ok"]), 2)
             result["load_average_after"] = os.getloadavg()[0]
         finally:
@@ -308,18 +360,27 @@ def main(argv: list[str] | None = None) -> int:
                     ingest.wait()
             log_file.close()
         with engine.connect() as conn:
-            recorded = conn.execute(select(func.count()).select_from(ops.events)
-                                    .where(ops.events.c.event_type == "viewed")).scalar_one()
+            recorded = conn.execute(
+                select(func.count()).select_from(ops.events).where(ops.events.c.event_type == "viewed")
+            ).scalar_one()
         successes = warm["ok"] + result["ok"]
         summary = {
             "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}",
             "python": platform.python_version(),
-            "workers": args.workers, "rate_target": args.rate, "connections": args.connections,
-            "customers": args.customers, "invoices_per_customer": args.invoices, "links": len(paths),
+            "workers": args.workers,
+            "rate_target": args.rate,
+            "connections": args.connections,
+            "customers": args.customers,
+            "invoices_per_customer": args.invoices,
+            "links": len(paths),
             "operational_store": url.split(":", 1)[0],
-            "load": result, "ingest": ingest_report,
-            "events": {"successful_responses": successes, "viewed_events": recorded,
-                       "exactly_one_per_response": recorded == successes},
+            "load": result,
+            "ingest": ingest_report,
+            "events": {
+                "successful_responses": successes,
+                "viewed_events": recorded,
+                "exactly_one_per_response": recorded == successes,
+            },
         }
         if args.json:
             print(json.dumps(summary))

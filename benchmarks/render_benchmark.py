@@ -28,9 +28,16 @@ from channels.documents.company import load_company  # noqa: E402
 from channels.documents.loading import build_invoice  # noqa: E402
 from channels.documents.model import Invoice  # noqa: E402
 
-ITEMS = [("Maintenance mensuelle", "150.00", "20"), ("Intervention sur site", "95.50", "20"),
-         ("Transport", "42.00", "10"), ("Livres techniques", "31.90", "5.5"), ("Licence logicielle", "1200.00", "20"),
-         ("Formation", "650.00", "20"), ("Pièces détachées", "18.75", "20"), ("Frais de déplacement", "64.20", "10")]
+ITEMS = [
+    ("Maintenance mensuelle", "150.00", "20"),
+    ("Intervention sur site", "95.50", "20"),
+    ("Transport", "42.00", "10"),
+    ("Livres techniques", "31.90", "5.5"),
+    ("Licence logicielle", "1200.00", "20"),
+    ("Formation", "650.00", "20"),
+    ("Pièces détachées", "18.75", "20"),
+    ("Frais de déplacement", "64.20", "10"),
+]
 
 
 def make_invoices(company, count: int) -> list[Invoice]:
@@ -43,17 +50,44 @@ def make_invoices(company, count: int) -> list[Invoice]:
             name, price, rate = ITEMS[(n + k) % len(ITEMS)]
             quantity = Decimal(1 + (n * 7 + k) % 5)
             amount = (quantity * Decimal(price)).quantize(Decimal("0.01"))
-            lines.append({"invoice_number": number, "line_number": k + 1, "description": name, "quantity": quantity,
-                          "unit_price": Decimal(price), "vat_rate": Decimal(rate), "line_amount_excl_tax": amount})
+            lines.append(
+                {
+                    "invoice_number": number,
+                    "line_number": k + 1,
+                    "description": name,
+                    "quantity": quantity,
+                    "unit_price": Decimal(price),
+                    "vat_rate": Decimal(rate),
+                    "line_amount_excl_tax": amount,
+                }
+            )
         issued = date(2026, 9, 1) + timedelta(days=n % 28)
-        row = {"invoice_number": number, "document_type": "invoice", "customer_id": f"C{n % 50:03d}",
-               "issue_date": issued, "delivery_date": issued, "due_date": issued + timedelta(days=30),
-               "currency": "EUR", "purchase_order": f"PO-{4000 + n}", "original_invoice_number": None,
-               "description": "Prestations", "attachments": []}
-        customer = {"customer_id": row["customer_id"], "name": f"Client {n % 50:03d} SARL",
-                    "email": "compta@client.example", "siren": "542107651", "vat_number": "FR13542107651",
-                    "country": "FR", "language": "en" if n % 4 == 0 else "fr", "address_line1": "10 quai Perrache",
-                    "address_line2": "", "postcode": "69002", "city": "Lyon"}
+        row = {
+            "invoice_number": number,
+            "document_type": "invoice",
+            "customer_id": f"C{n % 50:03d}",
+            "issue_date": issued,
+            "delivery_date": issued,
+            "due_date": issued + timedelta(days=30),
+            "currency": "EUR",
+            "purchase_order": f"PO-{4000 + n}",
+            "original_invoice_number": None,
+            "description": "Prestations",
+            "attachments": [],
+        }
+        customer = {
+            "customer_id": row["customer_id"],
+            "name": f"Client {n % 50:03d} SARL",
+            "email": "compta@client.example",
+            "siren": "542107651",
+            "vat_number": "FR13542107651",
+            "country": "FR",
+            "language": "en" if n % 4 == 0 else "fr",
+            "address_line1": "10 quai Perrache",
+            "address_line2": "",
+            "postcode": "69002",
+            "city": "Lyon",
+        }
         invoices.append(build_invoice(company, {**row, **_erp_totals(lines)}, customer, lines))
     return invoices
 
@@ -110,11 +144,10 @@ def _peak_rss_mib(_):
 def pooled(invoices, company, workers: int, chunk_size: int) -> tuple[float, float, list, float]:
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                             initargs=(company,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init, initargs=(company,)) as pool:
         list(pool.map(_noop, range(workers * 4)))  # every worker is up and warmed
         ready = time.perf_counter()
-        chunks = [invoices[i:i + chunk_size] for i in range(0, len(invoices), chunk_size)]
+        chunks = [invoices[i : i + chunk_size] for i in range(0, len(invoices), chunk_size)]
         results = [r for chunk in pool.map(_render_chunk, chunks) for r in chunk]
         done = time.perf_counter()
         peaks = dict(pool.map(_peak_rss_mib, range(workers * 8)))  # tasks land on every worker
@@ -190,14 +223,18 @@ def main() -> int:
 
     company = load_company(home_root=Path("/tmp"))
     invoices = make_invoices(company, args.invoices)
-    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"WeasyPrint font subsetting with libharfbuzz-subset: {harfbuzz_subsetting_in_use()}")
     breakdown = single_process_breakdown(invoices, company)
     print("one process, ms per invoice: " + ", ".join(f"{k} {v:.1f}" for k, v in breakdown.items()))
     subsetting = subsetting_comparison(invoices, company)
-    print("visual PDF/A-3b, ms per invoice, font subsetting with: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in subsetting.items()))
+    print(
+        "visual PDF/A-3b, ms per invoice, font subsetting with: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in subsetting.items())
+    )
 
     startup, elapsed, results, peak_rss = pooled(invoices, company, args.workers, args.chunk_size)
     invalid = [n for n, ok, _, _ in results if not ok]
@@ -209,18 +246,26 @@ def main() -> int:
 
     print()
     print(f"{'mode':<58} {'invoices':>8} {'seconds':>8} {'inv/s':>8}")
-    print(f"{'render + validate, Factur-X PDF/A-3, pool of ' + str(args.workers):<58} {len(results):>8} "
-          f"{elapsed:>8.2f} {rate:>8.1f}")
-    print(f"{'same template, one batched PDF (layout only, 1 process)':<58} {len(invoices):>8} "
-          f"{batch_elapsed:>8.2f} {batch_rate:>8.1f}")
+    print(
+        f"{'render + validate, Factur-X PDF/A-3, pool of ' + str(args.workers):<58} {len(results):>8} "
+        f"{elapsed:>8.2f} {rate:>8.1f}"
+    )
+    print(
+        f"{'same template, one batched PDF (layout only, 1 process)':<58} {len(invoices):>8} "
+        f"{batch_elapsed:>8.2f} {batch_rate:>8.1f}"
+    )
     print()
     print(f"pool start-up (spawn, Saxon + rules compiled, fonts, warm-up): {startup:.2f} s")
     # CPU time does not count the time other processes of a shared machine held the cores.
-    print(f"CPU time per invoice in the workers: {1000 * cpu_per_invoice:.1f} ms -> "
-          f"{args.workers / cpu_per_invoice:.1f} invoices/s on {args.workers} otherwise idle cores")
+    print(
+        f"CPU time per invoice in the workers: {1000 * cpu_per_invoice:.1f} ms -> "
+        f"{args.workers / cpu_per_invoice:.1f} invoices/s on {args.workers} otherwise idle cores"
+    )
     print(f"peak resident memory of a worker: {peak_rss:.0f} MiB")
-    print(f"invalid invoices: {len(invalid)}; average Factur-X PDF {average_pdf / 1024:.1f} KiB; "
-          f"batched PDF {pages} pages, {batch_size / 1024:.0f} KiB")
+    print(
+        f"invalid invoices: {len(invalid)}; average Factur-X PDF {average_pdf / 1024:.1f} KiB; "
+        f"batched PDF {pages} pages, {batch_size / 1024:.0f} KiB"
+    )
     goal = 25.0
     print(f"goal >= {goal:.0f} invoices/s: {'met' if rate >= goal else 'NOT met'} ({rate:.1f})")
     return 0 if not invalid else 1

@@ -57,9 +57,28 @@ def prepare(workdir: Path, invoices: int) -> Path:
     shutil.rmtree(base, ignore_errors=True)
     exports = base / "exports"
     env = {**os.environ, "RELANCE_HOME": str(base / "home")}
-    run([sys.executable, "-m", "pipelines.cli", "generate", "--invoices", str(invoices), "--customers",
-         str(max(50, invoices // 40)), "--seed", "7", "--as-of", "2026-11-27", "--attachment-share", "0",
-         "--no-fec", "--out", str(exports)], env)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "generate",
+            "--invoices",
+            str(invoices),
+            "--customers",
+            str(max(50, invoices // 40)),
+            "--seed",
+            "7",
+            "--as-of",
+            "2026-11-27",
+            "--attachment-share",
+            "0",
+            "--no-fec",
+            "--out",
+            str(exports),
+        ],
+        env,
+    )
     run([sys.executable, "-m", "pipelines.cli", "ingest", str(exports)], env)
     import duckdb
 
@@ -79,8 +98,9 @@ def run(cmd: list[str], env: dict) -> None:
 
 
 def timed_job(kind: str, chunks: int, env: dict) -> float:
-    done = subprocess.run([sys.executable, "-c", RUNNER, kind, str(chunks)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, kind, str(chunks)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines or not json.loads(lines[-1])["success"]:
         raise SystemExit(f"{kind} run failed:\n{done.stderr[-4000:]}")
@@ -105,22 +125,51 @@ def measure(workers: int, warehouse: Path, workdir: Path, pg: dict, broker: str)
     dagster_home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "RELANCE_HOME": str(home),
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RELANCE_HOME": str(home),
         "RELANCE_OPERATIONAL_URL": create_postgres_database(pg),
         "DAGSTER_HOME": str(dagster_home),
         "RELANCE_DAGSTER_PG_URL": create_postgres_database(pg).replace("+psycopg:", "+psycopg2:"),
-        "RELANCE_EXECUTOR": "celery", "RELANCE_CELERY_BROKER": broker,
-        "RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(smtp_port), "RELANCE_SMTP_SECURITY": "none",
-        "RELANCE_SMTP_FROM": "Factures ACME <factures@acme.example>", "RELANCE_SMTP_ARCHIVE": str(received),
+        "RELANCE_EXECUTOR": "celery",
+        "RELANCE_CELERY_BROKER": broker,
+        "RELANCE_SMTP_HOST": "127.0.0.1",
+        "RELANCE_SMTP_PORT": str(smtp_port),
+        "RELANCE_SMTP_SECURITY": "none",
+        "RELANCE_SMTP_FROM": "Factures ACME <factures@acme.example>",
+        "RELANCE_SMTP_ARCHIVE": str(received),
     }
     procs = []
     try:
         for n in range(workers):
             log = open(folder / f"worker-{n}.log", "wb")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "pipelines.celery_app", "worker", "-Q", "dagster", "-c", "1",
-                 "-n", f"bench{n}@relance", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "pipelines.celery_app",
+                        "worker",
+                        "-Q",
+                        "dagster",
+                        "-c",
+                        "1",
+                        "-n",
+                        f"bench{n}@relance",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "-l",
+                        "WARNING",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         time.sleep(8)  # workers connect to the broker
         chunks = 2 * workers
         render_seconds = timed_job("render", chunks, env)
@@ -156,14 +205,18 @@ def main() -> None:
     for r in results:
         total = r["render_seconds"] + r["send_seconds"]
         rate = r["sent"] / total
-        print(f"| {r['workers']} | {r['sent']} | {r['render_seconds']:.1f} s ({r['sent'] / r['render_seconds']:.1f}/s)"
-              f" | {r['send_seconds']:.1f} s ({r['sent'] / r['send_seconds']:.1f}/s) | {total:.1f} s | {rate:.1f}"
-              f" | {rate / r['workers']:.1f} |")
+        print(
+            f"| {r['workers']} | {r['sent']} | {r['render_seconds']:.1f} s ({r['sent'] / r['render_seconds']:.1f}/s)"
+            f" | {r['send_seconds']:.1f} s ({r['sent'] / r['send_seconds']:.1f}/s) | {total:.1f} s | {rate:.1f}"
+            f" | {rate / r['workers']:.1f} |"
+        )
     best = max(results, key=lambda r: r["sent"] / (r["render_seconds"] + r["send_seconds"]))
     host_rate = best["sent"] / (best["render_seconds"] + best["send_seconds"])
-    print(f"\nprojection: one {os.cpu_count()}-core host sustains ~{host_rate:.0f} invoices/s "
-          f"({host_rate * 3600:,.0f}/hour); N such hosts of workers ~N x that, until PostgreSQL claims or the "
-          "SMTP relay saturate.")
+    print(
+        f"\nprojection: one {os.cpu_count()}-core host sustains ~{host_rate:.0f} invoices/s "
+        f"({host_rate * 3600:,.0f}/hour); N such hosts of workers ~N x that, until PostgreSQL claims or the "
+        "SMTP relay saturate."
+    )
 
 
 if __name__ == "__main__":

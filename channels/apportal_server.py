@@ -67,8 +67,15 @@ class Deposit:
 
     def describe(self, processing_seconds: float) -> dict[str, Any]:
         status, reason = self.status(processing_seconds)
-        return {"id": self.id, "status": status, "reason": reason, "invoice_number": self.invoice_number,
-                "buyer_id": self.buyer_id, "file_name": self.file_name, "size": len(self.data)}
+        return {
+            "id": self.id,
+            "status": status,
+            "reason": reason,
+            "invoice_number": self.invoice_number,
+            "buyer_id": self.buyer_id,
+            "file_name": self.file_name,
+            "size": len(self.data),
+        }
 
 
 @dataclass
@@ -140,9 +147,18 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return _error(413, f"file over {cfg.max_bytes} bytes")
         if not data.startswith(b"%PDF-"):
             return _error(415, "the invoice file must be a PDF")
-        deposit = state.add(Deposit(id=uuid.uuid4().hex[:16], file_name=file_name, data=data,
-                                    received_at=time.monotonic(), api="rest", invoice_number=invoice_number,
-                                    buyer_id=buyer_id, idempotency_key=key))
+        deposit = state.add(
+            Deposit(
+                id=uuid.uuid4().hex[:16],
+                file_name=file_name,
+                data=data,
+                received_at=time.monotonic(),
+                api="rest",
+                invoice_number=invoice_number,
+                buyer_id=buyer_id,
+                idempotency_key=key,
+            )
+        )
         return JSONResponse(deposit.describe(cfg.processing_seconds), status_code=201)
 
     async def rest_get(request: Request):
@@ -157,8 +173,11 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         if bearer(request) not in cfg.tokens:
             return _error(401, "missing or invalid bearer token")
         key = request.query_params.get("idempotency_key")
-        items = [d.describe(cfg.processing_seconds) for d in state.deposits.values()
-                 if d.api == "rest" and (key is None or d.idempotency_key == key)]
+        items = [
+            d.describe(cfg.processing_seconds)
+            for d in state.deposits.values()
+            if d.api == "rest" and (key is None or d.idempotency_key == key)
+        ]
         return JSONResponse({"items": items})
 
     # --- Chorus Pro-like ------------------------------------------------------------------------------
@@ -202,19 +221,38 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return body
         name, syntax = body.get("nomFichier"), body.get("syntaxeFlux")
         if not name or syntax not in CHORUS_SYNTAXES:
-            return JSONResponse({"codeRetour": 20001, "libelle": f"nomFichier et syntaxeFlux ({', '.join(CHORUS_SYNTAXES)}) "
-                                 "sont obligatoires"}, status_code=400)
+            return JSONResponse(
+                {
+                    "codeRetour": 20001,
+                    "libelle": f"nomFichier et syntaxeFlux ({', '.join(CHORUS_SYNTAXES)}) sont obligatoires",
+                },
+                status_code=400,
+            )
         try:
             data = base64.b64decode(body.get("fichierFlux") or "", validate=True)
         except binascii.Error:
             return JSONResponse({"codeRetour": 20002, "libelle": "fichierFlux n'est pas du base64"}, status_code=400)
         if not data.startswith(b"%PDF-"):
             return JSONResponse({"codeRetour": 20003, "libelle": "le fichier déposé n'est pas un PDF"}, status_code=400)
-        deposit = state.add(Deposit(id=str(int(time.time() * 1000) % 10**12).zfill(12) + uuid.uuid4().hex[:4],
-                                    file_name=str(name), data=data, received_at=time.monotonic(), api="chorus",
-                                    syntax=syntax))
-        return JSONResponse({"codeRetour": 0, "libelle": "GCU_MSG_01_000", "numeroFluxDepot": deposit.id,
-                             "dateDepot": datetime.now(timezone.utc).date().isoformat(), "syntaxeFlux": syntax})
+        deposit = state.add(
+            Deposit(
+                id=str(int(time.time() * 1000) % 10**12).zfill(12) + uuid.uuid4().hex[:4],
+                file_name=str(name),
+                data=data,
+                received_at=time.monotonic(),
+                api="chorus",
+                syntax=syntax,
+            )
+        )
+        return JSONResponse(
+            {
+                "codeRetour": 0,
+                "libelle": "GCU_MSG_01_000",
+                "numeroFluxDepot": deposit.id,
+                "dateDepot": datetime.now(timezone.utc).date().isoformat(),
+                "syntaxeFlux": syntax,
+            }
+        )
 
     async def chorus_status(request: Request):
         if (denied := chorus_auth(request)) is not None:
@@ -227,8 +265,9 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return JSONResponse({"codeRetour": 20004, "libelle": "flux inconnu"}, status_code=404)
         status, reason = deposit.status(cfg.processing_seconds)
         etat = {"received": CHORUS_RECEIVED, "accepted": CHORUS_ACCEPTED, "rejected": CHORUS_REJECTED}[status]
-        return JSONResponse({"codeRetour": 0, "libelle": reason or "", "numeroFluxDepot": deposit.id,
-                             "etatCourantFlux": etat})
+        return JSONResponse(
+            {"codeRetour": 0, "libelle": reason or "", "numeroFluxDepot": deposit.id, "etatCourantFlux": etat}
+        )
 
     async def chorus_search(request: Request):
         if (denied := chorus_auth(request)) is not None:
@@ -237,23 +276,28 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         if isinstance(body, JSONResponse):
             return body
         name = body.get("nomFichier")
-        found = [{"numeroFluxDepot": d.id, "nomFichier": d.file_name} for d in state.deposits.values()
-                 if d.api == "chorus" and d.file_name == name]
+        found = [
+            {"numeroFluxDepot": d.id, "nomFichier": d.file_name}
+            for d in state.deposits.values()
+            if d.api == "chorus" and d.file_name == name
+        ]
         return JSONResponse({"codeRetour": 0, "listeFactures": found})
 
     async def health(_request: Request):
         return JSONResponse({"status": "ok", "deposits": len(state.deposits)})
 
-    app = Starlette(routes=[
-        Route("/health", health),
-        Route("/api/v1/invoices", rest_create, methods=["POST"]),
-        Route("/api/v1/invoices", rest_list, methods=["GET"]),
-        Route("/api/v1/invoices/{deposit_id}", rest_get, methods=["GET"]),
-        Route("/api/oauth/token", oauth_token, methods=["POST"]),
-        Route("/cpro/factures/v1/deposer/flux", chorus_deposit, methods=["POST"]),
-        Route("/cpro/transverses/v1/consulter/cr", chorus_status, methods=["POST"]),
-        Route("/cpro/factures/v1/rechercher/fournisseur", chorus_search, methods=["POST"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/api/v1/invoices", rest_create, methods=["POST"]),
+            Route("/api/v1/invoices", rest_list, methods=["GET"]),
+            Route("/api/v1/invoices/{deposit_id}", rest_get, methods=["GET"]),
+            Route("/api/oauth/token", oauth_token, methods=["POST"]),
+            Route("/cpro/factures/v1/deposer/flux", chorus_deposit, methods=["POST"]),
+            Route("/cpro/transverses/v1/consulter/cr", chorus_status, methods=["POST"]),
+            Route("/cpro/factures/v1/rechercher/fournisseur", chorus_search, methods=["POST"]),
+        ]
+    )
     app.state.portal = state
     return app
 

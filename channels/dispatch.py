@@ -56,8 +56,9 @@ class DrainStats:
     fell_back: int = 0
     released: int = 0
     lost_claims: int = 0
-    recovered: dict[str, int] = field(default_factory=lambda: {"recovered_sent": 0, "requeued": 0, "in_doubt": 0,
-                                                               "undecided": 0})
+    recovered: dict[str, int] = field(
+        default_factory=lambda: {"recovered_sent": 0, "requeued": 0, "in_doubt": 0, "undecided": 0}
+    )
     by_channel: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,15 +94,21 @@ class DispatchSettings:
         return cls(
             batch_size=int(os.environ.get("RELANCE_DISPATCH_BATCH", 50)),
             lease_seconds=float(os.environ.get("RELANCE_OUTBOX_LEASE_SECONDS", ob.DEFAULT_LEASE_SECONDS)),
-            retry=ob.RetryPolicy.from_env(), email_mode=mode,
+            retry=ob.RetryPolicy.from_env(),
+            email_mode=mode,
         )
 
 
 class AdapterFactory:
     """Builds each channel's adapter on first use, from the environment and the data home."""
 
-    def __init__(self, home: Home, overrides: Mapping[str, Adapter] | None = None,
-                 link_builder: Callable[[str], str] | None = None, engine: Engine | None = None):
+    def __init__(
+        self,
+        home: Home,
+        overrides: Mapping[str, Adapter] | None = None,
+        link_builder: Callable[[str], str] | None = None,
+        engine: Engine | None = None,
+    ):
         self.home = home
         self._adapters: dict[str, Adapter] = dict(overrides or {})
         self.link_builder = link_builder
@@ -130,14 +137,20 @@ def default_link_builder() -> Callable[[str], str] | None:
     return lambda customer_id: signed_link(customer_id, days)
 
 
-def build_adapter(channel: str, home: Home, link_builder: Callable[[str], str] | None = None,
-                  engine: Engine | None = None) -> Adapter:
+def build_adapter(
+    channel: str, home: Home, link_builder: Callable[[str], str] | None = None, engine: Engine | None = None
+) -> Adapter:
     if channel == "email":
         from channels.adapters.email import EmailAdapter, SmtpConfig
 
-        roots = [home.documents] + [Path(p) for p in os.environ.get("RELANCE_ATTACHMENT_DIRS", "").split(os.pathsep) if p]
-        return EmailAdapter(SmtpConfig.from_env(default_archive=str(home.mail)), attachment_roots=roots,
-                            link_builder=link_builder if link_builder is not None else default_link_builder())
+        roots = [home.documents] + [
+            Path(p) for p in os.environ.get("RELANCE_ATTACHMENT_DIRS", "").split(os.pathsep) if p
+        ]
+        return EmailAdapter(
+            SmtpConfig.from_env(default_archive=str(home.mail)),
+            attachment_roots=roots,
+            link_builder=link_builder if link_builder is not None else default_link_builder(),
+        )
     if channel == "platform":
         from channels.adapters.platform import PlatformAdapter, platform_dirs
 
@@ -155,13 +168,19 @@ def build_adapter(channel: str, home: Home, link_builder: Callable[[str], str] |
         from channels.adapters.paper import PaperAdapter, load_tariff
 
         return PaperAdapter(home.outbox("paper"), load_tariff())
-    raise PermanentError(f"no adapter for channel {channel!r}; known: {', '.join(CHANNELS)}",
-                         code="unknown_channel")
+    raise PermanentError(f"no adapter for channel {channel!r}; known: {', '.join(CHANNELS)}", code="unknown_channel")
 
 
 class Dispatcher:
-    def __init__(self, engine: Engine, home: Home, directory: RecipientDirectory, *,
-                 adapters: AdapterFactory | None = None, settings: DispatchSettings | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        home: Home,
+        directory: RecipientDirectory,
+        *,
+        adapters: AdapterFactory | None = None,
+        settings: DispatchSettings | None = None,
+    ):
         self.engine = engine
         self.home = home
         self.directory = directory
@@ -178,8 +197,9 @@ class Dispatcher:
         overrides = payload.get("recipient")
         if base is None:
             if not overrides:
-                raise PermanentError(f"customer {row['customer_id']} is not in the customer directory",
-                                     code="unknown_customer")
+                raise PermanentError(
+                    f"customer {row['customer_id']} is not in the customer directory", code="unknown_customer"
+                )
             base = Recipient(customer_id=row["customer_id"])
         return base.with_overrides(overrides)
 
@@ -191,8 +211,10 @@ class Dispatcher:
             with self.engine.connect() as conn:
                 indexed = conn.execute(
                     select(document_index.c.format, document_index.c.sha256)
-                    .where(document_index.c.invoice_number == row["invoice_number"],
-                           document_index.c.customer_id == row["customer_id"])
+                    .where(
+                        document_index.c.invoice_number == row["invoice_number"],
+                        document_index.c.customer_id == row["customer_id"],
+                    )
                     .order_by(document_index.c.id)
                 ).all()
             hashes.update({fmt: digest for fmt, digest in indexed if fmt != "attachment"})
@@ -204,17 +226,26 @@ class Dispatcher:
             except ValueError as exc:
                 raise PermanentError(f"{fmt} document reference is invalid: {exc}", code="document_invalid") from exc
             if not path.exists():
-                raise PermanentError(f"{fmt} document {digest} of {row.get('invoice_number')} is not in the "
-                                     f"document store", code="document_missing")
+                raise PermanentError(
+                    f"{fmt} document {digest} of {row.get('invoice_number')} is not in the document store",
+                    code="document_missing",
+                )
             paths[fmt] = path
         return paths
 
     def item_for(self, row: Mapping[str, Any]) -> DeliveryItem:
-        return DeliveryItem(outbox_id=row["id"], idempotency_key=row["idempotency_key"], kind=row["kind"],
-                            invoice_number=row.get("invoice_number"), payload=dict(row.get("payload") or {}),
-                            documents=self.documents_for(row))
+        return DeliveryItem(
+            outbox_id=row["id"],
+            idempotency_key=row["idempotency_key"],
+            kind=row["kind"],
+            invoice_number=row.get("invoice_number"),
+            payload=dict(row.get("payload") or {}),
+            documents=self.documents_for(row),
+        )
 
-    def group(self, rows: list[dict[str, Any]], token: str) -> list[tuple[list[dict[str, Any]], Delivery | DeliveryError]]:
+    def group(
+        self, rows: list[dict[str, Any]], token: str
+    ) -> list[tuple[list[dict[str, Any]], Delivery | DeliveryError]]:
         """Rows -> deliveries (one per row, or per customer for e-mail digests); bad rows carry their error."""
         prepared: list[tuple[dict[str, Any], Recipient | None, DeliveryItem | None, DeliveryError | None]] = []
         for row in rows:
@@ -227,16 +258,23 @@ class Dispatcher:
         for row, recipient, item, error in prepared:
             if error is not None:
                 out.append(([row], error))
-            elif (row["channel"] == "email" and self.settings.email_mode == "digest"
-                  and row["kind"] == "invoice"):  # reminders and statements are never merged in
+            elif (
+                row["channel"] == "email" and self.settings.email_mode == "digest" and row["kind"] == "invoice"
+            ):  # reminders and statements are never merged in
                 digests.setdefault((row["customer_id"], recipient.email or ""), []).append((row, recipient, item))
             else:
-                out.append(([row], Delivery(channel=row["channel"], recipient=recipient, items=(item,),
-                                            claim_token=token)))
+                out.append(
+                    ([row], Delivery(channel=row["channel"], recipient=recipient, items=(item,), claim_token=token))
+                )
         for members in digests.values():
-            out.append(([m[0] for m in members],
-                        Delivery(channel="email", recipient=members[0][1], items=tuple(m[2] for m in members),
-                                 claim_token=token)))
+            out.append(
+                (
+                    [m[0] for m in members],
+                    Delivery(
+                        channel="email", recipient=members[0][1], items=tuple(m[2] for m in members), claim_token=token
+                    ),
+                )
+            )
         return out
 
     # --- outcomes -------------------------------------------------------------------------------------
@@ -247,7 +285,7 @@ class Dispatcher:
         tried = set(payload.get("tried_channels") or []) | {row["channel"]}
         chain = recipient.channel_chain()
         if row["channel"] in chain:
-            later = chain[chain.index(row["channel"]) + 1:]
+            later = chain[chain.index(row["channel"]) + 1 :]
         else:
             later = chain
         for channel in later:
@@ -255,8 +293,14 @@ class Dispatcher:
                 return channel
         return None
 
-    def _record(self, rows: list[dict[str, Any]], token: str, outcome: Receipt | DeliveryError,
-                recipient: Recipient | None, stats: DrainStats) -> None:
+    def _record(
+        self,
+        rows: list[dict[str, Any]],
+        token: str,
+        outcome: Receipt | DeliveryError,
+        recipient: Recipient | None,
+        stats: DrainStats,
+    ) -> None:
         with self.engine.begin() as conn:
             for row in rows:
                 if isinstance(outcome, Receipt):
@@ -273,16 +317,30 @@ class Dispatcher:
                     evidence = dict(outcome.evidence)
                     if next_channel:
                         evidence["fallback_channel"] = next_channel
-                    if ob.mark_permanent_failure(conn, row, token, outcome.reason, evidence=evidence,
-                                                 code=outcome.code, extra_event=outcome.event_type):
+                    if ob.mark_permanent_failure(
+                        conn,
+                        row,
+                        token,
+                        outcome.reason,
+                        evidence=evidence,
+                        code=outcome.code,
+                        extra_event=outcome.event_type,
+                    ):
                         stats.failed += 1
                         if next_channel and ob.enqueue_fallback(conn, row, next_channel, outcome.reason):
                             stats.fell_back += 1
                     else:
                         stats.lost_claims += 1
                 else:
-                    state = ob.mark_transient_failure(conn, row, token, outcome.reason, policy=self.settings.retry,
-                                                      evidence=outcome.evidence, code=outcome.code)
+                    state = ob.mark_transient_failure(
+                        conn,
+                        row,
+                        token,
+                        outcome.reason,
+                        policy=self.settings.retry,
+                        evidence=outcome.evidence,
+                        code=outcome.code,
+                    )
                     if state == "dead":
                         stats.dead += 1
                     elif state == "queued":
@@ -310,8 +368,11 @@ class Dispatcher:
             return exc
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not crash the whole drain
             log.exception("adapter %s crashed", delivery.channel)
-            return TransientError(f"{type(exc).__name__}: {exc}", code="adapter_error",
-                                  evidence={"traceback": traceback.format_exc(limit=5)})
+            return TransientError(
+                f"{type(exc).__name__}: {exc}",
+                code="adapter_error",
+                evidence={"traceback": traceback.format_exc(limit=5)},
+            )
 
     # --- recovery -------------------------------------------------------------------------------------
     def _resolve(self, rows: list[dict[str, Any]]) -> dict[int, Any]:
@@ -340,29 +401,46 @@ class Dispatcher:
         return outcomes
 
     def recover(self, chunk_index: int = 0, chunk_count: int = 1) -> dict[str, int]:
-        return ob.recover_stale(self.engine, self.settings.lease_seconds, self._resolve,
-                                chunk_index=chunk_index, chunk_count=chunk_count,
-                                max_attempts=self.settings.retry.max_attempts)
+        return ob.recover_stale(
+            self.engine,
+            self.settings.lease_seconds,
+            self._resolve,
+            chunk_index=chunk_index,
+            chunk_count=chunk_count,
+            max_attempts=self.settings.retry.max_attempts,
+        )
 
     # --- the loop -------------------------------------------------------------------------------------
-    def drain(self, *, chunk_index: int = 0, chunk_count: int = 1, max_batches: int | None = None,
-              wait_for_leases: bool = False, poll_seconds: float = 0.2,
-              max_wait_seconds: float | None = None) -> DrainStats:
+    def drain(
+        self,
+        *,
+        chunk_index: int = 0,
+        chunk_count: int = 1,
+        max_batches: int | None = None,
+        wait_for_leases: bool = False,
+        poll_seconds: float = 0.2,
+        max_wait_seconds: float | None = None,
+    ) -> DrainStats:
         """Send everything due in this chunk; with `wait_for_leases`, also wait out other workers' claims
         (at most `max_wait_seconds`, default three leases, so an unreachable channel cannot hang us)."""
         stats = DrainStats()
         batches = 0
-        wait_until = time.monotonic() + (max_wait_seconds if max_wait_seconds is not None
-                                         else 3 * self.settings.lease_seconds)
+        wait_until = time.monotonic() + (
+            max_wait_seconds if max_wait_seconds is not None else 3 * self.settings.lease_seconds
+        )
         try:
             while max_batches is None or batches < max_batches:
                 for key, value in self.recover(chunk_index, chunk_count).items():
                     stats.recovered[key] = stats.recovered.get(key, 0) + value
-                token, rows = ob.claim_due(self.engine, limit=self.settings.batch_size, chunk_index=chunk_index,
-                                           chunk_count=chunk_count)
+                token, rows = ob.claim_due(
+                    self.engine, limit=self.settings.batch_size, chunk_index=chunk_index, chunk_count=chunk_count
+                )
                 if not rows:
-                    if (wait_for_leases and time.monotonic() < wait_until
-                            and self._open_claims(chunk_index, chunk_count)):
+                    if (
+                        wait_for_leases
+                        and time.monotonic() < wait_until
+                        and self._open_claims(chunk_index, chunk_count)
+                    ):
                         time.sleep(poll_seconds)
                         continue
                     break
@@ -370,8 +448,10 @@ class Dispatcher:
                 stats.claimed += len(rows)
                 if not self._send_claim(token, rows, stats):
                     # every row went back unsent: the lease is shorter than one send, looping would spin
-                    log.warning("claim lease of %s s ran out before the first send; stopping this drain",
-                                self.settings.lease_seconds)
+                    log.warning(
+                        "claim lease of %s s ran out before the first send; stopping this drain",
+                        self.settings.lease_seconds,
+                    )
                     break
         finally:
             self.adapters.close()

@@ -70,6 +70,7 @@ def _outbox_rows(conn, ids: Iterable[int]) -> list[dict[str, Any]]:
 
 # --- DSN -----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DsnRecipient:
     final_recipient: str | None
@@ -126,9 +127,14 @@ def parse_dsn(data: bytes) -> DsnReport:
         if "action" not in values:
             continue
         final = values.get("final-recipient", "")
-        recipients.append(DsnRecipient(
-            final_recipient=final.split(";", 1)[-1].strip() or None, action=values["action"].lower(),
-            status=values.get("status"), diagnostic=values.get("diagnostic-code")))
+        recipients.append(
+            DsnRecipient(
+                final_recipient=final.split(";", 1)[-1].strip() or None,
+                action=values["action"].lower(),
+                status=values.get("status"),
+                diagnostic=values.get("diagnostic-code"),
+            )
+        )
     if not recipients:
         raise ValueError("delivery status without any per-recipient Action field")
     original_id, outbox_ids = None, ()
@@ -144,8 +150,12 @@ def parse_dsn(data: bytes) -> DsnReport:
         outbox_ids = tuple(int(i) for i in re.findall(r"\d+", headers.get(OUTBOX_HEADER.lower(), "")))
     if original_id is None:
         raise ValueError("the report does not quote the original Message-ID")
-    return DsnReport(report_message_id=(message.get("Message-ID") or "").strip() or None,
-                     original_message_id=original_id, outbox_ids=outbox_ids, recipients=tuple(recipients))
+    return DsnReport(
+        report_message_id=(message.get("Message-ID") or "").strip() or None,
+        original_message_id=original_id,
+        outbox_ids=outbox_ids,
+        recipients=tuple(recipients),
+    )
 
 
 def _rows_by_message_id(conn, message_id: str, hinted: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -187,12 +197,25 @@ def read_dsn_folder(engine: Engine, folder: Path, directory: RecipientDirectory 
                         continue  # `delayed`: the relay still tries; its final report will follow
                     key = f"{report.original_message_id}|{rcpt.final_recipient}|{row['id']}"
                     inserted = _insert_event_once(
-                        conn, event_type, key, source="dsn", invoice_number=row["invoice_number"],
-                        customer_id=row["customer_id"], channel="email", outbox_id=row["id"],
+                        conn,
+                        event_type,
+                        key,
+                        source="dsn",
+                        invoice_number=row["invoice_number"],
+                        customer_id=row["customer_id"],
+                        channel="email",
+                        outbox_id=row["id"],
                         status_code=(rcpt.status or "")[:8] or None,
-                        evidence={"message_id": report.original_message_id, "recipient": rcpt.final_recipient,
-                                  "action": rcpt.action, "status": rcpt.status, "diagnostic": rcpt.diagnostic,
-                                  "report_message_id": report.report_message_id, "report_file": path.name})
+                        evidence={
+                            "message_id": report.original_message_id,
+                            "recipient": rcpt.final_recipient,
+                            "action": rcpt.action,
+                            "status": rcpt.status,
+                            "diagnostic": rcpt.diagnostic,
+                            "report_message_id": report.report_message_id,
+                            "report_file": path.name,
+                        },
+                    )
                     if not inserted:
                         stats.duplicates += 1
                         continue
@@ -209,7 +232,7 @@ def _fallback(conn, row: dict[str, Any], directory: RecipientDirectory, reason: 
         return 0
     chain = recipient.channel_chain()
     tried = set((row.get("payload") or {}).get("tried_channels") or []) | {row["channel"]}
-    later = chain[chain.index(row["channel"]) + 1:] if row["channel"] in chain else chain
+    later = chain[chain.index(row["channel"]) + 1 :] if row["channel"] in chain else chain
     for channel in later:
         if channel not in tried:
             return 1 if ob.enqueue_fallback(conn, row, channel, reason) else 0
@@ -217,6 +240,7 @@ def _fallback(conn, row: dict[str, Any], directory: RecipientDirectory, reason: 
 
 
 # --- platform lifecycle statuses -----------------------------------------------------------------------
+
 
 def read_platform_statuses(engine: Engine, status_dir: Path) -> InboundStats:
     """Lifecycle status files from the e-invoice platform -> `lifecycle` events with their status code."""
@@ -240,8 +264,10 @@ def read_platform_statuses(engine: Engine, status_dir: Path) -> InboundStats:
                 row = _platform_row(conn, entry)
                 if row is None:
                     resolved = None
-                    reason = (f"entry {entry['position']}: no platform submission "
-                              f"{entry.get('submission') or entry.get('invoice_number')!r}")
+                    reason = (
+                        f"entry {entry['position']}: no platform submission "
+                        f"{entry.get('submission') or entry.get('invoice_number')!r}"
+                    )
                     break
                 resolved.append((entry, row))
             if resolved is None:
@@ -252,11 +278,22 @@ def read_platform_statuses(engine: Engine, status_dir: Path) -> InboundStats:
             for entry, row in resolved:
                 code = entry["status_code"]
                 key = f"{path.name}|{entry['position']}|{row['id']}|{code}"
-                evidence = {"status_label": LIFECYCLE_STATUSES[code], "submission": entry.get("submission"),
-                            "status_file": path.name, **({"reason": entry["reason"]} if entry.get("reason") else {})}
-                common = dict(source="platform", invoice_number=row["invoice_number"], customer_id=row["customer_id"],
-                              channel="platform", outbox_id=row["id"], status_code=code, evidence=evidence,
-                              occurred_at=entry["occurred_at"])
+                evidence = {
+                    "status_label": LIFECYCLE_STATUSES[code],
+                    "submission": entry.get("submission"),
+                    "status_file": path.name,
+                    **({"reason": entry["reason"]} if entry.get("reason") else {}),
+                }
+                common = dict(
+                    source="platform",
+                    invoice_number=row["invoice_number"],
+                    customer_id=row["customer_id"],
+                    channel="platform",
+                    outbox_id=row["id"],
+                    status_code=code,
+                    evidence=evidence,
+                    occurred_at=entry["occurred_at"],
+                )
                 if _insert_event_once(conn, "lifecycle", key, **common):
                     stats.events += 1
                 else:
@@ -276,7 +313,10 @@ def _platform_row(conn, entry: dict[str, Any]) -> dict[str, Any] | None:
             if rows and rows[0]["channel"] == "platform":
                 return rows[0]
         return None
-    row = conn.execute(select(outbox).where(outbox.c.channel == "platform",
-                                            outbox.c.invoice_number == str(entry["invoice_number"]))
-                       .order_by(outbox.c.id.desc()).limit(1)).first()
+    row = conn.execute(
+        select(outbox)
+        .where(outbox.c.channel == "platform", outbox.c.invoice_number == str(entry["invoice_number"]))
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    ).first()
     return dict(row._mapping) if row else None

@@ -88,11 +88,21 @@ def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     return context
 
 
-def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, tls_cert: Path | None = None,
-                      tls_key: Path | None = None, implicit_tls: bool = False,
-                      users: Mapping[str, str] | None = None, require_auth: bool = False,
-                      handler=None, data_size_limit: int = 50 * 1024 * 1024, fsync: bool = False,
-                      bounce_folder: Path | None = None) -> Controller:
+def start_mail_server(
+    root: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8025,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    implicit_tls: bool = False,
+    users: Mapping[str, str] | None = None,
+    require_auth: bool = False,
+    handler=None,
+    data_size_limit: int = 50 * 1024 * 1024,
+    fsync: bool = False,
+    bounce_folder: Path | None = None,
+) -> Controller:
     """Start the server in a background thread and return its controller (call `.stop()` to end it)."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("give both --tls-cert and --tls-key, or neither")
@@ -110,11 +120,13 @@ def start_mail_server(root: Path, *, host: str = "127.0.0.1", port: int = 8025, 
     )
     handler = handler or StoringHandler(MailStore(root, fsync=fsync), bounce_folder=bounce_folder)
     if implicit_tls:
-        controller = Controller(handler, hostname=host, port=port, ssl_context=context,
-                                server_hostname="localhost", **server_kwargs)
+        controller = Controller(
+            handler, hostname=host, port=port, ssl_context=context, server_hostname="localhost", **server_kwargs
+        )
     else:
-        controller = Controller(handler, hostname=host, port=port, tls_context=context,
-                                require_starttls=False, **server_kwargs)
+        controller = Controller(
+            handler, hostname=host, port=port, tls_context=context, require_starttls=False, **server_kwargs
+        )
     controller.start()
     return controller
 

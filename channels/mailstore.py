@@ -79,9 +79,15 @@ class MailStore:
                 os.fsync(fh.fileno())
         os.replace(tmp, target)
         record = StoredMail(
-            id=mail_id, message_id=(headers.get("Message-ID") or "").strip() or None, mail_from=mail_from,
-            rcpt_tos=list(rcpt_tos), subject=str(headers.get("Subject")) if headers.get("Subject") else None,
-            received_at=received.isoformat(), size=len(data), file=target.name, peer=peer,
+            id=mail_id,
+            message_id=(headers.get("Message-ID") or "").strip() or None,
+            mail_from=mail_from,
+            rcpt_tos=list(rcpt_tos),
+            subject=str(headers.get("Subject")) if headers.get("Subject") else None,
+            received_at=received.isoformat(),
+            size=len(data),
+            file=target.name,
+            peer=peer,
         )
         line = json.dumps(record.to_dict(), ensure_ascii=False) + "\n"
         with open(self.index_path, "a", encoding="utf-8") as fh:
@@ -121,8 +127,7 @@ class MailStore:
         if self.index_path.exists():
             for record in self.list():
                 if record.message_id == wanted:
-                    return {"archive": str(self.root), "archived_as": record.id,
-                            "received_at": record.received_at}
+                    return {"archive": str(self.root), "archived_as": record.id, "received_at": record.received_at}
             return None
         for path in iter_mail_files(self.root):
             try:

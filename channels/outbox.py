@@ -79,21 +79,44 @@ def _row_dict(row) -> dict[str, Any]:
     return data
 
 
-def _event(conn, event_type: str, row: Mapping[str, Any], *, evidence: Mapping[str, Any] | None = None,
-           status_code: str | None = None, channel: str | None = None, source: str = SOURCE) -> str:
+def _event(
+    conn,
+    event_type: str,
+    row: Mapping[str, Any],
+    *,
+    evidence: Mapping[str, Any] | None = None,
+    status_code: str | None = None,
+    channel: str | None = None,
+    source: str = SOURCE,
+) -> str:
     payload = row.get("payload") or {}
     return record_event(
-        conn, event_type, source=source, invoice_number=row.get("invoice_number"),
-        customer_id=row.get("customer_id"), channel=channel or row.get("channel"), outbox_id=row.get("id"),
+        conn,
+        event_type,
+        source=source,
+        invoice_number=row.get("invoice_number"),
+        customer_id=row.get("customer_id"),
+        channel=channel or row.get("channel"),
+        outbox_id=row.get("id"),
         reminder_step=payload.get("step") if isinstance(payload, dict) else None,
-        status_code=status_code, evidence=evidence,
+        status_code=status_code,
+        evidence=evidence,
     )
 
 
-def enqueue(conn, *, idempotency_key: str, kind: str, customer_id: str, channel: str,
-            invoice_number: str | None = None, payload: Mapping[str, Any] | None = None,
-            batch_id: str | None = None, request_id: str | None = None,
-            not_before: datetime | None = None) -> int | None:
+def enqueue(
+    conn,
+    *,
+    idempotency_key: str,
+    kind: str,
+    customer_id: str,
+    channel: str,
+    invoice_number: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    batch_id: str | None = None,
+    request_id: str | None = None,
+    not_before: datetime | None = None,
+) -> int | None:
     """Insert a queued row and its `queued` event; None (and nothing changed) when the key already exists.
 
     Runs in the caller's transaction. The insert uses ON CONFLICT DO NOTHING so two concurrent enqueuers
@@ -107,28 +130,44 @@ def enqueue(conn, *, idempotency_key: str, kind: str, customer_id: str, channel:
         raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
     now = utcnow()
     values = dict(
-        idempotency_key=idempotency_key, kind=kind, invoice_number=invoice_number, customer_id=customer_id,
-        channel=channel, payload=dict(payload or {}), state="queued", attempts=0,
-        next_attempt_at=not_before or now, batch_id=batch_id, request_id=request_id,
-        created_at=now, updated_at=now,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        invoice_number=invoice_number,
+        customer_id=customer_id,
+        channel=channel,
+        payload=dict(payload or {}),
+        state="queued",
+        attempts=0,
+        next_attempt_at=not_before or now,
+        batch_id=batch_id,
+        request_id=request_id,
+        created_at=now,
+        updated_at=now,
     )
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = (dialect_insert(outbox).values(**values)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(outbox.c.id))
+    stmt = (
+        dialect_insert(outbox)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(outbox.c.id)
+    )
     new_id = conn.execute(stmt).scalar_one_or_none()
     if new_id is None:
         return None
-    _event(conn, "queued", {**values, "id": new_id}, evidence={"idempotency_key": idempotency_key,
-                                                              "kind": kind, "batch_id": batch_id})
+    _event(
+        conn,
+        "queued",
+        {**values, "id": new_id},
+        evidence={"idempotency_key": idempotency_key, "kind": kind, "batch_id": batch_id},
+    )
     return int(new_id)
 
 
 def _due_filter(now: datetime, chunk_index: int, chunk_count: int, channels: Iterable[str] | None):
-    conditions = [outbox.c.state == "queued",
-                  or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)]
+    conditions = [outbox.c.state == "queued", or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)]
     if chunk_count > 1:
         conditions.append(outbox.c.id % chunk_count == chunk_index)
     if channels:
@@ -136,9 +175,16 @@ def _due_filter(now: datetime, chunk_index: int, chunk_count: int, channels: Ite
     return and_(*conditions)
 
 
-def claim_due(engine: Engine, *, limit: int, token: str | None = None, chunk_index: int = 0,
-              chunk_count: int = 1, channels: Iterable[str] | None = None,
-              now: datetime | None = None) -> tuple[str, list[dict[str, Any]]]:
+def claim_due(
+    engine: Engine,
+    *,
+    limit: int,
+    token: str | None = None,
+    chunk_index: int = 0,
+    chunk_count: int = 1,
+    channels: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
     """Move up to `limit` due queued rows to 'sending' under a fresh claim token; returns (token, rows)."""
     token = token or new_claim_token()
     now = now or utcnow()
@@ -152,8 +198,7 @@ def claim_due(engine: Engine, *, limit: int, token: str | None = None, chunk_ind
         stmt = (
             update(outbox)
             .where(outbox.c.id.in_(candidates.scalar_subquery()), outbox.c.state == "queued")
-            .values(state="sending", claimed_by=token, claimed_at=now, updated_at=now,
-                    attempts=outbox.c.attempts + 1)
+            .values(state="sending", claimed_by=token, claimed_at=now, updated_at=now, attempts=outbox.c.attempts + 1)
             .returning(*outbox.c)
         )
         rows = sorted((_row_dict(r) for r in conn.execute(stmt)), key=lambda r: r["id"])
@@ -174,17 +219,26 @@ def _transition(conn, row: Mapping[str, Any], token: str, **values: Any) -> bool
     return result.rowcount == 1
 
 
-def mark_sent(conn, row: Mapping[str, Any], token: str, evidence: Mapping[str, Any],
-              status_code: str | None = None) -> bool:
+def mark_sent(
+    conn, row: Mapping[str, Any], token: str, evidence: Mapping[str, Any], status_code: str | None = None
+) -> bool:
     if not _transition(conn, row, token, state="sent", receipt=dict(evidence), last_error=None):
         return False
     _event(conn, "sent", row, evidence=evidence, status_code=status_code)
     return True
 
 
-def mark_transient_failure(conn, row: Mapping[str, Any], token: str, reason: str, *,
-                           policy: RetryPolicy, evidence: Mapping[str, Any] | None = None,
-                           code: str | None = None, now: datetime | None = None) -> str | None:
+def mark_transient_failure(
+    conn,
+    row: Mapping[str, Any],
+    token: str,
+    reason: str,
+    *,
+    policy: RetryPolicy,
+    evidence: Mapping[str, Any] | None = None,
+    code: str | None = None,
+    now: datetime | None = None,
+) -> str | None:
     """Retry later with exponential backoff, or 'dead' once attempts are used up. Returns the new state."""
     now = now or utcnow()
     attempts = int(row["attempts"])
@@ -195,17 +249,28 @@ def mark_transient_failure(conn, row: Mapping[str, Any], token: str, reason: str
         _event(conn, "dead", row, evidence={**details, "max_attempts": policy.max_attempts}, status_code=code)
         return "dead"
     retry_at = now + policy.delay_after(attempts)
-    if not _transition(conn, row, token, state="queued", last_error=reason, next_attempt_at=retry_at,
-                       claimed_by=None):
+    if not _transition(conn, row, token, state="queued", last_error=reason, next_attempt_at=retry_at, claimed_by=None):
         return None
-    _event(conn, "queued", row, status_code=code,
-           evidence={**details, "retry": True, "next_attempt_at": retry_at.isoformat()})
+    _event(
+        conn,
+        "queued",
+        row,
+        status_code=code,
+        evidence={**details, "retry": True, "next_attempt_at": retry_at.isoformat()},
+    )
     return "queued"
 
 
-def mark_permanent_failure(conn, row: Mapping[str, Any], token: str, reason: str, *,
-                           evidence: Mapping[str, Any] | None = None, code: str | None = None,
-                           extra_event: str | None = None) -> bool:
+def mark_permanent_failure(
+    conn,
+    row: Mapping[str, Any],
+    token: str,
+    reason: str,
+    *,
+    evidence: Mapping[str, Any] | None = None,
+    code: str | None = None,
+    extra_event: str | None = None,
+) -> bool:
     """The row fails for good; `extra_event` (rejected, bounced) records what the other side said."""
     if not _transition(conn, row, token, state="failed", last_error=reason, claimed_by=None):
         return False
@@ -229,21 +294,31 @@ def enqueue_fallback(conn, row: Mapping[str, Any], next_channel: str, reason: st
     payload = dict(row.get("payload") or {})
     root_key = payload.get("fallback_root") or row["idempotency_key"]
     tried = list(payload.get("tried_channels") or []) + [row["channel"]]
-    payload.update(fallback_root=root_key, tried_channels=tried, fallback_from_outbox_id=row["id"],
-                   fallback_reason=reason)
+    payload.update(
+        fallback_root=root_key, tried_channels=tried, fallback_from_outbox_id=row["id"], fallback_reason=reason
+    )
     # the documents of the failed channel may not be what the next one needs: the dispatcher re-reads
     # them from document_index, keeping only the hashes given explicitly
-    return enqueue(conn, idempotency_key=f"{root_key}|fallback:{next_channel}"[:200], kind=row["kind"],
-                   customer_id=row["customer_id"], channel=next_channel, invoice_number=row["invoice_number"],
-                   payload=payload, batch_id=row.get("batch_id"), request_id=row.get("request_id"))
+    return enqueue(
+        conn,
+        idempotency_key=f"{root_key}|fallback:{next_channel}"[:200],
+        kind=row["kind"],
+        customer_id=row["customer_id"],
+        channel=next_channel,
+        invoice_number=row["invoice_number"],
+        payload=payload,
+        batch_id=row.get("batch_id"),
+        request_id=row.get("request_id"),
+    )
 
 
 # a resolver's answer for a row it could not check right now (the other side unreachable): try again later
 UNDECIDED = object()
 
 
-def stale_claims(engine: Engine, lease_seconds: float, now: datetime | None = None,
-                 chunk_index: int = 0, chunk_count: int = 1) -> list[dict[str, Any]]:
+def stale_claims(
+    engine: Engine, lease_seconds: float, now: datetime | None = None, chunk_index: int = 0, chunk_count: int = 1
+) -> list[dict[str, Any]]:
     now = now or utcnow()
     conditions = [outbox.c.state == "sending", outbox.c.claimed_at < now - timedelta(seconds=lease_seconds)]
     if chunk_count > 1:
@@ -252,10 +327,15 @@ def stale_claims(engine: Engine, lease_seconds: float, now: datetime | None = No
         return [_row_dict(r) for r in conn.execute(select(outbox).where(*conditions).order_by(outbox.c.id))]
 
 
-def recover_stale(engine: Engine, lease_seconds: float,
-                  resolve: Callable[[list[dict[str, Any]]], Mapping[int, Any]],
-                  now: datetime | None = None, chunk_index: int = 0, chunk_count: int = 1,
-                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> dict[str, int]:
+def recover_stale(
+    engine: Engine,
+    lease_seconds: float,
+    resolve: Callable[[list[dict[str, Any]]], Mapping[int, Any]],
+    now: datetime | None = None,
+    chunk_index: int = 0,
+    chunk_count: int = 1,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> dict[str, int]:
     """Settle rows left in 'sending' by a dead worker (see the module notes).
 
     `resolve(rows)` returns, per outbox id, a Receipt-like object with `as_evidence()` (the send did
@@ -275,8 +355,9 @@ def recover_stale(engine: Engine, lease_seconds: float,
                 counts.setdefault("undecided", 0)
                 counts["undecided"] += 1
             elif isinstance(outcome, BaseException):
-                if mark_permanent_failure(conn, row, token, f"in_doubt: {outcome}",
-                                          evidence={"recovered_claim": token}):
+                if mark_permanent_failure(
+                    conn, row, token, f"in_doubt: {outcome}", evidence={"recovered_claim": token}
+                ):
                     counts["in_doubt"] += 1
             elif outcome is not None:
                 if mark_sent(conn, row, token, outcome.as_evidence()):
@@ -288,8 +369,15 @@ def recover_stale(engine: Engine, lease_seconds: float,
                     _event(conn, "dead", row, evidence={"reason": reason, "recovered_claim": token})
                     counts["dead"] = counts.get("dead", 0) + 1
             elif _transition(conn, row, token, state="queued", claimed_by=None, next_attempt_at=utcnow()):
-                _event(conn, "queued", row, evidence={"recovered_claim": token, "reason": "stale claim, "
-                                                      "the other side has no trace of the send"})
+                _event(
+                    conn,
+                    "queued",
+                    row,
+                    evidence={
+                        "recovered_claim": token,
+                        "reason": "stale claim, the other side has no trace of the send",
+                    },
+                )
                 counts["requeued"] += 1
     return counts
 
@@ -303,12 +391,25 @@ def counts_by_state(engine: Engine) -> dict[str, int]:
 def due_count(engine: Engine, now: datetime | None = None) -> int:
     now = now or utcnow()
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(outbox).where(_due_filter(now, 0, 1, None)))
-                   .scalar_one())
+        return int(
+            conn.execute(select(func.count()).select_from(outbox).where(_due_filter(now, 0, 1, None))).scalar_one()
+        )
 
 
 __all__ = [
-    "enqueue", "claim_due", "mark_sent", "mark_transient_failure", "mark_permanent_failure", "release",
-    "enqueue_fallback", "stale_claims", "recover_stale", "counts_by_state", "due_count", "RetryPolicy",
-    "new_claim_token", "UNDECIDED", "ops",
+    "enqueue",
+    "claim_due",
+    "mark_sent",
+    "mark_transient_failure",
+    "mark_permanent_failure",
+    "release",
+    "enqueue_fallback",
+    "stale_claims",
+    "recover_stale",
+    "counts_by_state",
+    "due_count",
+    "RetryPolicy",
+    "new_claim_token",
+    "UNDECIDED",
+    "ops",
 ]

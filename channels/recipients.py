@@ -11,9 +11,22 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 RECIPIENT_COLUMNS = (
-    "customer_id", "name", "email", "language", "timezone", "preferred_channel", "fallback_channels",
-    "address_line1", "address_line2", "postcode", "city", "country", "edi_gln", "platform_id",
-    "ap_portal_id", "siren",
+    "customer_id",
+    "name",
+    "email",
+    "language",
+    "timezone",
+    "preferred_channel",
+    "fallback_channels",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "edi_gln",
+    "platform_id",
+    "ap_portal_id",
+    "siren",
 )
 
 
@@ -61,8 +74,13 @@ class Recipient:
         return tuple(chain)
 
     def postal_lines(self) -> list[str]:
-        lines = [self.name, self.address_line1, self.address_line2,
-                 " ".join(p for p in (self.postcode, self.city) if p), self.country]
+        lines = [
+            self.name,
+            self.address_line1,
+            self.address_line2,
+            " ".join(p for p in (self.postcode, self.city) if p),
+            self.country,
+        ]
         return [str(line) for line in lines if line]
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,9 +119,13 @@ def load_from_duckdb(con) -> RecipientDirectory:
         ).fetchone()[0]
         if not exists:
             continue
-        present = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, name]).fetchall()}
+        present = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
         columns = [c for c in RECIPIENT_COLUMNS if c in present]
         cursor = con.execute(f"select {', '.join(columns)} from {table}")
         return RecipientDirectory.from_rows(dict(zip(columns, row)) for row in cursor.fetchall())

@@ -46,13 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_drain_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=None, help="rows claimed at a time (RELANCE_DISPATCH_BATCH, 50)")
-    parser.add_argument("--lease", type=float, default=None,
-                        help="seconds after which another worker may recover a claim "
-                             "(RELANCE_OUTBOX_LEASE_SECONDS, 300)")
-    parser.add_argument("--wait-for-leases", action="store_true",
-                        help="also wait for other workers' claims to end or expire, then settle them")
-    parser.add_argument("--recipients", type=Path, default=None,
-                        help="JSON list of customers (customer_id, name, email, ...) instead of the warehouse")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=None,
+        help="seconds after which another worker may recover a claim (RELANCE_OUTBOX_LEASE_SECONDS, 300)",
+    )
+    parser.add_argument(
+        "--wait-for-leases",
+        action="store_true",
+        help="also wait for other workers' claims to end or expire, then settle them",
+    )
+    parser.add_argument(
+        "--recipients",
+        type=Path,
+        default=None,
+        help="JSON list of customers (customer_id, name, email, ...) instead of the warehouse",
+    )
 
 
 def run_drain(args: argparse.Namespace, chunk_index: int = 0, chunk_count: int = 1):

@@ -53,8 +53,9 @@ def default_users_path() -> Path:
     return Path(os.environ.get("RELANCE_DASHBOARD_USERS") or CONFIG_ROOT / "users.toml")
 
 
-def hash_password(password: str, *, salt: bytes | None = None,
-                  n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+def hash_password(
+    password: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P
+) -> str:
     """`scrypt$n$r$p$salt$hash` (base64): everything needed to verify it later, parameters included."""
     if not password:
         raise ValueError("a password cannot be empty")
@@ -70,8 +71,9 @@ def verify_password(password: str, stored: str) -> bool:
         if prefix != HASH_PREFIX:
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt),
-                                n=int(n), r=int(r), p=int(p), dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -93,8 +95,12 @@ class UsersFile:
             return None
         if not verify_password(password, entry["password_hash"]):
             return None
-        return User(username=username.strip(), display_name=entry.get("name", username), role=entry["role"],
-                    email=entry.get("email"))
+        return User(
+            username=username.strip(),
+            display_name=entry.get("name", username),
+            role=entry["role"],
+            email=entry.get("email"),
+        )
 
     def oidc_user(self, email: str, name: str | None = None) -> User:
         role = self.oidc_roles.get(email.lower()) or os.environ.get("RELANCE_DASHBOARD_DEFAULT_ROLE", "viewer")
@@ -120,8 +126,9 @@ def load_users(path: Path | None = None) -> UsersFile:
         if role not in ROLES:
             raise UsersFileError(f"{path}: user {name!r} has role {role!r}; use one of {', '.join(ROLES)}")
         if not str(entry.get("password_hash", "")).startswith(HASH_PREFIX + "$"):
-            raise UsersFileError(f"{path}: user {name!r} needs a password_hash made by "
-                                 "`relance dashboard user add` (scrypt)")
+            raise UsersFileError(
+                f"{path}: user {name!r} needs a password_hash made by `relance dashboard user add` (scrypt)"
+            )
     oidc_roles = {}
     for email, role in data.get("roles", {}).items():
         if role not in ROLES:
@@ -130,8 +137,9 @@ def load_users(path: Path | None = None) -> UsersFile:
     return UsersFile(path=path, users=dict(users), oidc_roles=oidc_roles)
 
 
-def save_user(path: Path, username: str, password: str, role: str, display_name: str | None = None,
-              email: str | None = None) -> None:
+def save_user(
+    path: Path, username: str, password: str, role: str, display_name: str | None = None, email: str | None = None
+) -> None:
     """Add or replace one local account in the users file, keeping the others."""
     import tomli_w
 

@@ -27,8 +27,7 @@ from stores import operational as ops
 KINDS = ("reminder", "resend")
 MAX_REASON_LENGTH = 2000
 # The dunning engine's own reason names (assets/dunning/engine.py), so the preview and the result agree.
-CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD = (
-    "credited", "paid", "disputed", "promise_not_due", "customer_on_hold")
+CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD = ("credited", "paid", "disputed", "promise_not_due", "customer_on_hold")
 SUPPRESSION_REASONS = (CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD)
 
 
@@ -56,11 +55,13 @@ class Target:
         if self.filters is None:
             return {"invoices": list(self.invoices)}
         f = self.filters
-        unsupported = [name for name in ("languages", "invoice_numbers", "max_days_overdue")
-                       if getattr(f, name) not in ((), None)]
+        unsupported = [
+            name for name in ("languages", "invoice_numbers", "max_days_overdue") if getattr(f, name) not in ((), None)
+        ]
         if unsupported:
-            raise CampaignError(f"the dunning run cannot filter on {', '.join(unsupported)}: "
-                                "select the invoices in the table instead")
+            raise CampaignError(
+                f"the dunning run cannot filter on {', '.join(unsupported)}: select the invoices in the table instead"
+            )
         target: dict[str, Any] = {}
         if f.customer_ids:
             target["customers"] = list(f.customer_ids)
@@ -110,13 +111,14 @@ def operational_suppressions(engine: Engine, as_of: date) -> OperationalSuppress
     with engine.connect() as conn:
         rows = conn.execute(
             select(ev.c.event_type, ev.c.invoice_number, ev.c.evidence)
-            .where(ev.c.event_type.in_(("disputed", "dispute_resolved", "promised")),
-                   ev.c.invoice_number.is_not(None))
+            .where(ev.c.event_type.in_(("disputed", "dispute_resolved", "promised")), ev.c.invoice_number.is_not(None))
             .order_by(ev.c.occurred_at, ev.c.id)
         ).all()
-        held = conn.execute(
-            select(ops.customer_holds.c.customer_id).where(ops.customer_holds.c.active.is_(True))
-        ).scalars().all()
+        held = (
+            conn.execute(select(ops.customer_holds.c.customer_id).where(ops.customer_holds.c.active.is_(True)))
+            .scalars()
+            .all()
+        )
     for event_type, invoice, evidence in rows:
         if event_type == "disputed":
             disputed.add(invoice)
@@ -145,10 +147,16 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
     filters = target.as_filters()
     where, params = filters.where(day)
     operational = operational_suppressions(engine, day)
-    params |= {"portal_disputed": sorted(operational.disputed) or [""], "promised": sorted(operational.promised) or [""],
-               "held": sorted(operational.held_customers) or [""],
-               "credited": CREDITED, "paid": PAID, "disputed": DISPUTED, "promised_reason": PROMISED,
-               "on_hold": ON_HOLD}
+    params |= {
+        "portal_disputed": sorted(operational.disputed) or [""],
+        "promised": sorted(operational.promised) or [""],
+        "held": sorted(operational.held_customers) or [""],
+        "credited": CREDITED,
+        "paid": PAID,
+        "disputed": DISPUTED,
+        "promised_reason": PROMISED,
+        "on_hold": ON_HOLD,
+    }
     classified = f"""
         select d.invoice_number, d.customer_id, d.open_amount, d.currency, d.language, d.customer_name,
             case when d.status = 'credited' then $credited
@@ -163,7 +171,8 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
     """
     # One pass: totals per outcome (with distinct customers), per language and per currency, and for each
     # language the sendable invoice with the largest open amount as the sample message.
-    groups = snap.frame(f"""
+    groups = snap.frame(
+        f"""
         with classified as (
             select coalesce(skip_reason, 'send') as outcome, coalesce(language, '?') as language, currency,
                    customer_id, invoice_number, open_amount
@@ -176,7 +185,9 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
                    as sample
         from classified
         group by grouping sets ((outcome), (outcome, language), (outcome, currency))
-    """, params)
+    """,
+        params,
+    )
     totals = groups[~groups["per_language"] & ~groups["per_currency"]].set_index("outcome")
     languages = groups[groups["per_language"] & (groups["outcome"] == "send")].sort_values("language")
     currencies = groups[groups["per_currency"] & (groups["outcome"] == "send")]
@@ -187,10 +198,13 @@ def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
         amount=send["amount"] if send is not None else Decimal("0.00"),
         currency_amounts={row.currency: row.amount for row in currencies.itertuples()},
         by_language=languages[["language", "invoices", "customers", "amount"]].reset_index(drop=True),
-        skipped={reason: int(totals.loc[reason, "invoices"]) for reason in SUPPRESSION_REASONS
-                 if reason in totals.index},
-        samples={row.language: {"invoice_number": row.sample["invoice_number"],
-                                "customer_id": row.sample["customer_id"]} for row in languages.itertuples()},
+        skipped={
+            reason: int(totals.loc[reason, "invoices"]) for reason in SUPPRESSION_REASONS if reason in totals.index
+        },
+        samples={
+            row.language: {"invoice_number": row.sample["invoice_number"], "customer_id": row.sample["customer_id"]}
+            for row in languages.itertuples()
+        },
     )
 
 
@@ -241,9 +255,13 @@ def render_sample(template: str, language: str, sample: Mapping[str, Any], snap:
     customer = data.customer(snap, sample["customer_id"])
     invoice = data.invoice(snap, sample["invoice_number"])
     context = {
-        "customer": customer, "invoice": invoice, "invoices": [invoice],
-        "total_open": invoice["open_amount"], "currency": invoice["currency"],
-        "sender": {"name": _company_name()}, "today": data.as_of(snap),
+        "customer": customer,
+        "invoice": invoice,
+        "invoices": [invoice],
+        "total_open": invoice["open_amount"],
+        "currency": invoice["currency"],
+        "sender": {"name": _company_name()},
+        "today": data.as_of(snap),
     }
     language = language if language in ("fr", "en") else "fr"
     try:
@@ -265,9 +283,17 @@ def _company_name() -> str:
         return "Relance"
 
 
-def submit(engine: Engine, *, kind: str, target: Target, requested_by: str, reason: str,
-           step: str | None = None, template: str | None = None, preview_counts: Mapping[str, Any] | None = None
-           ) -> str:
+def submit(
+    engine: Engine,
+    *,
+    kind: str,
+    target: Target,
+    requested_by: str,
+    reason: str,
+    step: str | None = None,
+    template: str | None = None,
+    preview_counts: Mapping[str, Any] | None = None,
+) -> str:
     """Write the request row (pending) and its audit row in one transaction; returns the request id."""
     if kind not in KINDS:
         raise CampaignError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -281,14 +307,34 @@ def submit(engine: Engine, *, kind: str, target: Target, requested_by: str, reas
     request_id = str(uuid.uuid4())
     now = ops.utcnow()
     with engine.begin() as conn:
-        conn.execute(insert(ops.requests).values(
-            request_id=request_id, kind=kind, target=target.to_json(), step=step, template=template,
-            requested_by=requested_by, reason=reason, state="pending", created_at=now, updated_at=now,
-        ))
-        ops.audit(conn, requested_by, f"campaign.{kind}.requested", target=target.to_json(),
-                  item_count=(preview_counts or {}).get("invoice_count"),
-                  detail={"request_id": request_id, "step": step, "template": template, "reason": reason,
-                          "preview": dict(preview_counts or {})})
+        conn.execute(
+            insert(ops.requests).values(
+                request_id=request_id,
+                kind=kind,
+                target=target.to_json(),
+                step=step,
+                template=template,
+                requested_by=requested_by,
+                reason=reason,
+                state="pending",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        ops.audit(
+            conn,
+            requested_by,
+            f"campaign.{kind}.requested",
+            target=target.to_json(),
+            item_count=(preview_counts or {}).get("invoice_count"),
+            detail={
+                "request_id": request_id,
+                "step": step,
+                "template": template,
+                "reason": reason,
+                "preview": dict(preview_counts or {}),
+            },
+        )
     return request_id
 
 
@@ -320,22 +366,45 @@ def progress(engine: Engine, request_id: str) -> Progress:
         row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).mappings().first()
         if row is None:
             raise LookupError(f"no request {request_id!r} in the operational store")
-        outbox = dict(conn.execute(
-            select(ops.outbox.c.state, func.count()).where(ops.outbox.c.request_id == request_id)
-            .group_by(ops.outbox.c.state)
-        ).all())
-    return Progress(request_id=request_id, state=row["state"], run_id=row["run_id"], counts=dict(row["counts"] or {}),
-                    outbox={k: int(v) for k, v in outbox.items()}, updated_at=row["updated_at"])
+        outbox = dict(
+            conn.execute(
+                select(ops.outbox.c.state, func.count())
+                .where(ops.outbox.c.request_id == request_id)
+                .group_by(ops.outbox.c.state)
+            ).all()
+        )
+    return Progress(
+        request_id=request_id,
+        state=row["state"],
+        run_id=row["run_id"],
+        counts=dict(row["counts"] or {}),
+        outbox={k: int(v) for k, v in outbox.items()},
+        updated_at=row["updated_at"],
+    )
 
 
 def recent_requests(engine: Engine, limit: int = 20) -> pd.DataFrame:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(ops.requests.c.request_id, ops.requests.c.kind, ops.requests.c.step, ops.requests.c.template,
-                   ops.requests.c.requested_by, ops.requests.c.reason, ops.requests.c.state,
-                   ops.requests.c.counts, ops.requests.c.created_at)
-            .order_by(ops.requests.c.id.desc()).limit(limit)
-        ).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows],
-                        columns=["request_id", "kind", "step", "template", "requested_by", "reason", "state",
-                                 "counts", "created_at"])
+        rows = (
+            conn.execute(
+                select(
+                    ops.requests.c.request_id,
+                    ops.requests.c.kind,
+                    ops.requests.c.step,
+                    ops.requests.c.template,
+                    ops.requests.c.requested_by,
+                    ops.requests.c.reason,
+                    ops.requests.c.state,
+                    ops.requests.c.counts,
+                    ops.requests.c.created_at,
+                )
+                .order_by(ops.requests.c.id.desc())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
+    return pd.DataFrame(
+        [dict(r) for r in rows],
+        columns=["request_id", "kind", "step", "template", "requested_by", "reason", "state", "counts", "created_at"],
+    )

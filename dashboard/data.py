@@ -78,8 +78,10 @@ class Snapshot:
                 con = open_snapshot(self.path)  # raises FileNotFoundError with the command to run
                 self._con, self._version = con, version
                 self._tables = frozenset(
-                    f"{schema}.{name}" for schema, name in
-                    con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+                    f"{schema}.{name}"
+                    for schema, name in con.execute(
+                        "select table_schema, table_name from information_schema.tables"
+                    ).fetchall()
                 )
                 self._cache.clear()
             return self._con
@@ -266,7 +268,8 @@ def overview_kpis(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> dict[
     day = as_of(snap)
     where, params = filters.where(day)
     # Receivables 30 days ago are rebuilt from settlement dates so the trend needs no history table.
-    row = snap.row(f"""
+    row = snap.row(
+        f"""
         select
             coalesce(sum(open_amount), 0) as open_amount,
             count(*) filter (where open_amount > 0) as open_count,
@@ -291,13 +294,16 @@ def overview_kpis(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> dict[
             count(sent_at) as sent_count,
             count(*) filter (where sent_at is not null and is_retrieved) as retrieved_count
         from {_FILTERED_INVOICES} where {where}
-    """, params | {"as_of": day})
+    """,
+        params | {"as_of": day},
+    )
     kpis = dict(row)
     kpis["as_of"] = day
     kpis["dso"] = _dso(kpis["open_amount"], kpis["sales_90d"])
     kpis["dso_30d_ago"] = _dso(kpis["open_amount_30d_ago"], kpis["sales_90d_30d_ago"])
-    kpis["retrieval_rate"] = (Decimal(kpis["retrieved_count"]) / Decimal(kpis["sent_count"])
-                              if kpis["sent_count"] else None)
+    kpis["retrieval_rate"] = (
+        Decimal(kpis["retrieved_count"]) / Decimal(kpis["sent_count"]) if kpis["sent_count"] else None
+    )
     return kpis
 
 
@@ -313,7 +319,8 @@ def aging(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
     snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
-    df = snap.frame(f"""
+    df = snap.frame(
+        f"""
         with scoped as (
             select d.open_amount, date_diff('day', d.due_date, $as_of) as days_past_due
             from {_FILTERED_INVOICES} where {where} and d.open_amount > 0
@@ -327,7 +334,9 @@ def aging(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
             sum(open_amount) as open_amount,
             count(*) as invoice_count
         from scoped group by all
-    """, params | {"as_of": day})
+    """,
+        params | {"as_of": day},
+    )
     full = pd.DataFrame({"bucket": list(AGING_BUCKETS)})
     out = full.merge(df, on="bucket", how="left")
     out["open_amount"] = out["open_amount"].apply(lambda v: v if isinstance(v, Decimal) else Decimal("0.00"))
@@ -340,7 +349,8 @@ def monthly_trend(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, months: 
     snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select
             date_trunc('month', d.due_date)::date as month,
             sum(d.amount_incl_tax) as invoiced_amount,
@@ -351,7 +361,9 @@ def monthly_trend(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, months: 
         from {_FILTERED_INVOICES}
         where {where} and d.due_date > $as_of - $window_days and d.due_date <= $as_of
         group by all order by month
-    """, params | {"as_of": day, "window_days": int(months * 31)})
+    """,
+        params | {"as_of": day, "window_days": int(months * 31)},
+    )
 
 
 def kpi_summary(snap: Snapshot) -> dict[str, Any] | None:
@@ -369,14 +381,16 @@ def postage(snap: Snapshot) -> dict[str, Any] | None:
     return snap.row(f"select * from {POSTAGE} limit 1")
 
 
-def pre_due_alerts(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon_days: int = 14,
-                   limit: int = 500) -> pd.DataFrame:
+def pre_due_alerts(
+    snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon_days: int = 14, limit: int = 500
+) -> pd.DataFrame:
     """Open invoices falling due within the horizon that something threatens: never retrieved, bounced,
     rejected by a platform, or disputed. One row per invoice with every alert that applies."""
     snap.require(DASHBOARD_INVOICES)
     day = as_of(snap)
     where, params = filters.where(day)
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         with flagged as (
             select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.channel, d.due_date,
                    d.open_amount,
@@ -397,19 +411,23 @@ def pre_due_alerts(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, horizon
         where not_retrieved or bounced or rejected or disputed
         order by due_date, open_amount desc, invoice_number
         limit $limit
-    """, params | {"as_of": day, "horizon": int(horizon_days), "limit": int(limit)})
+    """,
+        params | {"as_of": day, "horizon": int(horizon_days), "limit": int(limit)},
+    )
 
 
 # ---------------------------------------------------------------------------------------- retrieval
 
 
-def retrieval_by_customer(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, *,
-                          only_never_retrieved: bool = False, limit: int = 1000) -> pd.DataFrame:
+def retrieval_by_customer(
+    snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, *, only_never_retrieved: bool = False, limit: int = 1000
+) -> pd.DataFrame:
     """Per customer: invoices sent, retrieved, never retrieved, retrieval rate and the last retrieval."""
     snap.require(DASHBOARD_INVOICES)
     where, params = filters.where(as_of(snap))
     having = "having count(*) filter (where not d.is_retrieved) > 0" if only_never_retrieved else ""
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select d.customer_id, any_value(d.customer_name) as customer_name, any_value(d.segment) as segment,
                any_value(d.channel) as channel,
                count(*) as invoices_sent,
@@ -424,7 +442,9 @@ def retrieval_by_customer(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, 
         {having}
         order by retrieval_rate, open_amount desc, d.customer_id
         limit $limit
-    """, params | {"limit": int(limit)})
+    """,
+        params | {"limit": int(limit)},
+    )
 
 
 def funnel(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, by: str | None = None) -> pd.DataFrame:
@@ -436,7 +456,8 @@ def funnel(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, by: str | None 
     # the channel an invoice actually went out on, else the one it is billed on
     group = {"channel": "coalesce(d.sent_channel, d.billing_channel)", "segment": "d.segment", None: "'all'"}[by]
     where, params = filters.where(as_of(snap))
-    wide = snap.frame(f"""
+    wide = snap.frame(
+        f"""
         select coalesce({group}, '(none)') as "group",
                count(*) as issued,
                count(d.sent_at) as sent,
@@ -446,7 +467,9 @@ def funnel(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, by: str | None 
         from {_FILTERED_INVOICES}
         where {where}
         group by all order by issued desc, "group"
-    """, params)
+    """,
+        params,
+    )
     return wide.melt(id_vars="group", value_vars=list(FUNNEL_STAGES), var_name="stage", value_name="invoices")
 
 
@@ -454,7 +477,8 @@ def invoices_table(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: 
     """Invoices with their delivery and retrieval state (for exports, drill-downs and campaign selection)."""
     snap.require(DASHBOARD_INVOICES)
     where, params = filters.where(as_of(snap))
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select d.invoice_number, d.customer_id, d.customer_name, d.segment, d.channel, d.issue_date,
                d.due_date, d.amount_incl_tax, d.open_amount, d.currency, d.status, d.days_late, d.sent_at,
                d.delivered_at, d.first_retrieved_at, d.is_retrieved as retrieved
@@ -462,7 +486,9 @@ def invoices_table(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: 
         where {where}
         order by d.due_date desc, d.invoice_number
         limit $limit
-    """, params | {"limit": int(limit)})
+    """,
+        params | {"limit": int(limit)},
+    )
 
 
 # ----------------------------------------------------------------------------- late-payment origins
@@ -474,15 +500,18 @@ def _late_scope(filters: InvoiceFilters, as_of_day: date) -> tuple[str, dict[str
     if filters == NO_FILTERS:
         return f"select * from {LATE_CAUSES}", {}
     where, params = filters.where(as_of_day)
-    return (f"select * from {LATE_CAUSES} where invoice_number in "
-            f"(select d.invoice_number from {_FILTERED_INVOICES} where {where})"), params
+    return (
+        f"select * from {LATE_CAUSES} where invoice_number in "
+        f"(select d.invoice_number from {_FILTERED_INVOICES} where {where})"
+    ), params
 
 
 def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> pd.DataFrame:
     """Causes of late payment ranked by late amount, with the cumulative share (the Pareto line)."""
     snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
     scope, params = _late_scope(filters, as_of(snap))
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         with scoped as ({scope}),
         by_cause as (
             select primary_cause as cause, any_value(side) as side, count(*) as invoices,
@@ -495,28 +524,34 @@ def late_cause_pareto(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS) -> p
                sum(late_amount) over (order by late_amount desc, cause rows unbounded preceding)
                    / sum(late_amount) over () as cumulative_share
         from by_cause order by late_amount desc, cause
-    """, params)
+    """,
+        params,
+    )
 
 
 def late_side_split(pareto: pd.DataFrame) -> pd.DataFrame:
     """Issuer-side vs customer-side share of late amount and of days late, from the Pareto rows."""
     if pareto.empty:
         return pd.DataFrame(columns=["side", "invoices", "late_amount", "days_late", "amount_share", "days_share"])
-    sides = (pareto.groupby("side", as_index=False)
-             .agg(invoices=("invoices", "sum"), late_amount=("late_amount", lambda v: sum(v, Decimal("0"))),
-                  days_late=("days_late", "sum")))
+    sides = pareto.groupby("side", as_index=False).agg(
+        invoices=("invoices", "sum"),
+        late_amount=("late_amount", lambda v: sum(v, Decimal("0"))),
+        days_late=("days_late", "sum"),
+    )
     total_amount, total_days = sum(sides["late_amount"], Decimal("0")), sides["days_late"].sum()
     sides["amount_share"] = [float(a / total_amount) if total_amount else 0.0 for a in sides["late_amount"]]
     sides["days_share"] = [float(d / total_days) if total_days else 0.0 for d in sides["days_late"]]
     return sides.sort_values("side").reset_index(drop=True)
 
 
-def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters = NO_FILTERS,
-                            limit: int = 500) -> pd.DataFrame:
+def late_invoices_for_cause(
+    snap: Snapshot, cause: str, filters: InvoiceFilters = NO_FILTERS, limit: int = 500
+) -> pd.DataFrame:
     """The drill-down: late invoices of one cause, longest late first, with the evidence that assigned it."""
     snap.require(DASHBOARD_INVOICES, LATE_CAUSES)
     scope, params = _late_scope(filters, as_of(snap))
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         with scoped as ({scope})
         select invoice_number, customer_id, customer_name, settled_on, days_late, amount, overdue_amount, side,
                all_causes, evidence
@@ -524,7 +559,9 @@ def late_invoices_for_cause(snap: Snapshot, cause: str, filters: InvoiceFilters 
         where primary_cause = $cause
         order by days_late desc, amount desc, invoice_number
         limit $limit
-    """, params | {"cause": cause, "limit": int(limit)})
+    """,
+        params | {"cause": cause, "limit": int(limit)},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- risk
@@ -535,7 +572,8 @@ def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 2
     snap.require(DASHBOARD_INVOICES, RISK_SCORES)
     where, params = filters.where(as_of(snap))
     # Rank on two columns first; only the rows shown get their display columns and factors decoded.
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         with ranked as (
             select d.invoice_number, cast(s.probability_late * d.open_amount as decimal(18, 2)) as exposure
             from {_FILTERED_INVOICES} join {RISK_SCORES} s on s.invoice_number = d.invoice_number
@@ -556,7 +594,9 @@ def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 2
         join {_FILTERED_INVOICES} on d.invoice_number = ranked.invoice_number
         join {RISK_SCORES} s on s.invoice_number = ranked.invoice_number
         order by ranked.exposure desc, d.invoice_number
-    """, params | {"limit": int(limit)})
+    """,
+        params | {"limit": int(limit)},
+    )
 
 
 # ------------------------------------------------------------------------------------- customer 360
@@ -564,13 +604,16 @@ def at_risk(snap: Snapshot, filters: InvoiceFilters = NO_FILTERS, limit: int = 2
 
 def find_customers(snap: Snapshot, text: str = "", limit: int = 50) -> pd.DataFrame:
     snap.require(CUSTOMERS)
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select customer_id, name, segment, preferred_channel, open_amount, overdue_amount
         from {CUSTOMERS}
         where $text = '' or customer_id ilike '%' || $text || '%' or name ilike '%' || $text || '%'
         order by overdue_amount desc nulls last, customer_id
         limit $limit
-    """, {"text": text.strip(), "limit": int(limit)})
+    """,
+        {"text": text.strip(), "limit": int(limit)},
+    )
 
 
 def customer(snap: Snapshot, customer_id: str) -> dict[str, Any]:
@@ -596,26 +639,33 @@ def invoice(snap: Snapshot, invoice_number: str) -> dict[str, Any]:
 def invoice_payments(snap: Snapshot, invoice_number: str) -> pd.DataFrame:
     if not snap.has(PAYMENTS):
         return pd.DataFrame(columns=["payment_id", "payment_date", "amount", "currency", "method", "reference"])
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select payment_id, payment_date, amount, currency, method, reference
         from {PAYMENTS} where invoice_number = $n order by payment_date, payment_id
-    """, {"n": invoice_number})
+    """,
+        {"n": invoice_number},
+    )
 
 
 def invoice_disputes(snap: Snapshot, invoice_number: str) -> pd.DataFrame:
     if not snap.has(DISPUTES):
         return pd.DataFrame(columns=["opened_on", "reason", "disputed_amount", "resolved_on"])
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select opened_on, reason, disputed_amount, resolved_on
         from {DISPUTES} where invoice_number = $n order by opened_on
-    """, {"n": invoice_number})
+    """,
+        {"n": invoice_number},
+    )
 
 
 # ---------------------------------------------------------------------------------------- channels
 
 
-def channel_activity(snap: Snapshot, *, days: int = 90, channels: Sequence[str] = (),
-                     grain: str = "day") -> pd.DataFrame:
+def channel_activity(
+    snap: Snapshot, *, days: int = 90, channels: Sequence[str] = (), grain: str = "day"
+) -> pd.DataFrame:
     """Sends, deliveries, bounces and rejections per channel and day (or week, month) over the last `days`."""
     snap.require(CHANNEL_DAILY)
     if grain not in ("day", "week", "month"):
@@ -625,12 +675,15 @@ def channel_activity(snap: Snapshot, *, days: int = 90, channels: Sequence[str] 
     params: dict[str, Any] = {"since": day - timedelta(days=int(days)), "grain": grain}
     if channels:
         params["channels"] = list(channels)
-    return snap.frame(f"""
+    return snap.frame(
+        f"""
         select date_trunc($grain, day)::date as period, channel, event_type, sum(events)::bigint as events
         from {CHANNEL_DAILY}
         where day >= $since {channel_clause}
         group by all order by period, channel, event_type
-    """, params)
+    """,
+        params,
+    )
 
 
 def channel_performance(snap: Snapshot) -> pd.DataFrame:

@@ -26,8 +26,19 @@ TEMPLATES = Path(__file__).parent / "templates"
 DELIVERY_TYPES = ("queued", "sending", "sent", "delivered", "bounced", "rejected", "failed", "dead")
 EVIDENCE_TYPES = DELIVERY_TYPES + ops.RETRIEVAL_TYPES + ("lifecycle",)
 # Evidence keys shown first, in this order, when an event carries them.
-EVIDENCE_KEYS = ("smtp_reply", "smtp_code", "message_id", "remote_host", "recipient", "ip", "user_agent", "via",
-                 "receipt", "platform_status", "rule_ids")
+EVIDENCE_KEYS = (
+    "smtp_reply",
+    "smtp_code",
+    "message_id",
+    "remote_host",
+    "recipient",
+    "ip",
+    "user_agent",
+    "via",
+    "receipt",
+    "platform_status",
+    "rule_ids",
+)
 
 
 @dataclass
@@ -84,31 +95,65 @@ def timeline(engine: Engine, snap: Snapshot, invoice_number: str) -> tuple[dict,
     cust = data.customer(snap, inv["customer_id"])
     zone = customer_zone(cust.get("timezone"))
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(ops.events).where(ops.events.c.invoice_number == invoice_number)
-            .order_by(ops.events.c.occurred_at, ops.events.c.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(ops.events)
+                .where(ops.events.c.invoice_number == invoice_number)
+                .order_by(ops.events.c.occurred_at, ops.events.c.id)
+            )
+            .mappings()
+            .all()
+        )
     entries = []
     for row in rows:
         at = row["occurred_at"] if row["occurred_at"].tzinfo else row["occurred_at"].replace(tzinfo=timezone.utc)
-        entries.append(TimelineEntry(at=at, local_time=local(at, zone), kind=row["event_type"],
-                                     channel=row["channel"], source=row["source"], summary=_summary(row),
-                                     evidence=dict(row["evidence"] or {})))
+        entries.append(
+            TimelineEntry(
+                at=at,
+                local_time=local(at, zone),
+                kind=row["event_type"],
+                channel=row["channel"],
+                source=row["source"],
+                summary=_summary(row),
+                evidence=dict(row["evidence"] or {}),
+            )
+        )
     for pay in data.invoice_payments(snap, invoice_number).to_dict("records"):
         at = _midday_utc(pay["payment_date"])
-        entries.append(TimelineEntry(at=at, local_time=str(pay["payment_date"]), kind="payment", channel=None,
-                                     source="erp", summary=f"payment {pay['amount']} {pay['currency']} "
-                                                           f"({pay.get('method') or 'unknown method'})",
-                                     evidence={"payment_id": pay["payment_id"], "reference": pay.get("reference")}))
+        entries.append(
+            TimelineEntry(
+                at=at,
+                local_time=str(pay["payment_date"]),
+                kind="payment",
+                channel=None,
+                source="erp",
+                summary=f"payment {pay['amount']} {pay['currency']} ({pay.get('method') or 'unknown method'})",
+                evidence={"payment_id": pay["payment_id"], "reference": pay.get("reference")},
+            )
+        )
     for dispute in data.invoice_disputes(snap, invoice_number).to_dict("records"):
-        entries.append(TimelineEntry(at=_midday_utc(dispute["opened_on"]), local_time=str(dispute["opened_on"]),
-                                     kind="dispute_opened", channel=None, source="erp",
-                                     summary=f"dispute opened: {dispute['reason']}",
-                                     evidence={"disputed_amount": dispute.get("disputed_amount")}))
+        entries.append(
+            TimelineEntry(
+                at=_midday_utc(dispute["opened_on"]),
+                local_time=str(dispute["opened_on"]),
+                kind="dispute_opened",
+                channel=None,
+                source="erp",
+                summary=f"dispute opened: {dispute['reason']}",
+                evidence={"disputed_amount": dispute.get("disputed_amount")},
+            )
+        )
         if dispute.get("resolved_on"):
-            entries.append(TimelineEntry(at=_midday_utc(dispute["resolved_on"]),
-                                         local_time=str(dispute["resolved_on"]), kind="dispute_resolved",
-                                         channel=None, source="erp", summary="dispute resolved"))
+            entries.append(
+                TimelineEntry(
+                    at=_midday_utc(dispute["resolved_on"]),
+                    local_time=str(dispute["resolved_on"]),
+                    kind="dispute_resolved",
+                    channel=None,
+                    source="erp",
+                    summary="dispute resolved",
+                )
+            )
     entries.sort(key=lambda e: e.at)
     return inv, cust, entries
 
@@ -128,23 +173,41 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def evidence_pack_html(inv: Mapping[str, Any], cust: Mapping[str, Any], entries: list[TimelineEntry],
-                       *, generated_by: str, generated_at: datetime | None = None) -> str:
+def evidence_pack_html(
+    inv: Mapping[str, Any],
+    cust: Mapping[str, Any],
+    entries: list[TimelineEntry],
+    *,
+    generated_by: str,
+    generated_at: datetime | None = None,
+) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     generated_at = generated_at or ops.utcnow()
     zone = customer_zone(cust.get("timezone"))
     proofs = [e for e in entries if e.is_delivery_or_retrieval]
     return env.get_template("evidence_pack.html").render(
-        invoice=inv, customer=cust, zone=str(zone), proofs=proofs, entries=entries,
-        evidence=_ordered_evidence, generated_by=generated_by, generated_at=local(generated_at, zone),
+        invoice=inv,
+        customer=cust,
+        zone=str(zone),
+        proofs=proofs,
+        entries=entries,
+        evidence=_ordered_evidence,
+        generated_by=generated_by,
+        generated_at=local(generated_at, zone),
         generated_at_utc=generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         retrieved=[e for e in proofs if e.kind in ops.RETRIEVAL_TYPES],
         delivered=[e for e in proofs if e.kind == "delivered"],
     )
 
 
-def evidence_pack_pdf(inv: Mapping[str, Any], cust: Mapping[str, Any], entries: list[TimelineEntry],
-                      *, generated_by: str, generated_at: datetime | None = None) -> bytes:
+def evidence_pack_pdf(
+    inv: Mapping[str, Any],
+    cust: Mapping[str, Any],
+    entries: list[TimelineEntry],
+    *,
+    generated_by: str,
+    generated_at: datetime | None = None,
+) -> bytes:
     from weasyprint import HTML
 
     html = evidence_pack_html(inv, cust, entries, generated_by=generated_by, generated_at=generated_at)

@@ -62,9 +62,16 @@ def to_xlsx(df: pd.DataFrame, sheet_name: str = "export") -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True,
-                                            "strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "remove_timezone": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     sheet = workbook.add_worksheet(sheet_name[:31])
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "#,##0.00"})

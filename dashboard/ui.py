@@ -42,8 +42,14 @@ def audit(action: str, target: Any = None, item_count: int | None = None, **deta
     """Record who did what, on which target and how many items, in the operational audit log."""
     user = current_user()
     with engine().begin() as conn:
-        ops.audit(conn, user.username if user else "anonymous", action, target=target, item_count=item_count,
-                  detail={"role": user.role if user else None, **detail})
+        ops.audit(
+            conn,
+            user.username if user else "anonymous",
+            action,
+            target=target,
+            item_count=item_count,
+            detail={"role": user.role if user else None, **detail},
+        )
 
 
 def audit_callback(action: str, target: Any = None, item_count: int | None = None, **detail: Any) -> Callable:
@@ -61,8 +67,7 @@ def oidc_configured() -> bool:
         return False
     if not section:
         return False
-    return bool(section.get("client_id") or any(isinstance(v, dict) and v.get("client_id")
-                                                   for v in section.values()))
+    return bool(section.get("client_id") or any(isinstance(v, dict) and v.get("client_id") for v in section.values()))
 
 
 def users_file() -> auth.UsersFile:
@@ -95,8 +100,10 @@ def login_page() -> None:
         return
     accounts = users_file()
     if not accounts.users:
-        st.error(f"No users in {accounts.path}. Create one with "
-                 "`relance dashboard user add NAME --role finance_lead` (or configure OIDC, see docs/dashboard.md).")
+        st.error(
+            f"No users in {accounts.path}. Create one with "
+            "`relance dashboard user add NAME --role finance_lead` (or configure OIDC, see docs/dashboard.md)."
+        )
         return
     with st.form("login"):
         username = st.text_input("User name", key="login_username")
@@ -105,8 +112,12 @@ def login_page() -> None:
     if submitted:
         user = accounts.authenticate(username, password)
         with engine().begin() as conn:
-            ops.audit(conn, user.username if user else (username.strip() or "anonymous"),
-                      "login" if user else "login_failed", detail={"method": "local"})
+            ops.audit(
+                conn,
+                user.username if user else (username.strip() or "anonymous"),
+                "login" if user else "login_failed",
+                detail={"method": "local"},
+            )
         if user is None:
             st.error("Unknown user name or wrong password.")
             return
@@ -134,8 +145,10 @@ def page(title: str, permission: str = "view", caption: str | None = None) -> au
         st.warning("Sign in to see this page.")
         st.stop()
     if not user.can(permission):
-        st.error(f"{title} is for the {permission_roles(permission)} role; you are signed in as "
-                 f"{ROLE_LABELS[user.role].lower()}.")
+        st.error(
+            f"{title} is for the {permission_roles(permission)} role; you are signed in as "
+            f"{ROLE_LABELS[user.role].lower()}."
+        )
         st.stop()
     return user
 
@@ -231,8 +244,19 @@ def download_buttons(df, name: str, *, target: Any = None) -> None:
         return
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     left, right = st.columns(2)
-    left.download_button("Download CSV", exports.to_csv(df), file_name=f"{name}-{stamp}.csv", mime="text/csv",
-                         key=f"csv_{name}", on_click=audit_callback("export.csv", target, len(df), table=name))
-    right.download_button("Download XLSX", exports.to_xlsx(df, sheet_name=name), file_name=f"{name}-{stamp}.xlsx",
-                          mime=exports.XLSX_MIME, key=f"xlsx_{name}",
-                          on_click=audit_callback("export.xlsx", target, len(df), table=name))
+    left.download_button(
+        "Download CSV",
+        exports.to_csv(df),
+        file_name=f"{name}-{stamp}.csv",
+        mime="text/csv",
+        key=f"csv_{name}",
+        on_click=audit_callback("export.csv", target, len(df), table=name),
+    )
+    right.download_button(
+        "Download XLSX",
+        exports.to_xlsx(df, sheet_name=name),
+        file_name=f"{name}-{stamp}.xlsx",
+        mime=exports.XLSX_MIME,
+        key=f"xlsx_{name}",
+        on_click=audit_callback("export.xlsx", target, len(df), table=name),
+    )

@@ -6,7 +6,6 @@ from the tables the statement names), the Python in assets/analytics. Every KPI 
 business date: the `relance/run_date` tag (as for ingest), else today in UTC.
 """
 
-
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -21,14 +20,24 @@ RUN_DATE_TAG = "relance/run_date"
 
 # order matters only for readability: Dagster orders by the dependencies read from the SQL
 SQL_MODELS = (
-    ("intermediate", "analytics_invoice_events", "Per invoice: sending, delivery, retrieval, rejection, refusal "
-                                                 "and promise events known on the run date."),
-    ("intermediate", "analytics_invoices", "Per invoice: balance, lateness, channel, access and dispute facts "
-                                           "as they stood on the run date."),
+    (
+        "intermediate",
+        "analytics_invoice_events",
+        "Per invoice: sending, delivery, retrieval, rejection, refusal and promise events known on the run date.",
+    ),
+    (
+        "intermediate",
+        "analytics_invoices",
+        "Per invoice: balance, lateness, channel, access and dispute facts as they stood on the run date.",
+    ),
     ("intermediate", "analytics_receivable_snapshots", "Receivables at each month end and at the period start."),
     ("marts", "kpi_aging", "Open receivables by days past due: current, 1-30, 31-60, 61-90, 90+."),
-    ("marts", "kpi_summary", "DSO (standard, countback), best possible DSO, average days delinquent, CEI, "
-                             "on-time rate and days-to-pay statistics."),
+    (
+        "marts",
+        "kpi_summary",
+        "DSO (standard, countback), best possible DSO, average days delinquent, CEI, "
+        "on-time rate and days-to-pay statistics.",
+    ),
     ("marts", "kpi_overdue_by_customer", "Open and overdue amount per customer."),
     ("marts", "kpi_overdue_by_segment", "Open and overdue amount per customer segment."),
     ("marts", "kpi_days_to_pay", "Distribution of days to pay and days late of invoices settled in the period."),
@@ -64,8 +73,9 @@ class AnalyticsSettings(dg.ConfigurableResource):
         try:
             tariff = Decimal(self.postage_tariff)
         except InvalidOperation:
-            raise ValueError(f"analytics_settings.postage_tariff must be an amount like 1.16, not "
-                             f"{self.postage_tariff!r}") from None
+            raise ValueError(
+                f"analytics_settings.postage_tariff must be an amount like 1.16, not {self.postage_tariff!r}"
+            ) from None
         if self.period_days < 1 or self.reminder_window_days < 1:
             raise ValueError("analytics_settings.period_days and reminder_window_days must be at least 1")
         return {
@@ -96,10 +106,17 @@ def upstream_keys(layer: str, name: str) -> list[dg.AssetKey]:
 
 
 def _sql_asset(layer: str, name: str, description: str) -> dg.AssetsDefinition:
-    @dg.asset(key=[layer, name], deps=upstream_keys(layer, name), group_name=GROUP, pool=WAREHOUSE_POOL,
-              kinds={"duckdb"}, description=description)
-    def _build(context: dg.AssetExecutionContext, relance: RelanceResource,
-               analytics_settings: AnalyticsSettings) -> dg.MaterializeResult:
+    @dg.asset(
+        key=[layer, name],
+        deps=upstream_keys(layer, name),
+        group_name=GROUP,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        description=description,
+    )
+    def _build(
+        context: dg.AssetExecutionContext, relance: RelanceResource, analytics_settings: AnalyticsSettings
+    ) -> dg.MaterializeResult:
         as_of = as_of_date(context)
         with relance.warehouse() as con:
             rows = warehouse.build_model(con, layer, name, analytics_settings.parameters(as_of))
@@ -112,10 +129,15 @@ def _sql_asset(layer: str, name: str, description: str) -> dg.AssetsDefinition:
 SQL_ASSETS = [_sql_asset(layer, name, description) for layer, name, description in SQL_MODELS]
 
 
-@dg.asset(key=["marts", "reminder_effectiveness"], deps=[dg.AssetKey(["intermediate", "reminder_outcomes"])],
-          group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb", "python"},
-          description="Payment rate (Wilson 95%) and days to pay (t 95%) after each reminder step, per channel "
-                      "and per experiment variant.")
+@dg.asset(
+    key=["marts", "reminder_effectiveness"],
+    deps=[dg.AssetKey(["intermediate", "reminder_outcomes"])],
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "python"},
+    description="Payment rate (Wilson 95%) and days to pay (t 95%) after each reminder step, per channel "
+    "and per experiment variant.",
+)
 def reminder_effectiveness(relance: RelanceResource) -> dg.MaterializeResult:
     from assets.analytics.reminders import build_reminder_effectiveness
 
@@ -129,14 +151,25 @@ RISK_KEYS = ("risk_scores", "risk_calibration", "risk_model_metrics")
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["marts", "risk_scores"], deps=[dg.AssetKey(["intermediate", "risk_features"]),
-                                                     dg.AssetKey(["marts", "invoices"])],
-                     group_name=GROUP, kinds={"duckdb", "scikitlearn"},
-                     description="Each open invoice: probability of late payment, expected days late, top factors."),
-        dg.AssetSpec(["marts", "risk_calibration"], group_name=GROUP, kinds={"duckdb"},
-                     description="Predicted against observed late rate on the time-ordered holdout."),
-        dg.AssetSpec(["marts", "risk_model_metrics"], group_name=GROUP, kinds={"duckdb"},
-                     description="AUC, Brier score and accuracy of the model and of the baseline."),
+        dg.AssetSpec(
+            ["marts", "risk_scores"],
+            deps=[dg.AssetKey(["intermediate", "risk_features"]), dg.AssetKey(["marts", "invoices"])],
+            group_name=GROUP,
+            kinds={"duckdb", "scikitlearn"},
+            description="Each open invoice: probability of late payment, expected days late, top factors.",
+        ),
+        dg.AssetSpec(
+            ["marts", "risk_calibration"],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="Predicted against observed late rate on the time-ordered holdout.",
+        ),
+        dg.AssetSpec(
+            ["marts", "risk_model_metrics"],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="AUC, Brier score and accuracy of the model and of the baseline.",
+        ),
     ],
     pool=WAREHOUSE_POOL,
     can_subset=False,
@@ -155,8 +188,9 @@ def risk_model(context: dg.AssetExecutionContext, relance: RelanceResource):
     for key in RISK_KEYS:
         metadata = {"dagster/row_count": counts[key], "as_of": as_of.isoformat()}
         if key == "risk_model_metrics":
-            metadata.update({k: dg.MetadataValue.float(v) if isinstance(v, float) else v
-                             for k, v in shown.items() if v is not None})
+            metadata.update(
+                {k: dg.MetadataValue.float(v) if isinstance(v, float) else v for k, v in shown.items() if v is not None}
+            )
         yield dg.MaterializeResult(asset_key=["marts", key], metadata=metadata)
 
 
@@ -164,32 +198,45 @@ def _check(passed: bool, description: str, **metadata) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=passed, description=description, metadata=metadata)
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "kpi_aging"]),
-                description="The aging buckets add up to the receivables of marts.kpi_summary.")
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "kpi_aging"]),
+    description="The aging buckets add up to the receivables of marts.kpi_summary.",
+)
 def aging_adds_up(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse(read_only=True) as con:
         buckets, total = con.execute(
-            "select (select sum(open_amount) from marts.kpi_aging), "
-            "(select receivable_amount from marts.kpi_summary)"
+            "select (select sum(open_amount) from marts.kpi_aging), (select receivable_amount from marts.kpi_summary)"
         ).fetchall()[0]
-    return _check(buckets == total, "buckets sum to the receivable amount",
-                  buckets_total=str(buckets), receivable_amount=str(total))
+    return _check(
+        buckets == total,
+        "buckets sum to the receivable amount",
+        buckets_total=str(buckets),
+        receivable_amount=str(total),
+    )
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "late_invoice_causes"]),
-                description="Every late invoice has exactly one primary cause.")
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "late_invoice_causes"]), description="Every late invoice has exactly one primary cause."
+)
 def one_cause_per_late_invoice(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse(read_only=True) as con:
         late, explained, distinct = con.execute(
             "select (select count(*) from intermediate.analytics_invoices where outcome_known and is_late), "
             "count(*), count(distinct invoice_number) from marts.late_invoice_causes"
         ).fetchall()[0]
-    return _check(late == explained == distinct, "one row per late invoice",
-                  late_invoices=late, cause_rows=explained, distinct_invoices=distinct)
+    return _check(
+        late == explained == distinct,
+        "one row per late invoice",
+        late_invoices=late,
+        cause_rows=explained,
+        distinct_invoices=distinct,
+    )
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "risk_scores"]),
-                description="Every open invoice is scored once, with a probability between 0 and 1.")
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "risk_scores"]),
+    description="Every open invoice is scored once, with a probability between 0 and 1.",
+)
 def every_open_invoice_scored(relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse(read_only=True) as con:
         open_invoices, scored, out_of_range = con.execute(
@@ -199,17 +246,24 @@ def every_open_invoice_scored(relance: RelanceResource) -> dg.AssetCheckResult:
         status = con.execute("select status from marts.risk_model_metrics").fetchall()[0][0]
     if status != "trained":  # too little history is reported, not failed: nothing was scored on purpose
         return _check(scored == 0, status, open_invoices=open_invoices, scored=scored, status=status)
-    return _check(open_invoices == scored and out_of_range == 0, "open invoices scored",
-                  open_invoices=open_invoices, scored=scored, out_of_range=out_of_range, status=status)
+    return _check(
+        open_invoices == scored and out_of_range == 0,
+        "open invoices scored",
+        open_invoices=open_invoices,
+        scored=scored,
+        out_of_range=out_of_range,
+        status=status,
+    )
 
 
 ASSETS = [*SQL_ASSETS, reminder_effectiveness, risk_model]
 CHECKS = [aging_adds_up, one_cause_per_late_invoice, every_open_invoice_scored]
 
 analytics_job = dg.define_asset_job(
-    "analytics_job", selection=dg.AssetSelection.groups(GROUP),
+    "analytics_job",
+    selection=dg.AssetSelection.groups(GROUP),
     description="Rebuild every KPI, late-payment origin, reminder statistic and the risk score as of the run "
-                "date (tag relance/run_date, else today).",
+    "date (tag relance/run_date, else today).",
 )
 
 defs = dg.Definitions(

@@ -12,10 +12,13 @@ dashboard_refresh_job = dg.define_asset_job(
 )
 
 dashboard_refresh_schedule = dg.ScheduleDefinition(
-    name="dashboard_refresh_every_10_minutes", job=dashboard_refresh_job, cron_schedule="5-59/10 * * * *",
+    name="dashboard_refresh_every_10_minutes",
+    job=dashboard_refresh_job,
+    cron_schedule="5-59/10 * * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Five minutes after each run of the portal's event copy, so new deliveries and retrievals show.",
 )
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[dashboard_refresh_job],
-                      schedules=[dashboard_refresh_schedule])
+defs = dg.Definitions(
+    assets=ASSETS, asset_checks=CHECKS, jobs=[dashboard_refresh_job], schedules=[dashboard_refresh_schedule]
+)

@@ -10,7 +10,6 @@
 The logic lives in channels/ (plain Python); these are the wiring.
 """
 
-
 import os
 from pathlib import Path
 
@@ -35,8 +34,11 @@ class FeedbackConfig(dg.Config):
     status_folder: str = ""  # default RELANCE_PLATFORM_STATUS_DIR, else RELANCE_HOME/status/platform
 
 
-@dg.op(pool=WAREHOUSE_POOL, out=dg.DynamicOut(dict),
-       description="Read the customers (contacts, channels, fallbacks) once, and fan out one step per chunk.")
+@dg.op(
+    pool=WAREHOUSE_POOL,
+    out=dg.DynamicOut(dict),
+    description="Read the customers (contacts, channels, fallbacks) once, and fan out one step per chunk.",
+)
 def outbox_chunks(context: dg.OpExecutionContext, config: DispatchConfig, relance: RelanceResource):
     from channels.worker import load_directory
 
@@ -49,20 +51,22 @@ def outbox_chunks(context: dg.OpExecutionContext, config: DispatchConfig, relanc
 
 
 @dg.op(description="Send the due outbox rows of one chunk through their channels and record every outcome.")
-def drain_chunk(context: dg.OpExecutionContext, config: DispatchConfig, relance: RelanceResource,
-                chunk: dict) -> dict:
+def drain_chunk(context: dg.OpExecutionContext, config: DispatchConfig, relance: RelanceResource, chunk: dict) -> dict:
     from channels.dispatch import Dispatcher, DispatchSettings
     from channels.outbox import RetryPolicy
     from channels.recipients import RecipientDirectory
 
-    settings = DispatchSettings(batch_size=config.batch_size, lease_seconds=config.lease_seconds,
-                                retry=RetryPolicy.from_env(),
-                                email_mode=os.environ.get("RELANCE_EMAIL_MODE", "per_invoice"))
+    settings = DispatchSettings(
+        batch_size=config.batch_size,
+        lease_seconds=config.lease_seconds,
+        retry=RetryPolicy.from_env(),
+        email_mode=os.environ.get("RELANCE_EMAIL_MODE", "per_invoice"),
+    )
     chunk_index = chunk["chunk_index"]
-    dispatcher = Dispatcher(relance.opstore(), relance.paths, RecipientDirectory.from_rows(chunk["recipients"]),
-                            settings=settings)
-    stats = dispatcher.drain(chunk_index=chunk_index, chunk_count=config.chunks,
-                             wait_for_leases=config.wait_for_leases)
+    dispatcher = Dispatcher(
+        relance.opstore(), relance.paths, RecipientDirectory.from_rows(chunk["recipients"]), settings=settings
+    )
+    stats = dispatcher.drain(chunk_index=chunk_index, chunk_count=config.chunks, wait_for_leases=config.wait_for_leases)
     context.log.info(f"chunk {chunk_index}/{config.chunks}: {stats.as_dict()}")
     return stats.as_dict()
 
@@ -78,12 +82,17 @@ def dispatch_summary(context: dg.OpExecutionContext, results: list) -> dict:
             setattr(part, key, value)
         total.merge(part)
     summary = total.as_dict()
-    context.add_output_metadata({
-        "sent": summary["sent"], "retried": summary["retried"], "failed": summary["failed"],
-        "dead": summary["dead"], "fell_back": summary["fell_back"],
-        "by_channel": dg.MetadataValue.json(summary["by_channel"]),
-        "recovered": dg.MetadataValue.json(summary["recovered"]),
-    })
+    context.add_output_metadata(
+        {
+            "sent": summary["sent"],
+            "retried": summary["retried"],
+            "failed": summary["failed"],
+            "dead": summary["dead"],
+            "fell_back": summary["fell_back"],
+            "by_channel": dg.MetadataValue.json(summary["by_channel"]),
+            "recovered": dg.MetadataValue.json(summary["recovered"]),
+        }
+    )
     return summary
 
 
@@ -95,15 +104,23 @@ def dispatch_executor() -> dg.ExecutorDefinition:
         return executor_from_env()
     limit = int(os.environ.get("RELANCE_MAX_CONCURRENT") or os.cpu_count() or 2)
     return dg.multiprocess_executor.configured(
-        {"max_concurrent": limit,
-         "start_method": {"forkserver": {"preload_modules": ["pipelines.delivery", "channels.dispatch",
-                                                            "channels.adapters.email"]}}},
+        {
+            "max_concurrent": limit,
+            "start_method": {
+                "forkserver": {
+                    "preload_modules": ["pipelines.delivery", "channels.dispatch", "channels.adapters.email"]
+                }
+            },
+        },
         name="dispatch_multiprocess",
     )
 
 
-@dg.job(name=DISPATCH_JOB, executor_def=dispatch_executor(),
-        description="Drain the outbox: claim due rows in chunks (one process each) and deliver them.")
+@dg.job(
+    name=DISPATCH_JOB,
+    executor_def=dispatch_executor(),
+    description="Drain the outbox: claim due rows in chunks (one process each) and deliver them.",
+)
 def dispatch_job():
     results = outbox_chunks().map(drain_chunk)
     dispatch_summary(results.collect())
@@ -122,10 +139,13 @@ def read_delivery_feedback(context: dg.OpExecutionContext, config: FeedbackConfi
     dsn = read_dsn_folder(engine, dsn_folder, load_directory(home)) if dsn_folder.exists() else None
     statuses = read_platform_statuses(engine, status_folder)
     result = {"dsn": dsn.as_dict() if dsn else {"files": 0}, "platform": statuses.as_dict()}
-    context.add_output_metadata({
-        "dsn_events": (dsn.events if dsn else 0), "lifecycle_events": statuses.events,
-        "rejected_files": dg.MetadataValue.json((dsn.rejected_files if dsn else []) + statuses.rejected_files),
-    })
+    context.add_output_metadata(
+        {
+            "dsn_events": (dsn.events if dsn else 0),
+            "lifecycle_events": statuses.events,
+            "rejected_files": dg.MetadataValue.json((dsn.rejected_files if dsn else []) + statuses.rejected_files),
+        }
+    )
     return result
 
 
@@ -139,14 +159,27 @@ def dsn_folder_for(home) -> Path:
 
 
 def _run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
-    runs = context.instance.get_runs(dg.RunsFilter(job_name=job_name, statuses=[
-        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-        dg.DagsterRunStatus.STARTED]), limit=1)
+    runs = context.instance.get_runs(
+        dg.RunsFilter(
+            job_name=job_name,
+            statuses=[
+                dg.DagsterRunStatus.QUEUED,
+                dg.DagsterRunStatus.NOT_STARTED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.STARTED,
+            ],
+        ),
+        limit=1,
+    )
     return bool(runs)
 
 
-@dg.sensor(job=dispatch_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Start a dispatch run when outbox rows are due and none is running.")
+@dg.sensor(
+    job=dispatch_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Start a dispatch run when outbox rows are due and none is running.",
+)
 def outbox_due_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
     from channels.outbox import due_count
 
@@ -159,8 +192,12 @@ def outbox_due_sensor(context: dg.SensorEvaluationContext, relance: RelanceResou
     return dg.RunRequest(run_config=dispatch_run_config(chunks), tags={"relance/due_rows": str(due)})
 
 
-@dg.sensor(job=delivery_feedback_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Read DSN and platform status files when some are waiting.")
+@dg.sensor(
+    job=delivery_feedback_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Read DSN and platform status files when some are waiting.",
+)
 def delivery_feedback_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
     from channels.adapters.platform import platform_dirs
     from channels.mailstore import iter_mail_files
@@ -176,15 +213,19 @@ def delivery_feedback_sensor(context: dg.SensorEvaluationContext, relance: Relan
     return dg.RunRequest(tags={"relance/waiting_files": str(waiting)})
 
 
-def dispatch_run_config(chunks: int, batch_size: int = 50, lease_seconds: float = 300.0,
-                        wait_for_leases: bool = False) -> dict:
-    drain = {"chunks": chunks, "batch_size": batch_size, "lease_seconds": lease_seconds,
-             "wait_for_leases": wait_for_leases}
+def dispatch_run_config(
+    chunks: int, batch_size: int = 50, lease_seconds: float = 300.0, wait_for_leases: bool = False
+) -> dict:
+    drain = {
+        "chunks": chunks,
+        "batch_size": batch_size,
+        "lease_seconds": lease_seconds,
+        "wait_for_leases": wait_for_leases,
+    }
     return {"ops": {"outbox_chunks": {"config": drain}, "drain_chunk": {"config": drain}}}
 
 
-defs = dg.Definitions(jobs=[dispatch_job, delivery_feedback_job],
-                      sensors=[outbox_due_sensor, delivery_feedback_sensor])
+defs = dg.Definitions(jobs=[dispatch_job, delivery_feedback_job], sensors=[outbox_due_sensor, delivery_feedback_sensor])
 
 __all__ = ["defs", "dispatch_job", "delivery_feedback_job", "dispatch_run_config", "DISPATCH_JOB", "FEEDBACK_JOB"]
 

@@ -36,8 +36,7 @@ def render_shares(config: RenderConfig):
 
 
 @dg.op(description="Render, validate, store, index and queue one share of the pending invoices.")
-def render_share(context: dg.OpExecutionContext, config: RenderConfig, relance: RelanceResource,
-                 share: int) -> dict:
+def render_share(context: dg.OpExecutionContext, config: RenderConfig, relance: RelanceResource, share: int) -> dict:
     from datetime import date
 
     from channels.documents.company import load_company
@@ -56,8 +55,9 @@ def render_share(context: dg.OpExecutionContext, config: RenderConfig, relance: 
         batch = prepare_batch(con, engine, company, issued_since=since, chunk=(share, config.chunks))
     finally:
         con.close()
-    summary = render_batch(batch, engine, company, DocumentStore(home.documents), workers=1,
-                           chunk_size=config.chunk_size)
+    summary = render_batch(
+        batch, engine, company, DocumentStore(home.documents), workers=1, chunk_size=config.chunk_size
+    )
     engine.dispose()
     context.log.info(f"share {share}/{config.chunks}: {summary.as_dict()}")
     return summary.as_dict()
@@ -70,9 +70,13 @@ def render_summary(context: dg.OpExecutionContext, results: list) -> dict:
     return totals
 
 
-@dg.job(name=RENDER_JOB, executor_def=executor_from_env(), tags={"relance/reads-warehouse": "true"},
-        description="Documents of newly issued invoices, rendered in shares spread over processes or Celery "
-                    "workers (RELANCE_EXECUTOR); the same work as the documents asset, for large backlogs.")
+@dg.job(
+    name=RENDER_JOB,
+    executor_def=executor_from_env(),
+    tags={"relance/reads-warehouse": "true"},
+    description="Documents of newly issued invoices, rendered in shares spread over processes or Celery "
+    "workers (RELANCE_EXECUTOR); the same work as the documents asset, for large backlogs.",
+)
 def render_job():
     render_summary(render_shares().map(render_share).collect())
 

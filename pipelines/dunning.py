@@ -12,10 +12,13 @@ DAILY_JOB = "dunning_daily_job"
 REQUEST_JOB = "dunning_request_job"
 
 dunning_daily_job = dg.define_asset_job(
-    DAILY_JOB, selection=dg.AssetSelection.groups(GROUP), partitions_def=DAILY,
+    DAILY_JOB,
+    selection=dg.AssetSelection.groups(GROUP),
+    partitions_def=DAILY,
     description="Plan, check and enqueue the day's reminders, statements and resends. A failed blocking check "
-                "(stale payments, settled or disputed invoice in the batch) stops the enqueueing.",
+    "(stale payments, settled or disputed invoice in the batch) stops the enqueueing.",
 )
+
 
 def _run_hours() -> str:
     """Hours (Paris time) the daily batch runs, e.g. "9" or "9,15": a later run reaches customers whose local
@@ -28,9 +31,14 @@ def _run_hours() -> str:
 
 
 # The day's own partition at each run hour; a missed day is caught up by the next run (or a backfill).
-@dg.schedule(job=dunning_daily_job, cron_schedule=f"0 {_run_hours()} * * *", execution_timezone="Europe/Paris",
-             name="dunning_daily_schedule", default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Every day (09:00 Paris time by default, RELANCE_DUNNING_HOURS): today's dunning batch.")
+@dg.schedule(
+    job=dunning_daily_job,
+    cron_schedule=f"0 {_run_hours()} * * *",
+    execution_timezone="Europe/Paris",
+    name="dunning_daily_schedule",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day (09:00 Paris time by default, RELANCE_DUNNING_HOURS): today's dunning batch.",
+)
 def dunning_daily_schedule(context: dg.ScheduleEvaluationContext):
     when = context.scheduled_execution_time
     return dg.RunRequest(run_key=f"dunning-{when:%Y-%m-%dT%H%M}", partition_key=when.date().isoformat())
@@ -41,8 +49,11 @@ def dunning_request_job():
     run_dunning_request()
 
 
-@dg.sensor(job=dunning_request_job, minimum_interval_seconds=15,
-           description="One run per pending dunning request (run key: the request id).")
+@dg.sensor(
+    job=dunning_request_job,
+    minimum_interval_seconds=15,
+    description="One run per pending dunning request (run key: the request id).",
+)
 def dunning_request_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
     from assets.dunning.batch import pending_requests
 

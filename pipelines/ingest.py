@@ -1,7 +1,6 @@
 """Dagster definitions for the ingest domain: raw -> staging -> marts assets, their checks, the job one
 ERP export runs through, and the sensor starting that job for each new file dropped in RELANCE_HOME/inbox."""
 
-
 import hashlib
 import json
 from pathlib import Path
@@ -27,8 +26,11 @@ def _is_candidate(path: Path) -> bool:
     return path.is_file() and not path.name.startswith((".", "~")) and not path.name.endswith((".part", ".tmp"))
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=15,
-           description="One ingest run per new file in RELANCE_HOME/inbox (run key: the file's SHA-256).")
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=15,
+    description="One ingest run per new file in RELANCE_HOME/inbox (run key: the file's SHA-256).",
+)
 def inbox_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
     inbox = relance.paths.inbox
     # cursor: file name -> [mtime_ns, size, sha256], so unchanged files are not hashed again every tick

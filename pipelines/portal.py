@@ -11,7 +11,9 @@ portal_events_job = dg.define_asset_job(
 )
 
 portal_events_schedule = dg.ScheduleDefinition(
-    name="portal_events_every_10_minutes", job=portal_events_job, cron_schedule="*/10 * * * *",
+    name="portal_events_every_10_minutes",
+    job=portal_events_job,
+    cron_schedule="*/10 * * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 

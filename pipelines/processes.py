@@ -66,15 +66,17 @@ def port_is_free(host: str, port: int) -> bool:
 
 def _answers(spec: ChildSpec, timeout: float = 2.0) -> bool:
     try:
-        with socket.create_connection((spec.host if spec.host != "0.0.0.0" else "127.0.0.1", spec.port),
-                                      timeout=timeout):
+        with socket.create_connection(
+            (spec.host if spec.host != "0.0.0.0" else "127.0.0.1", spec.port), timeout=timeout
+        ):
             pass
     except OSError:
         return False
     if spec.ready_path is None:
         return True
-    connection = http.client.HTTPConnection(spec.host if spec.host != "0.0.0.0" else "127.0.0.1", spec.port,
-                                            timeout=timeout)
+    connection = http.client.HTTPConnection(
+        spec.host if spec.host != "0.0.0.0" else "127.0.0.1", spec.port, timeout=timeout
+    )
     try:
         connection.request("GET", spec.ready_path)
         return connection.getresponse().status < 500
@@ -101,8 +103,13 @@ class RunningChild:
 class Supervisor:
     """Start `specs` in order, each once the previous one is ready; stop them all in reverse order."""
 
-    def __init__(self, specs: Sequence[ChildSpec], log_dir: Path, stop_timeout: float = 15.0,
-                 on_ready: Callable[[ChildSpec], None] | None = None):
+    def __init__(
+        self,
+        specs: Sequence[ChildSpec],
+        log_dir: Path,
+        stop_timeout: float = 15.0,
+        on_ready: Callable[[ChildSpec], None] | None = None,
+    ):
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"child names must be unique: {names}")
@@ -116,8 +123,10 @@ class Supervisor:
         busy = [s for s in self.specs if not port_is_free(s.host, s.port)]
         if busy:
             details = "; ".join(f"{s.name} needs {s.host}:{s.port}" for s in busy)
-            raise PortBusyError(f"port already in use — {details}. Stop the program using it or choose another "
-                                f"port (see --help for the port options and environment variables).")
+            raise PortBusyError(
+                f"port already in use — {details}. Stop the program using it or choose another "
+                f"port (see --help for the port options and environment variables)."
+            )
 
     def start(self) -> None:
         self.check_ports()
@@ -137,8 +146,15 @@ class Supervisor:
         env = {**os.environ, **spec.env}
         with log_path.open("ab") as log:
             # own session = own process group: one signal reaches the server and every process it forks
-            process = subprocess.Popen(list(spec.command), stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, env=env, cwd=spec.cwd, start_new_session=True)
+            process = subprocess.Popen(
+                list(spec.command),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=spec.cwd,
+                start_new_session=True,
+            )
         child = RunningChild(spec=spec, process=process, log_path=log_path)
         self.children.append(child)  # registered at once, so a stop during start-up reaches it
         return child
@@ -148,14 +164,18 @@ class Supervisor:
         while time.monotonic() < deadline:
             code = child.process.poll()
             if code is not None:
-                raise ChildFailedError(f"{child.spec.name} exited with code {code} before answering on port "
-                                       f"{child.spec.port}; last lines of {child.log_path}:\n{child.log_tail()}")
+                raise ChildFailedError(
+                    f"{child.spec.name} exited with code {code} before answering on port "
+                    f"{child.spec.port}; last lines of {child.log_path}:\n{child.log_tail()}"
+                )
             if _answers(child.spec):
                 return
             time.sleep(0.25)
-        raise ChildFailedError(f"{child.spec.name} did not answer on {child.spec.host}:{child.spec.port} within "
-                               f"{child.spec.ready_timeout:.0f} s; last lines of {child.log_path}:\n"
-                               f"{child.log_tail()}")
+        raise ChildFailedError(
+            f"{child.spec.name} did not answer on {child.spec.host}:{child.spec.port} within "
+            f"{child.spec.ready_timeout:.0f} s; last lines of {child.log_path}:\n"
+            f"{child.log_tail()}"
+        )
 
     def exited(self) -> list[RunningChild]:
         return [c for c in self.children if c.process.poll() is not None]
@@ -261,8 +281,9 @@ class StopRequested(BaseException):
     """Raised in the main thread by the SIGINT/SIGTERM handler while supervising."""
 
 
-def supervise(supervisor: Supervisor, *, poll_seconds: float = 0.5,
-              on_started: Callable[[Supervisor], None] | None = None) -> int:
+def supervise(
+    supervisor: Supervisor, *, poll_seconds: float = 0.5, on_started: Callable[[Supervisor], None] | None = None
+) -> int:
     """Start every child, then block until SIGINT/SIGTERM (returns 0) or until a child dies on its own
     (returns 1); every child is stopped before returning, also when starting fails (the error propagates).
 
@@ -284,8 +305,11 @@ def supervise(supervisor: Supervisor, *, poll_seconds: float = 0.5,
                 dead = supervisor.exited()
                 if dead:
                     for child in dead:
-                        print(f"{child.spec.name} stopped unexpectedly (exit code {child.process.returncode}); "
-                              f"last lines of {child.log_path}:\n{child.log_tail()}", flush=True)
+                        print(
+                            f"{child.spec.name} stopped unexpectedly (exit code {child.process.returncode}); "
+                            f"last lines of {child.log_path}:\n{child.log_tail()}",
+                            flush=True,
+                        )
                     return 1
         except StopRequested:
             return 0

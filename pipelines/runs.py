@@ -24,9 +24,14 @@ def dagster_instance() -> Iterator[dg.DagsterInstance]:
             yield instance
 
 
-def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_date: Optional[date] = None,
-            tags: Optional[Mapping[str, str]] = None,
-            on_step: Optional[Callable[[str], None]] = None) -> dg.ExecuteInProcessResult:
+def run_job(
+    job: dg.JobDefinition,
+    *,
+    run_config: Optional[Mapping] = None,
+    run_date: Optional[date] = None,
+    tags: Optional[Mapping[str, str]] = None,
+    on_step: Optional[Callable[[str], None]] = None,
+) -> dg.ExecuteInProcessResult:
     """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars).
 
     A job holding daily-partitioned assets (dunning) runs the partition of the run date."""
@@ -44,9 +49,14 @@ def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_
 
         def execute() -> None:
             try:
-                outcome["result"] = job.execute_in_process(run_config=run_config, instance=instance, run_id=run_id,
-                                                           tags=all_tags, raise_on_error=False,
-                                                           partition_key=partition_key)
+                outcome["result"] = job.execute_in_process(
+                    run_config=run_config,
+                    instance=instance,
+                    run_id=run_id,
+                    tags=all_tags,
+                    raise_on_error=False,
+                    partition_key=partition_key,
+                )
             except BaseException as exc:  # surfaced in the calling thread
                 outcome["error"] = exc
 
@@ -66,8 +76,9 @@ def run_job(job: dg.JobDefinition, *, run_config: Optional[Mapping] = None, run_
 
 def _report_steps(instance: dg.DagsterInstance, run_id: str, reported: set[str], on_step) -> None:
     try:
-        records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_SUCCESS,
-                                                                dg.DagsterEventType.STEP_FAILURE}).records
+        records = instance.get_records_for_run(
+            run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+        ).records
     except Exception:  # noqa: BLE001 - the run may not be registered yet on the first poll
         return
     for record in records:
@@ -79,5 +90,3 @@ def _report_steps(instance: dg.DagsterInstance, run_id: str, reported: set[str],
 
 def step_count(job: dg.JobDefinition) -> int:
     return len(job.graph.node_names())
-
-

@@ -4,7 +4,6 @@ The snapshot asset runs after every marts asset of every domain, so it is built 
 upstream asset keys; pipelines/definitions.py collects them from the merged domain definitions.
 """
 
-
 from typing import Iterable
 
 import dagster as dg
@@ -18,27 +17,39 @@ STAGING_PUBLISHED = ("customers", "invoices", "invoice_lines", "payments", "disp
 
 
 def published_tables(con) -> list[str]:
-    marts = [row[0] for row in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
-    ).fetchall()]
+    marts = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
+        ).fetchall()
+    ]
     return [f"staging.{t}" for t in STAGING_PUBLISHED] + [f"marts.{t}" for t in marts]
 
 
 def build_snapshot_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
-    deps = sorted({*upstream, *(dg.AssetKey(["staging", t]) for t in STAGING_PUBLISHED)},
-                  key=lambda k: k.to_user_string())
+    deps = sorted(
+        {*upstream, *(dg.AssetKey(["staging", t]) for t in STAGING_PUBLISHED)}, key=lambda k: k.to_user_string()
+    )
 
-    @dg.asset(key=SNAPSHOT_KEY, deps=deps, group_name="serving", pool=WAREHOUSE_POOL, kinds={"duckdb"},
-              description="Copies staging and every marts table into RELANCE_HOME/serving/snapshot.duckdb "
-                          "and swaps it in atomically.")
+    @dg.asset(
+        key=SNAPSHOT_KEY,
+        deps=deps,
+        group_name="serving",
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        description="Copies staging and every marts table into RELANCE_HOME/serving/snapshot.duckdb "
+        "and swaps it in atomically.",
+    )
     def serving_snapshot(relance: RelanceResource) -> dg.MaterializeResult:
         with relance.warehouse() as con:
             counts = snapshot.publish(con, published_tables(con), relance.paths.snapshot)
-        return dg.MaterializeResult(metadata={
-            "tables": dg.MetadataValue.json(counts),
-            "table_count": dg.MetadataValue.int(len(counts)),
-            "path": dg.MetadataValue.path(str(relance.paths.snapshot)),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "tables": dg.MetadataValue.json(counts),
+                "table_count": dg.MetadataValue.int(len(counts)),
+                "path": dg.MetadataValue.path(str(relance.paths.snapshot)),
+            }
+        )
 
     return serving_snapshot
 

@@ -42,29 +42,59 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 # The invoice lifecycle vocabulary of the design. `lifecycle` events carry a platform status code.
 EVENT_TYPES = (
-    "issued", "rendered", "validated", "validation_failed",
-    "queued", "sending", "sent", "delivered", "bounced", "rejected", "failed", "dead",
-    "viewed", "downloaded", "fetched",  # retrievals
+    "issued",
+    "rendered",
+    "validated",
+    "validation_failed",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "bounced",
+    "rejected",
+    "failed",
+    "dead",
+    "viewed",
+    "downloaded",
+    "fetched",  # retrievals
     "lifecycle",
-    "reminded", "reminder_suppressed", "statement_sent",
-    "disputed", "dispute_resolved", "promised",
-    "paid", "partially_paid", "credited", "written_off",
+    "reminded",
+    "reminder_suppressed",
+    "statement_sent",
+    "disputed",
+    "dispute_resolved",
+    "promised",
+    "paid",
+    "partially_paid",
+    "credited",
+    "written_off",
 )
 RETRIEVAL_TYPES = ("viewed", "downloaded", "fetched")
 
 # French e-invoicing reform lifecycle statuses (codes exchanged with approved platforms).
 LIFECYCLE_STATUSES = {
-    "200": "Déposée", "201": "Émise", "202": "Reçue", "203": "Mise à disposition",
-    "204": "Prise en charge", "205": "Approuvée", "206": "Approuvée partiellement", "207": "En litige",
-    "208": "Suspendue", "209": "Complétée", "210": "Refusée", "211": "Paiement transmis",
-    "212": "Encaissée", "213": "Rejetée",
+    "200": "Déposée",
+    "201": "Émise",
+    "202": "Reçue",
+    "203": "Mise à disposition",
+    "204": "Prise en charge",
+    "205": "Approuvée",
+    "206": "Approuvée partiellement",
+    "207": "En litige",
+    "208": "Suspendue",
+    "209": "Complétée",
+    "210": "Refusée",
+    "211": "Paiement transmis",
+    "212": "Encaissée",
+    "213": "Rejetée",
 }
 
 OUTBOX_STATES = ("queued", "sending", "sent", "failed", "dead")
 DUNNING_LINE_STATES = ("draft", "ignored", "queued", "sent", "error")
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(32), nullable=False),
@@ -85,7 +115,8 @@ events = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     # one key per (document or reminder step, channel): the guarantee that nothing is sent twice
     Column("idempotency_key", String(200), nullable=False, unique=True),
@@ -110,7 +141,8 @@ outbox = Table(
 )
 
 requests = Table(
-    "requests", metadata,
+    "requests",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("request_id", String(36), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),  # reminder, resend
@@ -127,7 +159,8 @@ requests = Table(
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(128), nullable=False),
@@ -138,7 +171,8 @@ audit_log = Table(
 )
 
 portal_tokens = Table(
-    "portal_tokens", metadata,
+    "portal_tokens",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("token_id", String(64), nullable=False, unique=True),
     Column("customer_id", String(64), nullable=False, index=True),
@@ -148,7 +182,8 @@ portal_tokens = Table(
 )
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("key_id", String(64), nullable=False, unique=True),
     Column("key_hash", String(128), nullable=False),
@@ -159,7 +194,8 @@ api_keys = Table(
 )
 
 dunning_lines = Table(
-    "dunning_lines", metadata,
+    "dunning_lines",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("run_date", Date, nullable=False),
     Column("policy", String(64), nullable=False),
@@ -178,7 +214,8 @@ dunning_lines = Table(
 )
 
 document_index = Table(
-    "document_index", metadata,
+    "document_index",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("invoice_number", String(64), nullable=False, index=True),
     Column("customer_id", String(64), nullable=False, index=True),
@@ -190,13 +227,15 @@ document_index = Table(
 )
 
 sequences = Table(
-    "sequences", metadata,
+    "sequences",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
 
 customer_holds = Table(
-    "customer_holds", metadata,
+    "customer_holds",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False, index=True),
     Column("active", Boolean, nullable=False, default=True),
@@ -296,7 +335,8 @@ def next_sequence(conn, name: str) -> int:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         stmt = (
-            pg_insert(sequences).values(name=name, value=1)
+            pg_insert(sequences)
+            .values(name=name, value=1)
             .on_conflict_do_update(index_elements=["name"], set_={"value": sequences.c.value + 1})
             .returning(sequences.c.value)
         )
@@ -304,18 +344,32 @@ def next_sequence(conn, name: str) -> int:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     stmt = (
-        sqlite_insert(sequences).values(name=name, value=1)
+        sqlite_insert(sequences)
+        .values(name=name, value=1)
         .on_conflict_do_update(index_elements=["name"], set_={"value": sequences.c.value + 1})
         .returning(sequences.c.value)
     )
     return conn.execute(stmt).scalar_one()
 
 
-def audit(conn, actor: str, action: str, target: Any = None, item_count: int | None = None,
-          detail: Mapping[str, Any] | None = None) -> None:
-    conn.execute(insert(audit_log).values(
-        at=utcnow(), actor=actor, action=action, target=target, item_count=item_count, detail=dict(detail or {}),
-    ))
+def audit(
+    conn,
+    actor: str,
+    action: str,
+    target: Any = None,
+    item_count: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(audit_log).values(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            target=target,
+            item_count=item_count,
+            detail=dict(detail or {}),
+        )
+    )
 
 
 def events_since(conn, last_id: int, limit: int = 100_000) -> list[dict[str, Any]]:
@@ -325,8 +379,32 @@ def events_since(conn, last_id: int, limit: int = 100_000) -> list[dict[str, Any
 
 
 __all__ = [
-    "metadata", "events", "outbox", "requests", "audit_log", "portal_tokens", "api_keys", "dunning_lines",
-    "document_index", "sequences", "customer_holds", "EVENT_TYPES", "RETRIEVAL_TYPES", "LIFECYCLE_STATUSES", "OUTBOX_STATES",
-    "DUNNING_LINE_STATES", "make_engine", "init_schema", "open_store", "record_event", "record_events",
-    "next_sequence", "audit", "events_since", "utcnow", "update", "select", "insert",
+    "metadata",
+    "events",
+    "outbox",
+    "requests",
+    "audit_log",
+    "portal_tokens",
+    "api_keys",
+    "dunning_lines",
+    "document_index",
+    "sequences",
+    "customer_holds",
+    "EVENT_TYPES",
+    "RETRIEVAL_TYPES",
+    "LIFECYCLE_STATUSES",
+    "OUTBOX_STATES",
+    "DUNNING_LINE_STATES",
+    "make_engine",
+    "init_schema",
+    "open_store",
+    "record_event",
+    "record_events",
+    "next_sequence",
+    "audit",
+    "events_since",
+    "utcnow",
+    "update",
+    "select",
+    "insert",
 ]

@@ -56,9 +56,7 @@ def query(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: Mapping
     return con.execute(sql, _bind(sql, params))
 
 
-def build_model(
-    con: duckdb.DuckDBPyConnection, layer: str, name: str, params: Mapping[str, Any] | None = None
-) -> int:
+def build_model(con: duckdb.DuckDBPyConnection, layer: str, name: str, params: Mapping[str, Any] | None = None) -> int:
     """(Re)build table <layer>.<name> from its SQL file; returns its row count."""
     sql = sql_text(layer, name)
     con.execute(f"create or replace table {layer}.{name} as {sql}", _bind(sql, params))

@@ -38,23 +38,44 @@ def postgres_server() -> Iterator[dict]:
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
     port = free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "relance", "--auth=trust",
-                                 "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
-                                 "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-                                 "-c fsync=off", "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-U", "relance", "--auth=trust", "-E", "UTF8", "--locale=C"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(base / "server.log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
-            ready = subprocess.run(_as_postgres([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]),
-                                   capture_output=True)
+            ready = subprocess.run(
+                _as_postgres([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]), capture_output=True
+            )
             if ready.returncode == 0:
                 break
             time.sleep(0.2)
         yield {"host": "127.0.0.1", "port": port, "user": "relance"}
     finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -63,8 +84,9 @@ def create_postgres_database(server: dict) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=server["host"], port=server["port"], user=server["user"], dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(f'create database "{name}"')
     return f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{name}"
 
@@ -76,8 +98,11 @@ def redis_server(folder: Path) -> Iterator[str]:
     if not binary:
         raise FileNotFoundError("redis-server is not installed (Debian package redis-server)")
     port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=port)

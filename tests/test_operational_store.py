@@ -11,10 +11,23 @@ from stores import operational as ops
 def test_events_append_and_read_back_in_order(opstore_url):
     engine = ops.open_store(opstore_url)
     with engine.begin() as conn:
-        ops.record_event(conn, "issued", source="erp", invoice_number="F-1", customer_id="C1",
-                         occurred_at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
-        ops.record_event(conn, "sent", source="dispatch", invoice_number="F-1", customer_id="C1",
-                         channel="email", evidence={"message_id": "<a@b>"})
+        ops.record_event(
+            conn,
+            "issued",
+            source="erp",
+            invoice_number="F-1",
+            customer_id="C1",
+            occurred_at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc),
+        )
+        ops.record_event(
+            conn,
+            "sent",
+            source="dispatch",
+            invoice_number="F-1",
+            customer_id="C1",
+            channel="email",
+            evidence={"message_id": "<a@b>"},
+        )
     with engine.connect() as conn:
         rows = ops.events_since(conn, 0)
     assert [r["event_type"] for r in rows] == ["issued", "sent"]
@@ -46,9 +59,18 @@ def test_outbox_idempotency_key_is_unique(opstore_url):
     from sqlalchemy.exc import IntegrityError
 
     engine = ops.open_store(opstore_url)
-    row = dict(idempotency_key="invoice:F-1:email", kind="invoice", invoice_number="F-1", customer_id="C1",
-               channel="email", payload={}, state="queued", attempts=0,
-               created_at=ops.utcnow(), updated_at=ops.utcnow())
+    row = dict(
+        idempotency_key="invoice:F-1:email",
+        kind="invoice",
+        invoice_number="F-1",
+        customer_id="C1",
+        channel="email",
+        payload={},
+        state="queued",
+        attempts=0,
+        created_at=ops.utcnow(),
+        updated_at=ops.utcnow(),
+    )
     with engine.begin() as conn:
         conn.execute(ops.insert(ops.outbox), [row])
     with pytest.raises(IntegrityError):

@@ -13,8 +13,13 @@ def commands(parser: argparse.ArgumentParser, prefix: str = "relance"):
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                options = [opt for a in sub._actions if not isinstance(a, argparse._SubParsersAction)
-                           for opt in a.option_strings if opt.startswith("--") and opt != "--help"]
+                options = [
+                    opt
+                    for a in sub._actions
+                    if not isinstance(a, argparse._SubParsersAction)
+                    for opt in a.option_strings
+                    if opt.startswith("--") and opt != "--help"
+                ]
                 yield f"{prefix} {name}", options
                 yield from commands(sub, f"{prefix} {name}")
 

@@ -43,7 +43,8 @@ def from_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
             schema, name = table.split(".")
             present = con.execute(
                 "select count(*) from information_schema.tables "
-                "where table_catalog = 'source_warehouse' and table_schema = ? and table_name = ?", [schema, name]
+                "where table_catalog = 'source_warehouse' and table_schema = ? and table_name = ?",
+                [schema, name],
             ).fetchall()[0][0]
             if present:
                 con.execute(f"create or replace table {table} as select * from source_warehouse.{table}")

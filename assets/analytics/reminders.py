@@ -66,23 +66,25 @@ def summarise(outcomes: Iterable[ReminderOutcome]) -> list[dict]:
         days_low, days_high = t_interval(days)
         if days_low is not None:
             days_low = max(0.0, days_low)  # nobody pays before the reminder that is being measured
-        rows.append({
-            "grouping": grouping,
-            "reminder_step": step,
-            "channel": channel,
-            "variant": variant,
-            "reminders": len(members),
-            "observable_reminders": len(observable),
-            "paid_within_window": paid_in_window,
-            "payment_rate": paid_in_window / len(observable) if observable else None,
-            "payment_rate_low": rate_low,
-            "payment_rate_high": rate_high,
-            "paid_reminders": len(days),
-            "mean_days_to_pay": fmean(days) if days else None,
-            "mean_days_to_pay_low": days_low,
-            "mean_days_to_pay_high": days_high,
-            "median_days_to_pay": median(days) if days else None,
-        })
+        rows.append(
+            {
+                "grouping": grouping,
+                "reminder_step": step,
+                "channel": channel,
+                "variant": variant,
+                "reminders": len(members),
+                "observable_reminders": len(observable),
+                "paid_within_window": paid_in_window,
+                "payment_rate": paid_in_window / len(observable) if observable else None,
+                "payment_rate_low": rate_low,
+                "payment_rate_high": rate_high,
+                "paid_reminders": len(days),
+                "mean_days_to_pay": fmean(days) if days else None,
+                "mean_days_to_pay_low": days_low,
+                "mean_days_to_pay_high": days_high,
+                "median_days_to_pay": median(days) if days else None,
+            }
+        )
     return rows
 
 

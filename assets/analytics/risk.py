@@ -229,11 +229,17 @@ class RiskModel:
         result = []
         for i in range(matrix.shape[0]):
             ranked = sorted(effects, key=lambda name: -abs(effects[name][i]))[:top]
-            result.append([
-                {"feature": name, "contribution": round(float(effects[name][i]), 4),
-                 "value": _display_value(self.encoder, name, matrix[i])}
-                for name in ranked if abs(effects[name][i]) > 1e-6
-            ])
+            result.append(
+                [
+                    {
+                        "feature": name,
+                        "contribution": round(float(effects[name][i]), 4),
+                        "value": _display_value(self.encoder, name, matrix[i]),
+                    }
+                    for name in ranked
+                    if abs(effects[name][i]) > 1e-6
+                ]
+            )
         return result
 
 
@@ -259,7 +265,11 @@ def fit(rows: FeatureRows, late: np.ndarray, days_late: np.ndarray) -> RiskModel
     # (smooth in the customer's history, steady on few invoices), then calibrated. On the IBM backtests
     # (docs/analytics.md) either one alone loses to the plain baseline at some cut-off; the vote does not.
     boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=150, max_depth=2, min_samples_leaf=40, l2_regularization=1.0,
+        learning_rate=0.05,
+        max_iter=150,
+        max_depth=2,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
         random_state=RANDOM_STATE,
     )
     logistic = make_pipeline(
@@ -275,7 +285,11 @@ def fit(rows: FeatureRows, late: np.ndarray, days_late: np.ndarray) -> RiskModel
     with threadpool_limits(limits=1):
         classifier = CalibratedClassifierCV(vote, method=method, cv=folds).fit(matrix, late)
         regressor = HistGradientBoostingRegressor(
-            loss="poisson", learning_rate=0.05, max_iter=150, max_depth=3, min_samples_leaf=30,
+            loss="poisson",
+            learning_rate=0.05,
+            max_iter=150,
+            max_depth=3,
+            min_samples_leaf=30,
             random_state=RANDOM_STATE,
         ).fit(matrix, days_late)
     with warnings.catch_warnings():
@@ -312,14 +326,16 @@ def calibration_table(late: np.ndarray, probability: np.ndarray, bins: int = CAL
     for b in range(bins):
         members = index == b
         count = int(members.sum())
-        table.append({
-            "bin": b + 1,
-            "probability_from": float(edges[b]),
-            "probability_to": float(edges[b + 1]),
-            "invoices": count,
-            "mean_predicted": float(probability[members].mean()) if count else None,
-            "observed_late_rate": float(late[members].mean()) if count else None,
-        })
+        table.append(
+            {
+                "bin": b + 1,
+                "probability_from": float(edges[b]),
+                "probability_to": float(edges[b + 1]),
+                "invoices": count,
+                "mean_predicted": float(probability[members].mean()) if count else None,
+                "observed_late_rate": float(late[members].mean()) if count else None,
+            }
+        )
     return table
 
 
@@ -371,10 +387,19 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
     late, days = late[known], days[known]
     _create_risk_tables(con)
     summary = {
-        "as_of": as_of, "status": "trained", "training_invoices": int(len(labelled)),
-        "training_late_rate": float(late.mean()) if len(late) else None, "holdout_invoices": 0,
-        "calibration_method": None, "model_auc": None, "model_brier": None, "model_accuracy": None,
-        "baseline_auc": None, "baseline_brier": None, "baseline_accuracy": None, "scored_invoices": 0,
+        "as_of": as_of,
+        "status": "trained",
+        "training_invoices": int(len(labelled)),
+        "training_late_rate": float(late.mean()) if len(late) else None,
+        "holdout_invoices": 0,
+        "calibration_method": None,
+        "model_auc": None,
+        "model_brier": None,
+        "model_accuracy": None,
+        "baseline_auc": None,
+        "baseline_brier": None,
+        "baseline_accuracy": None,
+        "scored_invoices": 0,
         "features": json.dumps(list(FEATURES + DERIVED_FEATURES)),
     }
     order = np.argsort(np.array([d.toordinal() for d in labelled["issue_date"]]), kind="stable")
@@ -403,24 +428,47 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
         expected = model.expected_days_late(matrix)
         factors = model.factors(matrix)
         for i in range(len(open_rows)):
-            scores.append([
-                open_rows["invoice_number"][i], open_rows["customer_id"][i], as_of,
-                float(probability[i]), float(expected[i]), _band(probability[i]), json.dumps(factors[i]),
-            ])
+            scores.append(
+                [
+                    open_rows["invoice_number"][i],
+                    open_rows["customer_id"][i],
+                    as_of,
+                    float(probability[i]),
+                    float(expected[i]),
+                    _band(probability[i]),
+                    json.dumps(factors[i]),
+                ]
+            )
     _insert(con, "marts.risk_scores", scores)
-    _insert(con, "marts.risk_calibration", [
-        [as_of, c["bin"], c["probability_from"], c["probability_to"], c["invoices"], c["mean_predicted"],
-         c["observed_late_rate"]] for c in calibration
-    ])
-    summary.update({
-        "holdout_invoices": int(len(holdout)),
-        "calibration_method": model.calibration_method,
-        "model_auc": model_metrics["auc"], "model_brier": model_metrics["brier"],
-        "model_accuracy": model_metrics["accuracy"],
-        "baseline_auc": baseline_metrics["auc"], "baseline_brier": baseline_metrics["brier"],
-        "baseline_accuracy": baseline_metrics["accuracy"],
-        "scored_invoices": len(scores),
-    })
+    _insert(
+        con,
+        "marts.risk_calibration",
+        [
+            [
+                as_of,
+                c["bin"],
+                c["probability_from"],
+                c["probability_to"],
+                c["invoices"],
+                c["mean_predicted"],
+                c["observed_late_rate"],
+            ]
+            for c in calibration
+        ],
+    )
+    summary.update(
+        {
+            "holdout_invoices": int(len(holdout)),
+            "calibration_method": model.calibration_method,
+            "model_auc": model_metrics["auc"],
+            "model_brier": model_metrics["brier"],
+            "model_accuracy": model_metrics["accuracy"],
+            "baseline_auc": baseline_metrics["auc"],
+            "baseline_brier": baseline_metrics["brier"],
+            "baseline_accuracy": baseline_metrics["accuracy"],
+            "scored_invoices": len(scores),
+        }
+    )
     _insert(con, "marts.risk_model_metrics", [list(summary.values())])
     return summary
 

@@ -71,27 +71,45 @@ def _insert(conn, values: list[dict[str, Any]]) -> None:
     conn.execute(dialect_insert(ops.dunning_lines).on_conflict_do_nothing(), values)
 
 
-def save_lines(engine: Engine, run_date: date, lines: list[Line], *, kinds: tuple[str, ...],
-               request_id: str | None = None) -> None:
+def save_lines(
+    engine: Engine, run_date: date, lines: list[Line], *, kinds: tuple[str, ...], request_id: str | None = None
+) -> None:
     """Store a batch's lines; a rerun for the same date replaces its earlier drafts and suppressions."""
     dl = ops.dunning_lines
     is_resend = kinds == RESEND_KINDS
     now = ops.utcnow()
     with engine.begin() as conn:
-        conn.execute(delete(dl).where(
-            dl.c.run_date == run_date,
-            dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
-            # drafts and suppressions are recomputed; a template error is retried (the template may be fixed)
-            dl.c.state.in_(("draft", "ignored")) | ((dl.c.state == "error") & dl.c.reason.like("template_error%")),
-            dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
-            (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
-        ))
-        _insert(conn, [{
-            "run_date": line.run_date, "policy": line.policy, "step": line.step,
-            "invoice_number": line.invoice_number, "customer_id": line.customer_id, "channel": line.channel,
-            "variant": line.variant, "amount": line.amount, "state": line.state, "reason": line.reason,
-            "idempotency_key": line.idempotency_key, "request_id": line.request_id, "created_at": now,
-        } for line in lines])
+        conn.execute(
+            delete(dl).where(
+                dl.c.run_date == run_date,
+                dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
+                # drafts and suppressions are recomputed; a template error is retried (the template may be fixed)
+                dl.c.state.in_(("draft", "ignored")) | ((dl.c.state == "error") & dl.c.reason.like("template_error%")),
+                dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
+                (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
+            )
+        )
+        _insert(
+            conn,
+            [
+                {
+                    "run_date": line.run_date,
+                    "policy": line.policy,
+                    "step": line.step,
+                    "invoice_number": line.invoice_number,
+                    "customer_id": line.customer_id,
+                    "channel": line.channel,
+                    "variant": line.variant,
+                    "amount": line.amount,
+                    "state": line.state,
+                    "reason": line.reason,
+                    "idempotency_key": line.idempotency_key,
+                    "request_id": line.request_id,
+                    "created_at": now,
+                }
+                for line in lines
+            ],
+        )
 
 
 NOT_DISPATCHED = "batch_not_dispatched"
@@ -103,17 +121,30 @@ def retire_stale_drafts(engine: Engine, run_date: date, *, kinds: tuple[str, ...
     dl = ops.dunning_lines
     is_resend = kinds == RESEND_KINDS
     with engine.begin() as conn:
-        result = conn.execute(update(dl).where(
-            dl.c.run_date < run_date, dl.c.state == "draft", dl.c.request_id.is_(None),
-            (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
-            dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
-        ).values(state="ignored", reason=NOT_DISPATCHED))
+        result = conn.execute(
+            update(dl)
+            .where(
+                dl.c.run_date < run_date,
+                dl.c.state == "draft",
+                dl.c.request_id.is_(None),
+                (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
+                dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
+            )
+            .values(state="ignored", reason=NOT_DISPATCHED)
+        )
     return result.rowcount
 
 
-def build_reminder_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies: list[Policy], run_date: date,
-                         now: datetime, *, as_of: date | None = None,
-                         as_of_time: datetime | None = None) -> "BatchSummary":
+def build_reminder_batch(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    policies: list[Policy],
+    run_date: date,
+    now: datetime,
+    *,
+    as_of: date | None = None,
+    as_of_time: datetime | None = None,
+) -> "BatchSummary":
     sync_line_states(engine)
     retire_stale_drafts(engine, run_date, kinds=REMINDER_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
@@ -124,9 +155,16 @@ def build_reminder_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policie
     return summarize(run_date, lines)
 
 
-def build_resend_batch(con: duckdb.DuckDBPyConnection, engine: Engine, policies: list[Policy], run_date: date,
-                       now: datetime, *, as_of: date | None = None,
-                       as_of_time: datetime | None = None) -> "BatchSummary":
+def build_resend_batch(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    policies: list[Policy],
+    run_date: date,
+    now: datetime,
+    *,
+    as_of: date | None = None,
+    as_of_time: datetime | None = None,
+) -> "BatchSummary":
     sync_line_states(engine)
     retire_stale_drafts(engine, run_date, kinds=RESEND_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
@@ -146,14 +184,21 @@ class BatchSummary:
     by_step: dict[str, int]
 
     def as_metadata(self) -> dict[str, Any]:
-        return {"run_date": self.run_date.isoformat(), "drafts": self.drafts, "ignored": dict(self.ignored),
-                "customers": self.customers, "amount": str(self.amount), "by_step": dict(self.by_step)}
+        return {
+            "run_date": self.run_date.isoformat(),
+            "drafts": self.drafts,
+            "ignored": dict(self.ignored),
+            "customers": self.customers,
+            "amount": str(self.amount),
+            "by_step": dict(self.by_step),
+        }
 
 
 def summarize(run_date: date, lines: list[Line]) -> BatchSummary:
     drafts = [l for l in lines if l.state == "draft"]
     return BatchSummary(
-        run_date=run_date, drafts=len(drafts),
+        run_date=run_date,
+        drafts=len(drafts),
         ignored=dict(Counter(l.reason for l in lines if l.state == "ignored")),
         customers=len({l.customer_id for l in drafts}),
         amount=sum((l.amount or Decimal("0") for l in drafts if l.invoice_number), Decimal("0")),
@@ -169,7 +214,8 @@ def payments_check(con: duckdb.DuckDBPyConnection, policies: list[Policy], now: 
     extracted = freshness.get("payments_extracted_at")
     return problem is None, {
         "payments_extracted_at": extracted.isoformat() if extracted else None,
-        "max_age_hours": limit, "payment_count": int(freshness.get("payment_count") or 0),
+        "max_age_hours": limit,
+        "payment_count": int(freshness.get("payment_count") or 0),
         "problem": problem or "",
     }
 
@@ -177,15 +223,21 @@ def payments_check(con: duckdb.DuckDBPyConnection, policies: list[Policy], now: 
 def draft_lines(engine: Engine, run_date: date, *, kinds: tuple[str, ...], request_id: str | None = None) -> list[dict]:
     dl = ops.dunning_lines
     with engine.connect() as conn:
-        rows = conn.execute(select(dl).where(
-            dl.c.run_date == run_date, dl.c.state == "draft",
-            dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
-        ).order_by(dl.c.id)).all()
+        rows = conn.execute(
+            select(dl)
+            .where(
+                dl.c.run_date == run_date,
+                dl.c.state == "draft",
+                dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
+            )
+            .order_by(dl.c.id)
+        ).all()
     return [dict(r._mapping) for r in rows if _line_kind(r.step, r.channel) in kinds]
 
 
-def settled_check(con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date, now: datetime,
-                  *, kinds: tuple[str, ...]) -> tuple[bool, dict]:
+def settled_check(
+    con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date, now: datetime, *, kinds: tuple[str, ...]
+) -> tuple[bool, dict]:
     """No draft of the batch may concern an invoice that is, right now, settled, disputed or promised."""
     facts = dunning_data.load_day_facts(con, engine, run_date, now)
     by_number = {i.invoice_number: i for i in facts.invoices}
@@ -206,7 +258,9 @@ def settled_check(con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date
         if drafts:
             rows = con.execute(
                 "select invoice_number, status from marts.invoices where status in ('paid', 'credited') "
-                "and invoice_number in (select unnest(?))", [drafts]).fetchall()
+                "and invoice_number in (select unnest(?))",
+                [drafts],
+            ).fetchall()
             offending.extend(f"{n}: {s} in marts.invoices" for n, s in rows)
     return not offending, {"offending": offending[:50], "offending_count": len(offending)}
 
@@ -214,9 +268,14 @@ def settled_check(con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date
 # ------------------------------------------------------------------------------------------- dispatch
 def _invoice_context(invoice: InvoiceFacts, run_date: date) -> dict[str, Any]:
     return {
-        "invoice_number": invoice.invoice_number, "issue_date": invoice.issue_date, "due_date": invoice.due_date,
-        "amount": invoice.amount, "open_amount": invoice.open_amount, "paid_amount": invoice.paid_amount,
-        "credited_amount": invoice.credited_amount, "currency": invoice.currency,
+        "invoice_number": invoice.invoice_number,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "amount": invoice.amount,
+        "open_amount": invoice.open_amount,
+        "paid_amount": invoice.paid_amount,
+        "credited_amount": invoice.credited_amount,
+        "currency": invoice.currency,
         "days_late": max(0, (run_date - invoice.due_date).days),
     }
 
@@ -243,15 +302,19 @@ class BatchEnqueuer:
             return {}
         di = ops.document_index
         with self.engine.connect() as conn:
-            rows = conn.execute(select(di.c.invoice_number, di.c.sha256).where(
-                di.c.invoice_number.in_(invoices), di.c.format == "pdf").order_by(di.c.id)).all()
+            rows = conn.execute(
+                select(di.c.invoice_number, di.c.sha256)
+                .where(di.c.invoice_number.in_(invoices), di.c.format == "pdf")
+                .order_by(di.c.id)
+            ).all()
         return {number: sha for number, sha in rows}
 
     def _documents(self, invoice: str) -> dict[str, str]:
         di = ops.document_index
         with self.engine.connect() as conn:
-            rows = conn.execute(select(di.c.format, di.c.sha256).where(di.c.invoice_number == invoice)
-                                .order_by(di.c.id)).all()
+            rows = conn.execute(
+                select(di.c.format, di.c.sha256).where(di.c.invoice_number == invoice).order_by(di.c.id)
+            ).all()
         return {fmt: sha for fmt, sha in rows if fmt != "attachment"}
 
     def _statement_pdf(self, facts: DayFacts, customer: Mapping[str, Any], language: str) -> dict[str, str]:
@@ -271,18 +334,24 @@ class BatchEnqueuer:
         filename = f"statement-{customer['customer_id']}-{facts.run_date.isoformat()}.pdf"
         return {"path": str(self.documents.path_for(sha)), "filename": filename}
 
-    def _context(self, facts: DayFacts, customer: Mapping[str, Any], invoices: list[InvoiceFacts], step: str,
-                 tone: str | None) -> dict[str, Any]:
+    def _context(
+        self, facts: DayFacts, customer: Mapping[str, Any], invoices: list[InvoiceFacts], step: str, tone: str | None
+    ) -> dict[str, Any]:
         currency = invoices[0].currency if invoices else "EUR"
         return {
             "customer": _customer_context(customer),
             "invoices": [_invoice_context(i, facts.run_date) for i in invoices],
-            "total_open": sum((i.open_amount for i in invoices), Decimal("0")), "currency": currency,
-            "step": step, "tone": tone or "", "today": facts.run_date, "sender": {"name": sender_name()},
+            "total_open": sum((i.open_amount for i in invoices), Decimal("0")),
+            "currency": currency,
+            "step": step,
+            "tone": tone or "",
+            "today": facts.run_date,
+            "sender": {"name": sender_name()},
         }
 
-    def dispatch(self, facts: DayFacts, *, kinds: tuple[str, ...], request_id: str | None = None,
-                 batch_id: str | None = None) -> dict[str, Any]:
+    def dispatch(
+        self, facts: DayFacts, *, kinds: tuple[str, ...], request_id: str | None = None, batch_id: str | None = None
+    ) -> dict[str, Any]:
         """Enqueue every draft line of the run; returns counts by outcome."""
         sync_line_states(self.engine)
         rows = draft_lines(self.engine, facts.run_date, kinds=kinds, request_id=request_id)
@@ -299,40 +368,76 @@ class BatchEnqueuer:
         # neither, and a rerun picks up the drafts that remain.
         for start in range(0, len(keys), DISPATCH_CHUNK):
             prepared = []
-            for key in keys[start:start + DISPATCH_CHUNK]:
+            for key in keys[start : start + DISPATCH_CHUNK]:
                 members = groups[key]
                 kind = _line_kind(members[0]["step"], members[0]["channel"])
                 try:
-                    prepared.append((key, members, kind, self._payload(
-                        facts, facts.customers.get(members[0]["customer_id"]), members, kind, by_number), None))
+                    prepared.append(
+                        (
+                            key,
+                            members,
+                            kind,
+                            self._payload(
+                                facts, facts.customers.get(members[0]["customer_id"]), members, kind, by_number
+                            ),
+                            None,
+                        )
+                    )
                 except TemplateRenderError as exc:
                     prepared.append((key, members, kind, None, str(exc)))
             with self.engine.begin() as conn:
                 for key, members, kind, payload, failure in prepared:
-                    self._enqueue_one(conn, facts, key, members, kind, payload, failure, batch_id, request_id,
-                                      counts, errors)
+                    self._enqueue_one(
+                        conn, facts, key, members, kind, payload, failure, batch_id, request_id, counts, errors
+                    )
         return {"counts": dict(counts), "errors": errors[:20]}
 
-    def _enqueue_one(self, conn, facts: DayFacts, key: str, members: list[dict], kind: str,
-                     payload: dict[str, Any] | None, failure: str | None, batch_id: str, request_id: str | None,
-                     counts: Counter, errors: list[str]) -> None:
+    def _enqueue_one(
+        self,
+        conn,
+        facts: DayFacts,
+        key: str,
+        members: list[dict],
+        kind: str,
+        payload: dict[str, Any] | None,
+        failure: str | None,
+        batch_id: str,
+        request_id: str | None,
+        counts: Counter,
+        errors: list[str],
+    ) -> None:
         from channels.outbox import enqueue
 
         first = members[0]
         ids = [m["id"] for m in members]
         lines = ops.dunning_lines
         if failure is not None:
-            conn.execute(update(lines).where(lines.c.id.in_(ids))
-                         .values(state="error", reason=f"template_error: {failure}"[:200]))
-            ops.audit(conn, SOURCE, "template_error", target={"idempotency_key": key}, item_count=len(ids),
-                      detail={"error": failure})
+            conn.execute(
+                update(lines)
+                .where(lines.c.id.in_(ids))
+                .values(state="error", reason=f"template_error: {failure}"[:200])
+            )
+            ops.audit(
+                conn,
+                SOURCE,
+                "template_error",
+                target={"idempotency_key": key},
+                item_count=len(ids),
+                detail={"error": failure},
+            )
             counts["error"] += len(ids)
             errors.append(failure)
             return
         outbox_id = enqueue(
-            conn, idempotency_key=key, kind=kind, customer_id=first["customer_id"], channel=first["channel"],
-            invoice_number=first["invoice_number"] if len(members) == 1 else None, payload=payload,
-            batch_id=batch_id, request_id=request_id,
+            conn,
+            idempotency_key=key,
+            kind=kind,
+            customer_id=first["customer_id"],
+            channel=first["channel"],
+            invoice_number=first["invoice_number"] if len(members) == 1 else None,
+            payload=payload,
+            batch_id=batch_id,
+            request_id=request_id,
         )
         if outbox_id is None:
             conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="ignored", reason=ALREADY_SENT))
@@ -342,14 +447,37 @@ class BatchEnqueuer:
         counts["queued"] += len(ids)
         counts["messages"] += 1
         if kind == "reminder":
-            ops.record_events(conn, [dict(
-                event_type="reminded", source=SOURCE, invoice_number=m["invoice_number"],
-                customer_id=m["customer_id"], channel=m["channel"], reminder_step=m["step"], outbox_id=outbox_id,
-                evidence={"policy": m["policy"], "variant": m["variant"], "run_date": facts.run_date.isoformat(),
-                          "line_id": m["id"], "request_id": request_id}) for m in members])
+            ops.record_events(
+                conn,
+                [
+                    dict(
+                        event_type="reminded",
+                        source=SOURCE,
+                        invoice_number=m["invoice_number"],
+                        customer_id=m["customer_id"],
+                        channel=m["channel"],
+                        reminder_step=m["step"],
+                        outbox_id=outbox_id,
+                        evidence={
+                            "policy": m["policy"],
+                            "variant": m["variant"],
+                            "run_date": facts.run_date.isoformat(),
+                            "line_id": m["id"],
+                            "request_id": request_id,
+                        },
+                    )
+                    for m in members
+                ],
+            )
 
-    def _payload(self, facts: DayFacts, customer: Mapping[str, Any] | None, members: list[dict], kind: str,
-                 by_number: Mapping[str, InvoiceFacts]) -> dict[str, Any]:
+    def _payload(
+        self,
+        facts: DayFacts,
+        customer: Mapping[str, Any] | None,
+        members: list[dict],
+        kind: str,
+        by_number: Mapping[str, InvoiceFacts],
+    ) -> dict[str, Any]:
         if customer is None:
             raise TemplateRenderError(f"customer {members[0]['customer_id']} is no longer in staging.customers")
         first = members[0]
@@ -357,10 +485,17 @@ class BatchEnqueuer:
         language = language if language in ("fr", "en") else "fr"
         numbers = [m["invoice_number"] for m in members if m["invoice_number"]]
         payload: dict[str, Any] = {
-            "step": first["step"], "policy": first["policy"], "variant": first["variant"], "language": language,
-            "run_date": facts.run_date.isoformat(), "invoices": numbers,
-            "headers": {"X-Relance-Step": first["step"], "X-Relance-Policy": first["policy"],
-                        "X-Relance-Run-Date": facts.run_date.isoformat()},
+            "step": first["step"],
+            "policy": first["policy"],
+            "variant": first["variant"],
+            "language": language,
+            "run_date": facts.run_date.isoformat(),
+            "invoices": numbers,
+            "headers": {
+                "X-Relance-Step": first["step"],
+                "X-Relance-Policy": first["policy"],
+                "X-Relance-Run-Date": facts.run_date.isoformat(),
+            },
         }
         if numbers:
             payload["headers"]["X-Relance-Invoice"] = ",".join(numbers)
@@ -379,21 +514,35 @@ class BatchEnqueuer:
             invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
         elif len(members) > 1 or line_spec["consolidated"]:
             # one reminder for the customer: the invoices reaching a step today and every other overdue one
-            overdue = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0
-                       and i.due_date < facts.run_date]
-            invoices = sorted({i.invoice_number: i for i in [by_number[n] for n in numbers if n in by_number]
-                               + overdue}.values(), key=lambda i: (i.due_date, i.invoice_number))
+            overdue = [
+                i
+                for i in facts.invoices
+                if i.customer_id == customer["customer_id"] and i.open_amount > 0 and i.due_date < facts.run_date
+            ]
+            invoices = sorted(
+                {i.invoice_number: i for i in [by_number[n] for n in numbers if n in by_number] + overdue}.values(),
+                key=lambda i: (i.due_date, i.invoice_number),
+            )
         else:
             invoices = [by_number[n] for n in numbers if n in by_number]
         context = self._context(facts, customer, invoices, first["step"], line_spec["tone"])
         message = self.templates.render(line_spec["template"], language, first["channel"], context)
-        payload.update(subject=message.subject, body_text=message.text, body_html=message.html,
-                       letter_html=message.letter_html, template=line_spec["template"], tone=line_spec["tone"])
+        payload.update(
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            letter_html=message.letter_html,
+            template=line_spec["template"],
+            tone=line_spec["tone"],
+        )
         attachments = []
         if line_spec["attach_invoice"]:
             pdfs = self._pdfs(numbers)
-            attachments += [{"path": str(self.documents.path_for(sha)), "filename": f"{n}.pdf"}
-                            for n, sha in pdfs.items() if self.documents.exists(sha)]
+            attachments += [
+                {"path": str(self.documents.path_for(sha)), "filename": f"{n}.pdf"}
+                for n, sha in pdfs.items()
+                if self.documents.exists(sha)
+            ]
         if line_spec["attach_statement"]:
             attachments.append(self._statement_pdf(facts, customer, language))
         if attachments:
@@ -408,8 +557,12 @@ class BatchEnqueuer:
         return spec
 
 
-def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], customers: Mapping[str, Mapping],
-               templates_override: str | None = None) -> dict[tuple, dict[str, Any]]:
+def line_specs(
+    policies: list[Policy],
+    lines: Iterable[Mapping[str, Any]],
+    customers: Mapping[str, Mapping],
+    templates_override: str | None = None,
+) -> dict[tuple, dict[str, Any]]:
     """Re-derive each stored line's template, tone and attachments from the policy (lines keep only names)."""
     from assets.dunning.engine import customer_language
 
@@ -422,16 +575,21 @@ def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], custo
             continue
         if line["step"] == STATEMENT_STEP and policy.statement:
             specs[(line["policy"], line["step"], line["customer_id"])] = {
-                "template": policy.statement.template, "tone": "informative",
+                "template": policy.statement.template,
+                "tone": "informative",
                 "language": customer_language(customer, policy.statement.language),
-                "attach_invoice": False, "attach_statement": True, "consolidated": False}
+                "attach_invoice": False,
+                "attach_statement": True,
+                "consolidated": False,
+            }
             continue
         step_name, _, template = line["step"].partition("~")
         resolved = next((s for s in policy.resolved_steps(line["customer_id"]) if s.name == step_name), None)
         if resolved is None:
             continue
         specs[(line["policy"], line["step"], line["customer_id"])] = {
-            "template": template or templates_override or resolved.template, "tone": resolved.tone,
+            "template": template or templates_override or resolved.template,
+            "tone": resolved.tone,
             "language": customer_language(customer, resolved.step.language),
             "attach_invoice": resolved.step.attach_invoice,
             "attach_statement": resolved.step.attach_statement or policy.rules.consolidate,
@@ -440,8 +598,16 @@ def line_specs(policies: list[Policy], lines: Iterable[Mapping[str, Any]], custo
     return specs
 
 
-def dispatch_batch(engine: Engine, home: Home, policies: list[Policy], facts: DayFacts, *, kinds: tuple[str, ...],
-                   request_id: str | None = None, templates: DunningTemplates | None = None) -> dict[str, Any]:
+def dispatch_batch(
+    engine: Engine,
+    home: Home,
+    policies: list[Policy],
+    facts: DayFacts,
+    *,
+    kinds: tuple[str, ...],
+    request_id: str | None = None,
+    templates: DunningTemplates | None = None,
+) -> dict[str, Any]:
     dispatcher = BatchEnqueuer(engine, home, templates)
     rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
     dispatcher.line_specs = line_specs(policies, rows, facts.customers)
@@ -456,8 +622,17 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
     moved = Counter()
     with engine.begin() as conn:
         rows = conn.execute(
-            select(dl.c.id, dl.c.step, dl.c.customer_id, dl.c.channel, dl.c.policy, ob.c.id.label("outbox_id"),
-                   ob.c.state, ob.c.last_error, ob.c.updated_at)
+            select(
+                dl.c.id,
+                dl.c.step,
+                dl.c.customer_id,
+                dl.c.channel,
+                dl.c.policy,
+                ob.c.id.label("outbox_id"),
+                ob.c.state,
+                ob.c.last_error,
+                ob.c.updated_at,
+            )
             .select_from(dl.join(ob, ob.c.idempotency_key == dl.c.idempotency_key))
             .where(dl.c.state == "queued", ob.c.state.in_(("sent", "failed", "dead")))
         ).all()
@@ -466,14 +641,29 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
             conn.execute(update(dl).where(dl.c.id.in_(sent)).values(state="sent"))
             moved["sent"] += len(sent)
         # the customer-level fact the event log lacks: when each statement of account went out
-        ops.record_events(conn, [dict(
-            event_type="statement_sent", source=SOURCE, customer_id=r.customer_id, channel=r.channel,
-            outbox_id=r.outbox_id, occurred_at=dunning_data.aware(r.updated_at), evidence={"policy": r.policy})
-            for r in rows if r.state == "sent" and r.step == STATEMENT_STEP])
+        ops.record_events(
+            conn,
+            [
+                dict(
+                    event_type="statement_sent",
+                    source=SOURCE,
+                    customer_id=r.customer_id,
+                    channel=r.channel,
+                    outbox_id=r.outbox_id,
+                    occurred_at=dunning_data.aware(r.updated_at),
+                    evidence={"policy": r.policy},
+                )
+                for r in rows
+                if r.state == "sent" and r.step == STATEMENT_STEP
+            ],
+        )
         for r in rows:
             if r.state != "sent":
-                conn.execute(update(dl).where(dl.c.id == r.id).values(
-                    state="error", reason=f"delivery_failed: {r.state}: {r.last_error or ''}"[:200]))
+                conn.execute(
+                    update(dl)
+                    .where(dl.c.id == r.id)
+                    .values(state="error", reason=f"delivery_failed: {r.state}: {r.last_error or ''}"[:200])
+                )
                 moved["error"] += 1
     return dict(moved)
 
@@ -501,8 +691,18 @@ def as_plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["build_reminder_batch", "build_resend_batch", "dispatch_batch", "payments_check", "settled_check",
-           "sync_line_states", "lines_for", "BatchSummary", "execute_request", "create_request"]
+__all__ = [
+    "build_reminder_batch",
+    "build_resend_batch",
+    "dispatch_batch",
+    "payments_check",
+    "settled_check",
+    "sync_line_states",
+    "lines_for",
+    "BatchSummary",
+    "execute_request",
+    "create_request",
+]
 
 
 # ------------------------------------------------------------------------------------------- requests
@@ -513,9 +713,17 @@ class RequestError(ValueError):
     pass
 
 
-def create_request(engine: Engine, *, kind: str, requested_by: str, reason: str, invoices: list[str] | None = None,
-                   filters: Mapping[str, Any] | None = None, step: str | None = None,
-                   template: str | None = None) -> str:
+def create_request(
+    engine: Engine,
+    *,
+    kind: str,
+    requested_by: str,
+    reason: str,
+    invoices: list[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    step: str | None = None,
+    template: str | None = None,
+) -> str:
     """Queue an on-demand request (what the dashboard writes too); the sensor turns it into a run."""
     import uuid
 
@@ -534,40 +742,69 @@ def create_request(engine: Engine, *, kind: str, requested_by: str, reason: str,
         from assets.dunning.policy import TEMPLATE_DIR
 
         if "/" in template or template.startswith(".") or not (TEMPLATE_DIR / template).is_dir():
-            raise RequestError(f"unknown template {template!r}; templates: "
-                               f"{', '.join(sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir()))}")
+            raise RequestError(
+                f"unknown template {template!r}; templates: "
+                f"{', '.join(sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir()))}"
+            )
     if not requested_by.strip() or not reason.strip():
         raise RequestError("a request records who asked (--by) and why (--reason)")
     request_id = str(uuid.uuid4())
     now = ops.utcnow()
     target = {"invoices": list(invoices)} if invoices else {"filters": dict(filters or {})}
     with engine.begin() as conn:
-        conn.execute(ops.requests.insert().values(
-            request_id=request_id, kind=kind, target=target, step=step, template=template,
-            requested_by=requested_by, reason=reason, state="pending", created_at=now, updated_at=now))
-        ops.audit(conn, requested_by, f"dunning_request_{kind}", target=target,
-                  item_count=len(invoices) if invoices else None,
-                  detail={"request_id": request_id, "step": step, "template": template, "reason": reason})
+        conn.execute(
+            ops.requests.insert().values(
+                request_id=request_id,
+                kind=kind,
+                target=target,
+                step=step,
+                template=template,
+                requested_by=requested_by,
+                reason=reason,
+                state="pending",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        ops.audit(
+            conn,
+            requested_by,
+            f"dunning_request_{kind}",
+            target=target,
+            item_count=len(invoices) if invoices else None,
+            detail={"request_id": request_id, "step": step, "template": template, "reason": reason},
+        )
     return request_id
 
 
 def pending_requests(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
     rq = ops.requests
     with engine.connect() as conn:
-        rows = conn.execute(select(rq).where(rq.c.state == "pending", rq.c.kind.in_(REQUEST_KINDS))
-                            .order_by(rq.c.id).limit(limit)).all()
+        rows = conn.execute(
+            select(rq).where(rq.c.state == "pending", rq.c.kind.in_(REQUEST_KINDS)).order_by(rq.c.id).limit(limit)
+        ).all()
     return [dict(r._mapping) for r in rows]
 
 
 def _set_request(engine: Engine, request_id: str, **values: Any) -> None:
     with engine.begin() as conn:
-        conn.execute(update(ops.requests).where(ops.requests.c.request_id == request_id)
-                     .values(updated_at=ops.utcnow(), **values))
+        conn.execute(
+            update(ops.requests)
+            .where(ops.requests.c.request_id == request_id)
+            .values(updated_at=ops.utcnow(), **values)
+        )
 
 
-def execute_request(con: duckdb.DuckDBPyConnection, engine: Engine, home: Home, policies: list[Policy],
-                    request_id: str, now: datetime, run_id: str | None = None,
-                    templates: DunningTemplates | None = None) -> dict[str, Any]:
+def execute_request(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    home: Home,
+    policies: list[Policy],
+    request_id: str,
+    now: datetime,
+    run_id: str | None = None,
+    templates: DunningTemplates | None = None,
+) -> dict[str, Any]:
     """Plan, check and enqueue one request; its counts (sent, skipped by reason) are written back on it."""
     with engine.connect() as conn:
         row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).first()
@@ -591,28 +828,43 @@ def execute_request(con: duckdb.DuckDBPyConnection, engine: Engine, home: Home, 
         invoices = set(target["invoices"]) if target.get("invoices") else None
         planner = Planner(policies)
         if request["kind"] == "resend":
-            lines = planner.plan_resend_request(facts, history, invoices=invoices, filters=target.get("filters"),
-                                                request_id=request_id)
+            lines = planner.plan_resend_request(
+                facts, history, invoices=invoices, filters=target.get("filters"), request_id=request_id
+            )
             kinds = RESEND_KINDS
         else:
-            lines = planner.plan_request(facts, history, invoices=invoices, filters=target.get("filters"),
-                                         step=request["step"], template=request["template"], request_id=request_id)
+            lines = planner.plan_request(
+                facts,
+                history,
+                invoices=invoices,
+                filters=target.get("filters"),
+                step=request["step"],
+                template=request["template"],
+                request_id=request_id,
+            )
             kinds = REMINDER_KINDS
         save_lines(engine, run_date, lines, kinds=kinds, request_id=request_id)
-        result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id,
-                                templates=templates)
+        result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id, templates=templates)
         skipped = Counter(l.reason for l in lines if l.state == "ignored")
         # a line this request could not store because the same step already has a line today (the batch's,
         # or an earlier request's) was already handled: it counts as such, and nothing is sent for it
         stored = {(l["step"], l["invoice_number"], l["customer_id"]) for l in lines_for(engine, request_id=request_id)}
-        skipped[ALREADY_SENT] += sum(1 for l in lines if l.state == "draft"
-                                     and (l.step, l.invoice_number, l.customer_id) not in stored)
+        skipped[ALREADY_SENT] += sum(
+            1 for l in lines if l.state == "draft" and (l.step, l.invoice_number, l.customer_id) not in stored
+        )
         skipped = +skipped
-        skipped.update({ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {})
+        skipped.update(
+            {ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {}
+        )
         manual = sum(1 for l in lines if l.state == "draft" and l.channel == MANUAL_CHANNEL)
-        counts = {"sent": result["counts"].get("queued", 0), "messages": result["counts"].get("messages", 0),
-                  "skipped": dict(skipped), "errors": result["counts"].get("error", 0), "handed_over": manual,
-                  "matched": len(lines)}
+        counts = {
+            "sent": result["counts"].get("queued", 0),
+            "messages": result["counts"].get("messages", 0),
+            "skipped": dict(skipped),
+            "errors": result["counts"].get("error", 0),
+            "handed_over": manual,
+            "matched": len(lines),
+        }
         if invoices is not None:
             unknown = sorted(invoices - {l.invoice_number for l in lines})
             if unknown:

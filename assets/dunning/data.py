@@ -28,8 +28,10 @@ class MissingWarehouseTable(RuntimeError):
 
 def _require(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     if not warehouse.table_exists(con, schema, table):
-        raise MissingWarehouseTable(f"the warehouse has no {schema}.{table}: run the ingest assets first "
-                                    "(dunning reads staging.invoices, staging.customers and staging.payments)")
+        raise MissingWarehouseTable(
+            f"the warehouse has no {schema}.{table}: run the ingest assets first "
+            "(dunning reads staging.invoices, staging.customers and staging.payments)"
+        )
 
 
 def _records(cursor) -> list[dict[str, Any]]:
@@ -70,17 +72,29 @@ def load_invoices(con: duckdb.DuckDBPyConnection, as_of: date) -> list[InvoiceFa
     lookback = as_of - timedelta(days=SETTLED_LOOKBACK_DAYS)
     out = []
     for r in rows:
-        if r["document_type"] != "invoice" or r["issue_date"] is None or r["issue_date"] > as_of \
-                or r["due_date"] is None:
+        if (
+            r["document_type"] != "invoice"
+            or r["issue_date"] is None
+            or r["issue_date"] > as_of
+            or r["due_date"] is None
+        ):
             continue
         if r["open_amount"] <= 0 and (r["settled_date"] is None or r["settled_date"] < lookback):
             continue
-        out.append(InvoiceFacts(
-            invoice_number=r["invoice_number"], customer_id=str(r["customer_id"]), issue_date=r["issue_date"],
-            due_date=r["due_date"], amount=Decimal(r["amount_incl_tax"]), open_amount=Decimal(r["open_amount"]),
-            paid_amount=Decimal(r["paid_amount"]), credited_amount=Decimal(r["credited_amount"]),
-            currency=r["currency"] or "EUR", status=r["status"],
-        ))
+        out.append(
+            InvoiceFacts(
+                invoice_number=r["invoice_number"],
+                customer_id=str(r["customer_id"]),
+                issue_date=r["issue_date"],
+                due_date=r["due_date"],
+                amount=Decimal(r["amount_incl_tax"]),
+                open_amount=Decimal(r["open_amount"]),
+                paid_amount=Decimal(r["paid_amount"]),
+                credited_amount=Decimal(r["credited_amount"]),
+                currency=r["currency"] or "EUR",
+                status=r["status"],
+            )
+        )
     return sorted(out, key=lambda i: (i.customer_id, i.due_date, i.invoice_number))
 
 
@@ -107,8 +121,10 @@ def freshness_problem(freshness: dict[str, Any], max_age_hours: int, now: dateti
         return "no payments data at all: staging.payments is missing or empty"
     age = now - extracted
     if age.total_seconds() > max_age_hours * 3600:
-        return (f"payments data is {age.total_seconds() / 3600:.1f} h old (extracted {extracted.isoformat()}), over "
-                f"the {max_age_hours} h freshness limit: a customer who paid since would be chased")
+        return (
+            f"payments data is {age.total_seconds() / 3600:.1f} h old (extracted {extracted.isoformat()}), over "
+            f"the {max_age_hours} h freshness limit: a customer who paid since would be chased"
+        )
     return None
 
 
@@ -148,20 +164,21 @@ def load_operational_facts(engine: Engine, as_of_time: datetime) -> dict[str, An
             else:
                 retrieved.add(invoice)
         for customer_id, reason in conn.execute(
-            select(ops.customer_holds.c.customer_id, ops.customer_holds.c.reason)
-            .where(ops.customer_holds.c.active.is_(True), ops.customer_holds.c.set_at <= as_of_time)
+            select(ops.customer_holds.c.customer_id, ops.customer_holds.c.reason).where(
+                ops.customer_holds.c.active.is_(True), ops.customer_holds.c.set_at <= as_of_time
+            )
         ):
             holds[customer_id] = reason or "hold"
         ob = ops.outbox
         for number, customer_id, channel, sent_at in conn.execute(
-            select(ob.c.invoice_number, ob.c.customer_id, ob.c.channel, ob.c.updated_at)
-            .where(ob.c.kind.in_(("invoice", "resend")), ob.c.state == "sent", ob.c.invoice_number.is_not(None))
+            select(ob.c.invoice_number, ob.c.customer_id, ob.c.channel, ob.c.updated_at).where(
+                ob.c.kind.in_(("invoice", "resend")), ob.c.state == "sent", ob.c.invoice_number.is_not(None)
+            )
         ):
             sent_at = aware(sent_at)
             if sent_at <= as_of_time:
                 delivered.append(Delivered(number, customer_id, channel, sent_at))
-    return {"disputed": disputed, "promises": promises, "retrieved": retrieved, "holds": holds,
-            "delivered": delivered}
+    return {"disputed": disputed, "promises": promises, "retrieved": retrieved, "holds": holds, "delivered": delivered}
 
 
 def load_history(engine: Engine, replacing: date | None = None) -> History:
@@ -172,31 +189,71 @@ def load_history(engine: Engine, replacing: date | None = None) -> History:
     dl = ops.dunning_lines
     with engine.connect() as conn:
         rows = conn.execute(
-            select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
-                   dl.c.reason, dl.c.idempotency_key, dl.c.request_id)
+            select(
+                dl.c.run_date,
+                dl.c.step,
+                dl.c.invoice_number,
+                dl.c.customer_id,
+                dl.c.channel,
+                dl.c.state,
+                dl.c.reason,
+                dl.c.idempotency_key,
+                dl.c.request_id,
+            )
             .where(dl.c.state != "ignored")
             .union_all(
-                select(dl.c.run_date, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.channel, dl.c.state,
-                       dl.c.reason, dl.c.idempotency_key, dl.c.request_id)
-                .where(and_(dl.c.state == "ignored", dl.c.reason.in_(("paid", "credited", "due_date_passed",
-                                                                        "no_fallback_channel"))))
+                select(
+                    dl.c.run_date,
+                    dl.c.step,
+                    dl.c.invoice_number,
+                    dl.c.customer_id,
+                    dl.c.channel,
+                    dl.c.state,
+                    dl.c.reason,
+                    dl.c.idempotency_key,
+                    dl.c.request_id,
+                ).where(
+                    and_(
+                        dl.c.state == "ignored",
+                        dl.c.reason.in_(("paid", "credited", "due_date_passed", "no_fallback_channel")),
+                    )
+                )
             )
         ).all()
     records = [dict(r._mapping) for r in rows]
     if replacing is not None:
-        records = [r for r in records if not (r["run_date"] == replacing and r["request_id"] is None
-                                              and r["state"] in ("draft", "ignored") and r["channel"] != "manual")]
+        records = [
+            r
+            for r in records
+            if not (
+                r["run_date"] == replacing
+                and r["request_id"] is None
+                and r["state"] in ("draft", "ignored")
+                and r["channel"] != "manual"
+            )
+        ]
     return History.from_lines(records)
 
 
-def load_day_facts(con: duckdb.DuckDBPyConnection, engine: Engine | None, run_date: date, now: datetime,
-                   as_of: date | None = None, as_of_time: datetime | None = None) -> DayFacts:
+def load_day_facts(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine | None,
+    run_date: date,
+    now: datetime,
+    as_of: date | None = None,
+    as_of_time: datetime | None = None,
+) -> DayFacts:
     """Everything known for a run. `as_of` bounds payments and credit notes by date (the simulator replays
     history with as_of = run_date); a real run passes today so every payment already known counts."""
     as_of = as_of or max(run_date, now.date())
     customers = load_customers(con)
-    facts = DayFacts(run_date=run_date, now=now, invoices=load_invoices(con, as_of), customers=customers,
-                     disputed=load_disputes(con, as_of))
+    facts = DayFacts(
+        run_date=run_date,
+        now=now,
+        invoices=load_invoices(con, as_of),
+        customers=customers,
+        disputed=load_disputes(con, as_of),
+    )
     if engine is not None:
         extra = load_operational_facts(engine, as_of_time or now)
         facts.disputed.update(extra["disputed"])
@@ -205,4 +262,3 @@ def load_day_facts(con: duckdb.DuckDBPyConnection, engine: Engine | None, run_da
         facts.delivered = extra["delivered"]
         facts.retrieved = extra["retrieved"]
     return facts
-

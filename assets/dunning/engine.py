@@ -41,8 +41,21 @@ WINDOW_PASSED = "due_date_passed"  # a pre-due step (D-7) whose date went by whi
 RETRIEVED = "already_retrieved"
 NO_FALLBACK = "no_fallback_channel"
 UNKNOWN_CUSTOMER = "unknown_customer"
-SUPPRESSION_REASONS = (PAID, CREDITED, DISPUTED, PROMISED, ON_HOLD, ALREADY_SENT, CONTACTED_RECENTLY, WEEKEND,
-                       HOLIDAY, OUTSIDE_HOURS, WINDOW_PASSED, NO_FALLBACK, UNKNOWN_CUSTOMER)
+SUPPRESSION_REASONS = (
+    PAID,
+    CREDITED,
+    DISPUTED,
+    PROMISED,
+    ON_HOLD,
+    ALREADY_SENT,
+    CONTACTED_RECENTLY,
+    WEEKEND,
+    HOLIDAY,
+    OUTSIDE_HOURS,
+    WINDOW_PASSED,
+    NO_FALLBACK,
+    UNKNOWN_CUSTOMER,
+)
 # Reasons that will not change for this (invoice, step): recorded once, not on every run.
 ONCE_REASONS = (PAID, CREDITED, WINDOW_PASSED, NO_FALLBACK)
 
@@ -132,8 +145,11 @@ class History:
         get = (lambda k: getattr(row, k)) if isinstance(row, Line) else row.get
         state, step, invoice = get("state"), get("step"), get("invoice_number")
         customer, reason = get("customer_id"), get("reason")
-        done = state in DONE_STATES or (state == "draft" and get("channel") == MANUAL_CHANNEL) or (
-            state == "error" and get("idempotency_key") and reason and reason.startswith("delivery_failed"))
+        done = (
+            state in DONE_STATES
+            or (state == "draft" and get("channel") == MANUAL_CHANNEL)
+            or (state == "error" and get("idempotency_key") and reason and reason.startswith("delivery_failed"))
+        )
         if done:
             if get("idempotency_key"):
                 self.done_keys.add(get("idempotency_key"))
@@ -223,7 +239,7 @@ def statement_period(policy: Policy, day: date) -> tuple[str, date] | None:
         return opens.isoformat(), opens
     opens = day.replace(day=st.day_of_month)
     if day < opens:
-        previous = (day.replace(day=1) - timedelta(days=1))
+        previous = day.replace(day=1) - timedelta(days=1)
         opens = previous.replace(day=st.day_of_month)
     return opens.strftime("%Y-%m"), opens
 
@@ -254,27 +270,37 @@ class Planner:
             return ON_HOLD
         return None
 
-    def _timing_reason(self, facts: DayFacts, policy: Policy, customer: Mapping[str, Any],
-                       history: History, counts_as_contact: bool = True) -> str | None:
+    def _timing_reason(
+        self,
+        facts: DayFacts,
+        policy: Policy,
+        customer: Mapping[str, Any],
+        history: History,
+        counts_as_contact: bool = True,
+    ) -> str | None:
         reason = calendar_reason(policy, facts.run_date)
         if reason:
             return reason
         if counts_as_contact and policy.rules.min_days_between_contacts:
             last = history.contacts.get(customer["customer_id"])
-            if last is not None and last < facts.run_date and \
-                    (facts.run_date - last).days < policy.rules.min_days_between_contacts:
+            if (
+                last is not None
+                and last < facts.run_date
+                and (facts.run_date - last).days < policy.rules.min_days_between_contacts
+            ):
                 return CONTACTED_RECENTLY
         if not within_sending_hours(policy, customer, facts.now):
             return OUTSIDE_HOURS
         return None
 
-    def _next_step(self, steps: list[ResolvedStep], invoice: InvoiceFacts, history: History,
-                   run_date: date) -> tuple[ResolvedStep | None, list[ResolvedStep]]:
+    def _next_step(
+        self, steps: list[ResolvedStep], invoice: InvoiceFacts, history: History, run_date: date
+    ) -> tuple[ResolvedStep | None, list[ResolvedStep]]:
         """(the step to take now or None, pre-due steps whose window passed unsent)."""
         done = history.done_steps.get(invoice.invoice_number, set())
         last_done = max((i for i, s in enumerate(steps) if s.name in done), default=-1)
         passed: list[ResolvedStep] = []
-        for step in steps[last_done + 1:]:
+        for step in steps[last_done + 1 :]:
             if invoice.due_date + timedelta(days=step.offset) > run_date:
                 return None, passed
             if step.offset < 0 and run_date > invoice.due_date:
@@ -283,17 +309,36 @@ class Planner:
             return step, passed
         return None, passed
 
-    def _line(self, facts: DayFacts, policy: Policy, step: ResolvedStep, invoice: InvoiceFacts,
-              customer: Mapping[str, Any], state: str, reason: str | None, **extra: Any) -> Line:
+    def _line(
+        self,
+        facts: DayFacts,
+        policy: Policy,
+        step: ResolvedStep,
+        invoice: InvoiceFacts,
+        customer: Mapping[str, Any],
+        state: str,
+        reason: str | None,
+        **extra: Any,
+    ) -> Line:
         channel = resolve_channel(step.channel, customer)
         return Line(
-            run_date=facts.run_date, policy=policy.name, step=step.name, customer_id=invoice.customer_id,
-            invoice_number=invoice.invoice_number, channel=channel, state=state, reason=reason,
+            run_date=facts.run_date,
+            policy=policy.name,
+            step=step.name,
+            customer_id=invoice.customer_id,
+            invoice_number=invoice.invoice_number,
+            channel=channel,
+            state=state,
+            reason=reason,
             amount=invoice.open_amount,
             kind="manual" if channel == MANUAL_CHANNEL else "reminder",
-            variant=step.variant.name if step.variant else None, template=step.template or None, tone=step.tone,
-            language=customer_language(customer, step.step.language), attach_invoice=step.step.attach_invoice,
-            attach_statement=step.step.attach_statement, **extra,
+            variant=step.variant.name if step.variant else None,
+            template=step.template or None,
+            tone=step.tone,
+            language=customer_language(customer, step.step.language),
+            attach_invoice=step.step.attach_invoice,
+            attach_statement=step.step.attach_statement,
+            **extra,
         )
 
     def plan_reminders(self, facts: DayFacts, history: History) -> list[Line]:
@@ -321,8 +366,15 @@ class Planner:
             if reason is not None:
                 lines.append(self._line(facts, policy, step, invoice, customer, "ignored", reason))
                 continue
-            line = self._line(facts, policy, step, invoice, customer, "draft",
-                              HANDOVER if resolve_channel(step.channel, customer) == MANUAL_CHANNEL else None)
+            line = self._line(
+                facts,
+                policy,
+                step,
+                invoice,
+                customer,
+                "draft",
+                HANDOVER if resolve_channel(step.channel, customer) == MANUAL_CHANNEL else None,
+            )
             eligible.append((policy, line))
         lines.extend(self._keyed(eligible))
         return lines
@@ -372,13 +424,25 @@ class Planner:
             reason = ON_HOLD if (customer.get("on_hold") or customer_id in facts.holds) else None
             reason = reason or self._timing_reason(facts, policy, customer, history, counts_as_contact=False)
             total = sum((i.open_amount for i in invoices), Decimal("0"))
-            lines.append(Line(
-                run_date=facts.run_date, policy=policy.name, step=STATEMENT_STEP, customer_id=customer_id,
-                invoice_number=None, channel=channel, state="ignored" if reason else "draft", reason=reason,
-                amount=total, kind="statement", template=policy.statement.template, tone="informative",
-                language=customer_language(customer, policy.statement.language), attach_statement=True,
-                idempotency_key=key,
-            ))
+            lines.append(
+                Line(
+                    run_date=facts.run_date,
+                    policy=policy.name,
+                    step=STATEMENT_STEP,
+                    customer_id=customer_id,
+                    invoice_number=None,
+                    channel=channel,
+                    state="ignored" if reason else "draft",
+                    reason=reason,
+                    amount=total,
+                    kind="statement",
+                    template=policy.statement.template,
+                    tone="informative",
+                    language=customer_language(customer, policy.statement.language),
+                    attach_statement=True,
+                    idempotency_key=key,
+                )
+            )
         return lines
 
     def plan_resends(self, facts: DayFacts, history: History) -> list[Line]:
@@ -408,9 +472,17 @@ class Planner:
 
             def line(state: str, reason: str | None, channel: str | None) -> Line:
                 return Line(
-                    run_date=facts.run_date, policy=policy.name, step=RESEND_STEP, customer_id=invoice.customer_id,
-                    invoice_number=number, channel=channel, state=state, reason=reason, amount=invoice.open_amount,
-                    kind="resend", language=customer_language(customer, "customer"),
+                    run_date=facts.run_date,
+                    policy=policy.name,
+                    step=RESEND_STEP,
+                    customer_id=invoice.customer_id,
+                    invoice_number=number,
+                    channel=channel,
+                    state=state,
+                    reason=reason,
+                    amount=invoice.open_amount,
+                    kind="resend",
+                    language=customer_language(customer, "customer"),
                     idempotency_key=f"resend:{number}:{channel}" if channel else None,
                 )
 
@@ -427,9 +499,17 @@ class Planner:
             lines.append(line("ignored" if reason else "draft", reason, next_channel))
         return lines
 
-    def plan_request(self, facts: DayFacts, history: History, *, invoices: set[str] | None,
-                     filters: Mapping[str, Any] | None, step: str | None, template: str | None,
-                     request_id: str) -> list[Line]:
+    def plan_request(
+        self,
+        facts: DayFacts,
+        history: History,
+        *,
+        invoices: set[str] | None,
+        filters: Mapping[str, Any] | None,
+        step: str | None,
+        template: str | None,
+        request_id: str,
+    ) -> list[Line]:
         """An on-demand reminder: the chosen step (or template) now, for a list or a filtered target.
 
         The schedule does not apply (a person asked for it), but nothing is sent for a paid, credited,
@@ -459,13 +539,24 @@ class Planner:
             if template is not None:
                 chosen = replace(chosen, template=template)
             reason = self._blocking_reason(facts, invoice, customer)
-            if reason is None and step is not None and \
-                    chosen.name in history.done_steps.get(invoice.invoice_number, set()):
+            if (
+                reason is None
+                and step is not None
+                and chosen.name in history.done_steps.get(invoice.invoice_number, set())
+            ):
                 reason = ALREADY_SENT
             if reason is None and not within_sending_hours(policy, customer, facts.now):
                 reason = OUTSIDE_HOURS
-            line = self._line(facts, policy, chosen, invoice, customer, "ignored" if reason else "draft", reason,
-                              request_id=request_id)
+            line = self._line(
+                facts,
+                policy,
+                chosen,
+                invoice,
+                customer,
+                "ignored" if reason else "draft",
+                reason,
+                request_id=request_id,
+            )
             if step is None:
                 line = replace(line, step=f"{chosen.name}~{template}"[:64])
             if reason is not None:
@@ -474,13 +565,18 @@ class Planner:
                 eligible.append((policy, line))
         keyed = self._keyed(eligible)
         if step is None:
-            keyed = [replace(l, idempotency_key=f"request:{request_id}:{l.invoice_number}:{l.channel}")
-                     for l in keyed]
+            keyed = [replace(l, idempotency_key=f"request:{request_id}:{l.invoice_number}:{l.channel}") for l in keyed]
         return lines + keyed
 
-
-    def plan_resend_request(self, facts: DayFacts, history: History, *, invoices: set[str] | None,
-                            filters: Mapping[str, Any] | None, request_id: str) -> list[Line]:
+    def plan_resend_request(
+        self,
+        facts: DayFacts,
+        history: History,
+        *,
+        invoices: set[str] | None,
+        filters: Mapping[str, Any] | None,
+        request_id: str,
+    ) -> list[Line]:
         """Resend on demand: each targeted invoice goes again now, on the channel after the one it last went
         on (or the customer's preferred channel if it never went out). Paid, credited, disputed and held
         invoices are skipped with their reason; a channel already used for a resend is not used twice."""
@@ -509,19 +605,29 @@ class Planner:
                 reason = NO_FALLBACK
             if reason is None and policy is not None and not within_sending_hours(policy, customer, facts.now):
                 reason = OUTSIDE_HOURS
-            lines.append(Line(
-                run_date=facts.run_date, policy=policy.name if policy else "none", step=RESEND_STEP,
-                customer_id=invoice.customer_id, invoice_number=invoice.invoice_number, channel=channel,
-                state="ignored" if reason else "draft", reason=reason, amount=invoice.open_amount, kind="resend",
-                language=customer_language(customer, "customer"),
-                idempotency_key=f"resend:{invoice.invoice_number}:{channel}" if channel else None,
-                request_id=request_id,
-            ))
+            lines.append(
+                Line(
+                    run_date=facts.run_date,
+                    policy=policy.name if policy else "none",
+                    step=RESEND_STEP,
+                    customer_id=invoice.customer_id,
+                    invoice_number=invoice.invoice_number,
+                    channel=channel,
+                    state="ignored" if reason else "draft",
+                    reason=reason,
+                    amount=invoice.open_amount,
+                    kind="resend",
+                    language=customer_language(customer, "customer"),
+                    idempotency_key=f"resend:{invoice.invoice_number}:{channel}" if channel else None,
+                    request_id=request_id,
+                )
+            )
         return lines
 
 
-def _matches_filters(invoice: InvoiceFacts, customer: Mapping[str, Any], filters: Mapping[str, Any],
-                     run_date: date) -> bool:
+def _matches_filters(
+    invoice: InvoiceFacts, customer: Mapping[str, Any], filters: Mapping[str, Any], run_date: date
+) -> bool:
     """Dashboard target filters: customers, segments, tags, min_days_late, min_open_amount, channel."""
     if filters.get("customers") and invoice.customer_id not in filters["customers"]:
         return False
@@ -539,4 +645,3 @@ def _matches_filters(invoice: InvoiceFacts, customer: Mapping[str, Any], filters
 
 
 FILTER_KEYS = ("customers", "segments", "tags", "channels", "min_days_late", "min_open_amount")
-

@@ -177,13 +177,16 @@ class Policy:
         out = []
         for step in self.steps:
             variant = step.variant_for(self.name, customer_id)
-            out.append(ResolvedStep(
-                step=step, variant=variant,
-                offset=step.offset + (variant.offset_shift if variant else 0),
-                channel=(variant.channel if variant and variant.channel else step.channel),
-                template=(variant.template if variant and variant.template else step.template),
-                tone=(variant.tone if variant and variant.tone else step.tone),
-            ))
+            out.append(
+                ResolvedStep(
+                    step=step,
+                    variant=variant,
+                    offset=step.offset + (variant.offset_shift if variant else 0),
+                    channel=(variant.channel if variant and variant.channel else step.channel),
+                    template=(variant.template if variant and variant.template else step.template),
+                    tone=(variant.tone if variant and variant.tone else step.tone),
+                )
+            )
         return out
 
     def step(self, name: str) -> Step:
@@ -253,11 +256,14 @@ class _Checker:
         allowed = set(allowed)
         for key in table:
             if key not in allowed:
-                self.fail(where + (key,), f"unknown key {key!r} in {_describe(where)}; expected one of "
-                                          f"{', '.join(sorted(allowed))}")
+                self.fail(
+                    where + (key,),
+                    f"unknown key {key!r} in {_describe(where)}; expected one of {', '.join(sorted(allowed))}",
+                )
 
-    def get(self, table: dict, where: tuple, key: str, kind: type | tuple, default: Any = None,
-            required: bool = False) -> Any:
+    def get(
+        self, table: dict, where: tuple, key: str, kind: type | tuple, default: Any = None, required: bool = False
+    ) -> Any:
         if key not in table:
             if required:
                 self.fail(where, f"{_describe(where)} is missing {key!r}")
@@ -269,8 +275,16 @@ class _Checker:
             return default
         return value
 
-    def choice(self, table: dict, where: tuple, key: str, choices: tuple, default: Any = None,
-               required: bool = False, what: str = "value") -> Any:
+    def choice(
+        self,
+        table: dict,
+        where: tuple,
+        key: str,
+        choices: tuple,
+        default: Any = None,
+        required: bool = False,
+        what: str = "value",
+    ) -> Any:
         value = self.get(table, where, key, str, default=None, required=required)
         if value is None:
             return default
@@ -328,8 +342,10 @@ def _template_missing(template: str, language: str, channel: str, template_dir: 
         needed = [("body.txt", "body.html")]
     for alternatives in needed:
         if not has.intersection(alternatives):
-            return (f"template {template!r} ({language}) has no {' or '.join(alternatives)}, needed for "
-                    f"channel {channel!r} (folder {folder})")
+            return (
+                f"template {template!r} ({language}) has no {' or '.join(alternatives)}, needed for "
+                f"channel {channel!r} (folder {folder})"
+            )
     return None
 
 
@@ -356,39 +372,61 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
         message = getattr(exc, "msg", None) or re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise PolicyError([(path, line, f"not valid TOML: {message}")]) from None
     check = _Checker(path, _LineIndex(text))
-    check.allowed_keys(data, (), ("name", "description", "priority", "selector", "rules", "resend",
-                                  "statement", "steps"))
+    check.allowed_keys(
+        data, (), ("name", "description", "priority", "selector", "rules", "resend", "statement", "steps")
+    )
     name = check.get(data, (), "name", str, default=path.stem)
     description = check.get(data, (), "description", str, default="")
     priority = check.get(data, (), "priority", int, default=100)
 
     sel = check.get(data, (), "selector", dict, default={})
-    check.allowed_keys(sel, ("selector",), ("segments", "tags_any", "tags_none", "channels", "risk_bands",
-                                            "min_amount", "max_amount"))
+    check.allowed_keys(
+        sel, ("selector",), ("segments", "tags_any", "tags_none", "channels", "risk_bands", "min_amount", "max_amount")
+    )
     where = ("selector",)
     selector = Selector(
-        segments=check.strings(sel, where, "segments"), tags_any=check.strings(sel, where, "tags_any"),
-        tags_none=check.strings(sel, where, "tags_none"), channels=check.strings(sel, where, "channels"),
+        segments=check.strings(sel, where, "segments"),
+        tags_any=check.strings(sel, where, "tags_any"),
+        tags_none=check.strings(sel, where, "tags_none"),
+        channels=check.strings(sel, where, "channels"),
         risk_bands=check.strings(sel, where, "risk_bands"),
-        min_amount=check.amount(sel, where, "min_amount"), max_amount=check.amount(sel, where, "max_amount"),
+        min_amount=check.amount(sel, where, "min_amount"),
+        max_amount=check.amount(sel, where, "max_amount"),
     )
     for channel in selector.channels:
         if channel not in DELIVERY_CHANNELS:
-            check.fail(where + ("channels",), f"unknown channel {channel!r} in selector; expected one of "
-                                               f"{', '.join(DELIVERY_CHANNELS)}")
-    if (selector.min_amount is not None and selector.max_amount is not None
-            and selector.min_amount >= selector.max_amount):
+            check.fail(
+                where + ("channels",),
+                f"unknown channel {channel!r} in selector; expected one of {', '.join(DELIVERY_CHANNELS)}",
+            )
+    if (
+        selector.min_amount is not None
+        and selector.max_amount is not None
+        and selector.min_amount >= selector.max_amount
+    ):
         check.fail(where + ("max_amount",), "max_amount must be greater than min_amount")
 
     raw_rules = check.get(data, (), "rules", dict, default={})
     where = ("rules",)
-    check.allowed_keys(raw_rules, where, ("sending_hours", "skip_weekends", "holidays", "consolidate",
-                                          "min_days_between_contacts", "payments_max_age_hours"))
+    check.allowed_keys(
+        raw_rules,
+        where,
+        (
+            "sending_hours",
+            "skip_weekends",
+            "holidays",
+            "consolidate",
+            "min_days_between_contacts",
+            "payments_max_age_hours",
+        ),
+    )
     hours_text = check.get(raw_rules, where, "sending_hours", str, default="08:00-19:00")
     hours = _parse_hours(hours_text)
     if hours is None:
-        check.fail(where + ("sending_hours",), f"sending_hours must look like \"08:00-19:00\" (start before "
-                                                f"end), got {hours_text!r}")
+        check.fail(
+            where + ("sending_hours",),
+            f'sending_hours must look like "08:00-19:00" (start before end), got {hours_text!r}',
+        )
         hours = (time(8, 0), time(19, 0))
     holidays_country = check.get(raw_rules, where, "holidays", str, default="FR") or None
     if holidays_country:
@@ -403,9 +441,12 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
     if max_age <= 0:
         check.fail(where + ("payments_max_age_hours",), "payments_max_age_hours must be positive")
     rules = Rules(
-        sending_start=hours[0], sending_end=hours[1],
+        sending_start=hours[0],
+        sending_end=hours[1],
         skip_weekends=check.get(raw_rules, where, "skip_weekends", bool, default=True),
-        holidays_country=holidays_country, min_days_between_contacts=gap, payments_max_age_hours=max_age,
+        holidays_country=holidays_country,
+        min_days_between_contacts=gap,
+        payments_max_age_hours=max_age,
         consolidate=check.get(raw_rules, where, "consolidate", bool, default=False),
     )
 
@@ -417,17 +458,20 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
         after = check.get(raw_resend, where, "after_days", int, default=3, required=True)
         if after < 1:
             check.fail(where + ("after_days",), "after_days must be at least 1")
-        resend = Resend(after_days=after,
-                        before_due_only=check.get(raw_resend, where, "before_due_only", bool, default=True))
+        resend = Resend(
+            after_days=after, before_due_only=check.get(raw_resend, where, "before_due_only", bool, default=True)
+        )
 
     statement = None
     raw_statement = check.get(data, (), "statement", dict)
     if raw_statement is not None:
         where = ("statement",)
-        check.allowed_keys(raw_statement, where, ("every_days", "rhythm", "day_of_month", "channel", "template",
-                                                  "language"))
-        rhythm = check.choice(raw_statement, where, "rhythm", ("every_days", "monthly"), default="every_days",
-                              what="rhythm")
+        check.allowed_keys(
+            raw_statement, where, ("every_days", "rhythm", "day_of_month", "channel", "template", "language")
+        )
+        rhythm = check.choice(
+            raw_statement, where, "rhythm", ("every_days", "monthly"), default="every_days", what="rhythm"
+        )
         every = day = None
         if rhythm == "monthly":
             day = check.get(raw_statement, where, "day_of_month", int, default=1)
@@ -437,17 +481,23 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
             every = check.get(raw_statement, where, "every_days", int, default=None, required=True)
             if every is not None and every < 1:
                 check.fail(where + ("every_days",), "every_days must be at least 1")
-        channel = check.choice(raw_statement, where, "channel", DELIVERY_CHANNELS + (CUSTOMER_CHANNEL,),
-                               default=CUSTOMER_CHANNEL, what="channel")
+        channel = check.choice(
+            raw_statement,
+            where,
+            "channel",
+            DELIVERY_CHANNELS + (CUSTOMER_CHANNEL,),
+            default=CUSTOMER_CHANNEL,
+            what="channel",
+        )
         template = check.get(raw_statement, where, "template", str, default="statement")
-        language = check.choice(raw_statement, where, "language", STEP_LANGUAGES, default="customer",
-                                what="language")
-        for lang in (LANGUAGES if language == "customer" else (language,)):
+        language = check.choice(raw_statement, where, "language", STEP_LANGUAGES, default="customer", what="language")
+        for lang in LANGUAGES if language == "customer" else (language,):
             missing = _template_missing(template, lang, channel, template_dir)
             if missing:
                 check.fail(where + ("template",), f"missing template: {missing}")
-        statement = Statement(every_days=every or None, day_of_month=day, channel=channel, template=template,
-                              language=language)
+        statement = Statement(
+            every_days=every or None, day_of_month=day, channel=channel, template=template, language=language
+        )
 
     raw_steps = check.get(data, (), "steps", list, default=[], required=True)
     if not raw_steps and "steps" in data:
@@ -459,8 +509,21 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
         if not isinstance(raw, dict):
             check.fail(("steps",), "steps must be written as [[steps]] tables")
             continue
-        check.allowed_keys(raw, where, ("name", "offset", "channel", "template", "language", "tone",
-                                        "attach_invoice", "attach_statement", "variants"))
+        check.allowed_keys(
+            raw,
+            where,
+            (
+                "name",
+                "offset",
+                "channel",
+                "template",
+                "language",
+                "tone",
+                "attach_invoice",
+                "attach_statement",
+                "variants",
+            ),
+        )
         step_name = check.get(raw, where, "name", str, default=f"step{i + 1}", required=True)
         if not STEP_NAME.match(step_name):
             check.fail(where + ("name",), f"step name {step_name!r} must be lowercase letters, digits, _ - +")
@@ -472,14 +535,21 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
             check.fail(where, f"step {step_name!r} is missing 'offset' (days from the due date, e.g. -7 or 10)")
             offset = 0
         elif isinstance(offset, bool) or not isinstance(offset, int):
-            check.fail(where + ("offset",), f"bad offset {offset!r} for step {step_name!r}: a whole number of days "
-                                            "relative to the due date, e.g. -7 or 10")
+            check.fail(
+                where + ("offset",),
+                f"bad offset {offset!r} for step {step_name!r}: a whole number of days "
+                "relative to the due date, e.g. -7 or 10",
+            )
             offset = 0
         elif not OFFSET_RANGE[0] <= offset <= OFFSET_RANGE[1]:
-            check.fail(where + ("offset",), f"bad offset {offset} for step {step_name!r}: must be between "
-                                            f"{OFFSET_RANGE[0]} and {OFFSET_RANGE[1]} days from the due date")
-        channel = check.choice(raw, where, "channel", STEP_CHANNELS, default=CUSTOMER_CHANNEL, required=True,
-                               what="channel")
+            check.fail(
+                where + ("offset",),
+                f"bad offset {offset} for step {step_name!r}: must be between "
+                f"{OFFSET_RANGE[0]} and {OFFSET_RANGE[1]} days from the due date",
+            )
+        channel = check.choice(
+            raw, where, "channel", STEP_CHANNELS, default=CUSTOMER_CHANNEL, required=True, what="channel"
+        )
         template = check.get(raw, where, "template", str, default="", required=channel != MANUAL_CHANNEL)
         language = check.choice(raw, where, "language", STEP_LANGUAGES, default="customer", what="language")
         tone = check.choice(raw, where, "tone", TONES, default="friendly", what="tone")
@@ -524,8 +594,11 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
             variants.append(Variant(vname, weight, vtemplate, vtone, vchannel, shift))
         if len(variants) == 1:
             check.fail(where + ("variants",), f"step {step_name!r} has a single variant: a split needs two or more")
-        steps.append(Step(step_name, offset, channel, template, language, tone, attach_invoice, attach_statement,
-                          tuple(variants)))
+        steps.append(
+            Step(
+                step_name, offset, channel, template, language, tone, attach_invoice, attach_statement, tuple(variants)
+            )
+        )
 
     # Steps are a sequence: each one's days (with every timing variant) must come strictly after the previous.
     for i in range(1, len(steps)):
@@ -533,19 +606,36 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
         latest_before = before.offset + max([0] + [v.offset_shift for v in before.variants])
         earliest_after = after.offset + min([0] + [v.offset_shift for v in after.variants])
         if after.offset == before.offset:
-            check.fail(("steps", i, "offset"), f"overlapping steps: {before.name!r} and {after.name!r} are both at "
-                                               f"D{after.offset:+d}")
+            check.fail(
+                ("steps", i, "offset"),
+                f"overlapping steps: {before.name!r} and {after.name!r} are both at D{after.offset:+d}",
+            )
         elif after.offset < before.offset:
-            check.fail(("steps", i, "offset"), f"bad offsets: step {after.name!r} (D{after.offset:+d}) comes before "
-                                               f"the previous step {before.name!r} (D{before.offset:+d}); list steps "
-                                               "in date order")
+            check.fail(
+                ("steps", i, "offset"),
+                f"bad offsets: step {after.name!r} (D{after.offset:+d}) comes before "
+                f"the previous step {before.name!r} (D{before.offset:+d}); list steps "
+                "in date order",
+            )
         elif earliest_after <= latest_before:
-            check.fail(("steps", i, "offset"), f"overlapping steps: with timing variants {before.name!r} can fall on "
-                                               f"D{latest_before:+d} and {after.name!r} on D{earliest_after:+d}")
+            check.fail(
+                ("steps", i, "offset"),
+                f"overlapping steps: with timing variants {before.name!r} can fall on "
+                f"D{latest_before:+d} and {after.name!r} on D{earliest_after:+d}",
+            )
     if check.problems:
         raise PolicyError(check.problems)
-    return Policy(name=name, path=path, description=description, priority=priority, selector=selector, rules=rules,
-                  steps=tuple(steps), resend=resend, statement=statement)
+    return Policy(
+        name=name,
+        path=path,
+        description=description,
+        priority=priority,
+        selector=selector,
+        rules=rules,
+        steps=tuple(steps),
+        resend=resend,
+        statement=statement,
+    )
 
 
 def load_policy(path: Path | str, template_dir: Path = TEMPLATE_DIR) -> Policy:
@@ -597,7 +687,24 @@ def policy_for(policies: list[Policy], customer: dict[str, Any], amount: Decimal
 
 
 __all__ = [
-    "Policy", "Step", "Variant", "ResolvedStep", "Selector", "Rules", "Resend", "Statement", "PolicyError",
-    "load_policy", "load_policies", "parse_policy", "policy_for", "policy_files", "POLICY_DIR", "TEMPLATE_DIR",
-    "DELIVERY_CHANNELS", "MANUAL_CHANNEL", "CUSTOMER_CHANNEL", "format_problem",
+    "Policy",
+    "Step",
+    "Variant",
+    "ResolvedStep",
+    "Selector",
+    "Rules",
+    "Resend",
+    "Statement",
+    "PolicyError",
+    "load_policy",
+    "load_policies",
+    "parse_policy",
+    "policy_for",
+    "policy_files",
+    "POLICY_DIR",
+    "TEMPLATE_DIR",
+    "DELIVERY_CHANNELS",
+    "MANUAL_CHANNEL",
+    "CUSTOMER_CHANNEL",
+    "format_problem",
 ]

@@ -38,9 +38,16 @@ class SimulatedDay:
     suppressed: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"day": self.day.isoformat(), "messages": self.messages, "invoices": self.invoices,
-                "customers": self.customers, "amount": str(self.amount), "by_step": self.by_step,
-                "handed_over": self.handed_over, "suppressed": self.suppressed}
+        return {
+            "day": self.day.isoformat(),
+            "messages": self.messages,
+            "invoices": self.invoices,
+            "customers": self.customers,
+            "amount": str(self.amount),
+            "by_step": self.by_step,
+            "handed_over": self.handed_over,
+            "suppressed": self.suppressed,
+        }
 
 
 def warm_history(planner: Planner, facts: DayFacts) -> History:
@@ -67,8 +74,17 @@ def warm_history(planner: Planner, facts: DayFacts) -> History:
     return history
 
 
-def simulate(con: duckdb.DuckDBPyConnection, engine: Engine | None, policies: list[Policy], start: date, end: date,
-             *, only_policy: str | None = None, send_at: time = time(9, 0), warm_start: bool = True) -> list[SimulatedDay]:
+def simulate(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine | None,
+    policies: list[Policy],
+    start: date,
+    end: date,
+    *,
+    only_policy: str | None = None,
+    send_at: time = time(9, 0),
+    warm_start: bool = True,
+) -> list[SimulatedDay]:
     if end < start:
         raise ValueError(f"--to ({end}) is before --from ({start})")
     planner = Planner(policies, only_policy=only_policy)
@@ -103,12 +119,18 @@ def format_table(days: list[SimulatedDay]) -> str:
     for d in days:
         steps = ", ".join(f"{k}:{v}" for k, v in sorted(d.by_step.items()))
         held = ", ".join(f"{k}:{v}" for k, v in sorted(d.suppressed.items()))
-        detail = " | ".join(x for x in (steps, f"handed over:{d.handed_over}" if d.handed_over else "",
-                                        f"held: {held}" if held else "") if x)
-        out.append(f"{d.day.isoformat():<10}  {d.messages:>5}  {d.invoices:>8}  {d.customers:>9}  "
-                   f"{d.amount:>14,.2f}  {detail}")
+        detail = " | ".join(
+            x
+            for x in (steps, f"handed over:{d.handed_over}" if d.handed_over else "", f"held: {held}" if held else "")
+            if x
+        )
+        out.append(
+            f"{d.day.isoformat():<10}  {d.messages:>5}  {d.invoices:>8}  {d.customers:>9}  {d.amount:>14,.2f}  {detail}"
+        )
     total_amount = sum((d.amount for d in days), Decimal("0"))
     out.append("-" * len(header))
-    out.append(f"{'total':<10}  {sum(d.messages for d in days):>5}  {sum(d.invoices for d in days):>8}  "
-               f"{'':>9}  {total_amount:>14,.2f}")
+    out.append(
+        f"{'total':<10}  {sum(d.messages for d in days):>5}  {sum(d.invoices for d in days):>8}  "
+        f"{'':>9}  {total_amount:>14,.2f}"
+    )
     return "\n".join(out)

@@ -59,23 +59,27 @@ class DunningTemplates:
         self.env.filters["money"] = _money
         self.env.filters["day"] = _day
 
-    def _render_part(self, template: str, language: str, part: str, context: Mapping[str, Any],
-                     required: bool) -> str | None:
+    def _render_part(
+        self, template: str, language: str, part: str, context: Mapping[str, Any], required: bool
+    ) -> str | None:
         name = f"{template}/{language}/{part}"
         try:
             compiled = self.env.get_template(name)
         except TemplateNotFound:
             if required:
-                raise TemplateRenderError(f"template {template!r} ({language}) has no {part} "
-                                          f"(looked in {self.template_dir / template / language})") from None
+                raise TemplateRenderError(
+                    f"template {template!r} ({language}) has no {part} "
+                    f"(looked in {self.template_dir / template / language})"
+                ) from None
             return None
         except TemplateError as exc:
             raise TemplateRenderError(f"template {name} is not valid Jinja: {exc}") from None
         try:
             return compiled.render(**context)
         except SecurityError as exc:
-            raise TemplateRenderError(f"template {name} was refused by the sandbox (it reaches for Python "
-                                      f"internals): {exc}") from None
+            raise TemplateRenderError(
+                f"template {name} was refused by the sandbox (it reaches for Python internals): {exc}"
+            ) from None
         except TemplateError as exc:
             raise TemplateRenderError(f"template {name} failed: {exc}") from None
         except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as exc:

@@ -146,40 +146,45 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
             tags.append("export")
         if public[i]:
             tags.append("Chorus Pro")
-        phone_text = (f"+33 {1 + int(phone[i]) % 5} {int(phone[i]) // 1_000_000 % 100:02d} "
-                      f"{int(phone[i]) // 10_000 % 100:02d} {int(phone[i]) // 100 % 100:02d} {int(phone[i]) % 100:02d}"
-                      if country == "FR" else f"+{ {'BE': 32, 'LU': 352, 'DE': 49}[country]} {int(phone[i])}")
-        rows.append({
-            "customer_id": code,
-            "name": name,
-            "siren": siren,
-            "vat_number": vat,
-            "email": export_email,
-            "true_email": true_email,
-            "phone": phone_text,
-            "address_line1": f"{street_no[i]} {ref.STREET_TYPES[street_type[i]]} {ref.STREET_NAMES[street_name[i]]}",
-            "address_line2": ref.ADDRESS_COMPLEMENTS[complement[i]],
-            "postcode": postcode,
-            "city": city,
-            "country": country,
-            "language": language,
-            "preferred_channel": chan,
-            "fallback_channels": list(ref.FALLBACKS[chan]),
-            "segment": segment,
-            "size": ref.SIZES[size[i]],
-            "tags": tags,
-            "timezone": tz,
-            "edi_gln": ids.gln_from(int(gln_bodies[i])) if chan == "edi" or size[i] == 3 else None,
-            "platform_id": (siren or vat) if chan in ("platform", "edi") or public[i] else None,
-            "ap_portal_id": f"SUP-{(int(id_bodies[i]) * 7) % 1_000_000:06d}" if chan == "ap_portal" else None,
-            "payment_terms_days": int(terms[i]),
-            "on_hold": bool(on_hold[i]),
-            "requires_po": bool(requires_po[i]),
-            "payment_behaviour": "public_slow" if public[i] else ref.BEHAVIOURS[behaviour[i]],
-            "payment_method": ref.PAYMENT_METHODS[method[i]],
-            "defect_wrong_email": bool(wrong_email[i]),
-            "sells": "services" if sells_services[i] else "goods",
-        })
+        phone_text = (
+            f"+33 {1 + int(phone[i]) % 5} {int(phone[i]) // 1_000_000 % 100:02d} "
+            f"{int(phone[i]) // 10_000 % 100:02d} {int(phone[i]) // 100 % 100:02d} {int(phone[i]) % 100:02d}"
+            if country == "FR"
+            else f"+{ {'BE': 32, 'LU': 352, 'DE': 49}[country] } {int(phone[i])}"
+        )
+        rows.append(
+            {
+                "customer_id": code,
+                "name": name,
+                "siren": siren,
+                "vat_number": vat,
+                "email": export_email,
+                "true_email": true_email,
+                "phone": phone_text,
+                "address_line1": f"{street_no[i]} {ref.STREET_TYPES[street_type[i]]} {ref.STREET_NAMES[street_name[i]]}",
+                "address_line2": ref.ADDRESS_COMPLEMENTS[complement[i]],
+                "postcode": postcode,
+                "city": city,
+                "country": country,
+                "language": language,
+                "preferred_channel": chan,
+                "fallback_channels": list(ref.FALLBACKS[chan]),
+                "segment": segment,
+                "size": ref.SIZES[size[i]],
+                "tags": tags,
+                "timezone": tz,
+                "edi_gln": ids.gln_from(int(gln_bodies[i])) if chan == "edi" or size[i] == 3 else None,
+                "platform_id": (siren or vat) if chan in ("platform", "edi") or public[i] else None,
+                "ap_portal_id": f"SUP-{(int(id_bodies[i]) * 7) % 1_000_000:06d}" if chan == "ap_portal" else None,
+                "payment_terms_days": int(terms[i]),
+                "on_hold": bool(on_hold[i]),
+                "requires_po": bool(requires_po[i]),
+                "payment_behaviour": "public_slow" if public[i] else ref.BEHAVIOURS[behaviour[i]],
+                "payment_method": ref.PAYMENT_METHODS[method[i]],
+                "defect_wrong_email": bool(wrong_email[i]),
+                "sells": "services" if sells_services[i] else "goods",
+            }
+        )
     frame = pl.DataFrame(rows, schema_overrides={"tags": pl.List(pl.String), "fallback_channels": pl.List(pl.String)})
     return CustomerBase(
         frame=frame,

@@ -95,14 +95,14 @@ def generate(config: GeneratorConfig, out: Path) -> GenerationResult:
         if (out / stale).exists():
             shutil.rmtree(out / stale)
     customers_rng, ledger_rng, attachments_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3))
+        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
+    )
 
     base = draw_customers(customers_rng, config.customers)
     ledger = simulate(ledger_rng, base, config.invoices, config.first_day, config.as_of)
     documents = exports.exported_documents(ledger)
     payments = exports.exported_payments(ledger)
-    plan = exports.plan_attachments(documents, base.frame, config.effective_attachment_share,
-                                    attachments_rng)
+    plan = exports.plan_attachments(documents, base.frame, config.effective_attachment_share, attachments_rng)
 
     files = {
         "customers": exports.write_customers(base.frame, out),
@@ -122,11 +122,18 @@ def generate(config: GeneratorConfig, out: Path) -> GenerationResult:
         plan.select("invoice_number", "attachments"), on="invoice_number", how="left", maintain_order="left"
     ).with_columns(exported=pl.col("issue_date") <= config.as_of)
     truth_payments = ledger.payments.join(
-        payments.select("invoice_number", "instalment", "payment_id"), on=["invoice_number", "instalment"],
-        how="left", maintain_order="left")
+        payments.select("invoice_number", "instalment", "payment_id"),
+        on=["invoice_number", "instalment"],
+        how="left",
+        maintain_order="left",
+    )
     truth_disputes = ledger.disputes.with_columns(exported=pl.col("opened_on") <= config.as_of)
-    for name, frame in (("customers", base.frame), ("invoices", truth_invoices), ("payments", truth_payments),
-                        ("disputes", truth_disputes)):
+    for name, frame in (
+        ("customers", base.frame),
+        ("invoices", truth_invoices),
+        ("payments", truth_payments),
+        ("disputes", truth_disputes),
+    ):
         path = truth / f"{name}.parquet"
         frame.write_parquet(path, compression="zstd", statistics=False)
         files[f"ground_truth_{name}"] = path
@@ -139,11 +146,19 @@ def generate(config: GeneratorConfig, out: Path) -> GenerationResult:
         "payments": len(payments),
         "disputes": int(truth_disputes["exported"].sum()),
         "attachments": attachment_count,
-        "open_invoices": int(truth_invoices.filter(pl.col("exported") & (pl.col("document_type") == "invoice")
-                                                   & (pl.col("open_amount_as_of") != 0)).height),
-        "overdue_invoices": int(truth_invoices.filter(
-            pl.col("exported") & (pl.col("document_type") == "invoice") & (pl.col("open_amount_as_of") != 0)
-            & (pl.col("due_date") < config.as_of)).height),
+        "open_invoices": int(
+            truth_invoices.filter(
+                pl.col("exported") & (pl.col("document_type") == "invoice") & (pl.col("open_amount_as_of") != 0)
+            ).height
+        ),
+        "overdue_invoices": int(
+            truth_invoices.filter(
+                pl.col("exported")
+                & (pl.col("document_type") == "invoice")
+                & (pl.col("open_amount_as_of") != 0)
+                & (pl.col("due_date") < config.as_of)
+            ).height
+        ),
     }
     manifest = {
         "config": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(config).items()},
@@ -151,8 +166,7 @@ def generate(config: GeneratorConfig, out: Path) -> GenerationResult:
         "counts": counts,
         "files": {k: str(p.relative_to(out)) for k, p in files.items()},
     }
-    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return GenerationResult(out=out, files=files, counts=counts)
 
 

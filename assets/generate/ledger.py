@@ -69,8 +69,7 @@ def _cents(name: str, cents: np.ndarray) -> pl.Series:
     return pl.Series(name, array).cast(CENTS)
 
 
-def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: int, start: date,
-             as_of: date) -> Ledger:
+def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: int, start: date, as_of: date) -> Ledger:
     if invoice_count < 1:
         raise ValueError("at least one invoice is needed")
     if (as_of - start).days < 28:
@@ -113,8 +112,9 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     rate_code = main_code[line_inv].copy()
     mixed = (rng.random(len(line_inv)) < 0.06) & (rate_code > 0)
     rate_code[mixed] = rng.integers(1, 4, mixed.sum())
-    product = np.where(services, rng.integers(0, len(ref.SERVICES), len(line_inv)),
-                       rng.integers(0, len(ref.GOODS), len(line_inv)))
+    product = np.where(
+        services, rng.integers(0, len(ref.SERVICES), len(line_inv)), rng.integers(0, len(ref.GOODS), len(line_inv))
+    )
 
     # the wrong-amount defect: line 1 appears a second time at the end of the invoice
     dup_src = offsets[wrong_amount]
@@ -127,7 +127,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     services = np.concatenate([services, services[dup_src]])
     order = np.argsort(line_inv * 16 + line_no, kind="stable")
     line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services = (
-        a[order] for a in (line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services))
+        a[order] for a in (line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services)
+    )
     line_amount = (qty_hundredths * unit_price + 50) // 100
 
     def totals(doc_index: np.ndarray, amount: np.ndarray, codes: np.ndarray, size: int):
@@ -141,7 +142,7 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     incl = excl + tax
     dup_line_amount = np.zeros(m, dtype=np.int64)
     dup_rate = np.zeros(m, dtype=np.int64)
-    last_of_wrong = (line_no == (n_lines[line_inv] + 1))
+    last_of_wrong = line_no == (n_lines[line_inv] + 1)
     dup_line_amount[line_inv[last_of_wrong]] = line_amount[last_of_wrong]
     dup_rate[line_inv[last_of_wrong]] = rate_code[last_of_wrong]
     first_line = np.searchsorted(line_inv, np.arange(m))
@@ -177,8 +178,9 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     general_dispute = rng.random(m) < p_dispute
     po_dispute = missing_po & (rng.random(m) < 0.45)
     disputed = general_dispute | po_dispute | wrong_amount
-    reason_code = np.where(wrong_amount, -2, np.where(po_dispute, -1,
-                           rng.integers(0, len(ref.DISPUTE_REASONS_GENERAL), m)))
+    reason_code = np.where(
+        wrong_amount, -2, np.where(po_dispute, -1, rng.integers(0, len(ref.DISPUTE_REASONS_GENERAL), m))
+    )
     opened = issue + rng.integers(3, 26, m)
     resolved = opened + 5 + np.rint(rng.exponential(25.0, m)).astype(np.int64)
     # outcome of a general dispute: a credit note (partial, or the whole invoice) or rejected
@@ -188,8 +190,9 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     share = rng.choice([0.05, 0.10, 0.20, 0.30, 0.50], m)
     partial_excl = np.clip(np.rint(excl * share), 1, np.maximum(excl, 1)).astype(np.int64)
     credited = wrong_amount | credit_general
-    outcome_code = np.where(~disputed, -1, np.where(wrong_amount | partial_credit, 0,
-                            np.where(full_credit, 1, np.where(po_dispute, 2, 3))))
+    outcome_code = np.where(
+        ~disputed, -1, np.where(wrong_amount | partial_credit, 0, np.where(full_credit, 1, np.where(po_dispute, 2, 3)))
+    )
     pay = np.where(disputed, np.maximum(pay, resolved + rng.integers(2, 16, m)), pay)
 
     # --- credit notes -----------------------------------------------------------------------------------
@@ -206,22 +209,56 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     single_rate = np.where(wrong_amount[single_inv], dup_rate[single_inv], rate_code[first_line[single_inv]])
     cn_line_doc = np.concatenate([cn_pos[single_inv], cn_pos[line_inv[full_line_mask]]])
     cn_line_no = np.concatenate([np.ones(len(single_inv), dtype=np.int64), line_no[full_line_mask]])
-    cn_line_qty = np.concatenate([np.where(wrong_amount[single_inv], qty_hundredths[
-        np.clip(first_line[single_inv] + n_lines[single_inv], 0, len(line_inv) - 1)], 100),
-        qty_hundredths[full_line_mask]])
-    cn_line_price = np.concatenate([np.where(wrong_amount[single_inv], unit_price[
-        np.clip(first_line[single_inv] + n_lines[single_inv], 0, len(line_inv) - 1)], single_amount),
-        unit_price[full_line_mask]])
+    cn_line_qty = np.concatenate(
+        [
+            np.where(
+                wrong_amount[single_inv],
+                qty_hundredths[np.clip(first_line[single_inv] + n_lines[single_inv], 0, len(line_inv) - 1)],
+                100,
+            ),
+            qty_hundredths[full_line_mask],
+        ]
+    )
+    cn_line_price = np.concatenate(
+        [
+            np.where(
+                wrong_amount[single_inv],
+                unit_price[np.clip(first_line[single_inv] + n_lines[single_inv], 0, len(line_inv) - 1)],
+                single_amount,
+            ),
+            unit_price[full_line_mask],
+        ]
+    )
     cn_line_amount = -np.concatenate([single_amount, line_amount[full_line_mask]])
     cn_line_rate = np.concatenate([single_rate, rate_code[full_line_mask]])
     cn_line_kind = np.concatenate([np.where(wrong_amount[single_inv], 1, 2), np.full(full_line_mask.sum(), 3)])
     cn_line_product = np.concatenate([product[first_line[single_inv]], product[full_line_mask]])
     cn_line_services = np.concatenate([services[first_line[single_inv]], services[full_line_mask]])
     order = np.lexsort((cn_line_no, cn_line_doc))
-    (cn_line_doc, cn_line_no, cn_line_qty, cn_line_price, cn_line_amount, cn_line_rate, cn_line_kind,
-     cn_line_product, cn_line_services) = (a[order] for a in (
-        cn_line_doc, cn_line_no, cn_line_qty, cn_line_price, cn_line_amount, cn_line_rate, cn_line_kind,
-        cn_line_product, cn_line_services))
+    (
+        cn_line_doc,
+        cn_line_no,
+        cn_line_qty,
+        cn_line_price,
+        cn_line_amount,
+        cn_line_rate,
+        cn_line_kind,
+        cn_line_product,
+        cn_line_services,
+    ) = (
+        a[order]
+        for a in (
+            cn_line_doc,
+            cn_line_no,
+            cn_line_qty,
+            cn_line_price,
+            cn_line_amount,
+            cn_line_rate,
+            cn_line_kind,
+            cn_line_product,
+            cn_line_services,
+        )
+    )
     cn_excl, cn_tax = totals(cn_line_doc, cn_line_amount, cn_line_rate, c)
     cn_incl = cn_excl + cn_tax
     credit_incl = np.zeros(m, dtype=np.int64)
@@ -235,8 +272,7 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     payer = (owed > 0) & ~never_pays
     pay = np.where(credited, np.maximum(pay, _credit_date_or_never(credit_date) + rng.integers(1, 10, m)), pay)
     pay = next_business_day(pay)
-    partial = payer & (owed >= 20_000) & (
-        ((b == B["partial_payer"]) & (rng.random(m) < 0.7)) | (rng.random(m) < 0.03))
+    partial = payer & (owed >= 20_000) & (((b == B["partial_payer"]) & (rng.random(m) < 0.7)) | (rng.random(m) < 0.03))
     instalments = np.where(partial, rng.integers(2, 4, m), 1)
     instalments = np.where(payer, instalments, 0)
     last_missing = partial & (rng.random(m) < 0.10)  # the balance of a partial payment that never comes
@@ -246,14 +282,13 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     f1 = rng.uniform(0.3, 0.7, m)
     f2 = rng.uniform(0.3, 0.6, m)
     first_amt = np.where(instalments > 1, (np.rint(owed * f1 / 100) * 100).astype(np.int64), owed)
-    second_amt = np.where(instalments == 3, (np.rint((owed - first_amt) * f2 / 100) * 100).astype(np.int64),
-                          owed - first_amt)
+    second_amt = np.where(
+        instalments == 3, (np.rint((owed - first_amt) * f2 / 100) * 100).astype(np.int64), owed - first_amt
+    )
     third_amt = owed - first_amt - second_amt
-    amount = np.select([pay_seq == 0, pay_seq == 1], [first_amt[pay_inv], second_amt[pay_inv]],
-                       third_amt[pay_inv])
+    amount = np.select([pay_seq == 0, pay_seq == 1], [first_amt[pay_inv], second_amt[pay_inv]], third_amt[pay_inv])
     gaps = rng.integers(10, 46, (m, 2))
-    pay_date = pay[pay_inv] + np.where(pay_seq >= 1, gaps[pay_inv, 0], 0) + np.where(pay_seq >= 2,
-                                                                                       gaps[pay_inv, 1], 0)
+    pay_date = pay[pay_inv] + np.where(pay_seq >= 1, gaps[pay_inv, 0], 0) + np.where(pay_seq >= 2, gaps[pay_inv, 1], 0)
     pay_date = next_business_day(pay_date)
     drop = last_missing[pay_inv] & (pay_seq == k - 1)
     pay_inv, pay_seq, amount, pay_date = pay_inv[~drop], pay_seq[~drop], amount[~drop], pay_date[~drop]
@@ -289,71 +324,86 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     inv_number, cn_number = numbers.slice(0, m), numbers.slice(m, c)
     cust_ids = customers.frame["customer_id"]
     outcomes = pl.Series(outcome_code).replace_strict(
-        [-1, 0, 1, 2, 3], [None, "partial_credit_note", "full_credit_note", "po_supplied", "rejected"],
-        return_dtype=pl.String)
-    invoices = pl.DataFrame([
-        inv_number.alias("invoice_number"),
-        pl.Series("doc_order", chrono_rank[:m]),
-        pl.Series("settlement_group", np.arange(m)),
-        pl.repeat("invoice", m, eager=True).alias("document_type"),
-        cust_ids.gather(cust).alias("customer_id"),
-        _date_series("issue_date", issue),
-        _date_series("delivery_date", delivery),
-        _date_series("due_date", due),
-        _cents("amount_excl_tax", excl),
-        _cents("tax_amount", tax),
-        _cents("amount_incl_tax", incl),
-        pl.Series("has_po", has_po),
-        pl.Series("po_serial", po_serial),
-        pl.Series("original_invoice_number", [None] * m, dtype=pl.String),
-        pl.Series("first_product", first_product),
-        pl.Series("sells_services", customers.sells_services[cust]),
-        pl.Series("defect_issued_late", issued_late),
-        pl.Series("defect_missing_po", missing_po),
-        pl.Series("defect_wrong_email", wrong_email),
-        pl.Series("defect_wrong_amount", wrong_amount),
-        pl.Series("requires_po", requires_po),
-        pl.Series("disputed", disputed),
-        outcomes.alias("dispute_outcome"),
-        pl.Series("credited", credited),
-        cn_number.gather(np.maximum(cn_pos, 0)).alias("credit_note_number") if c else
-        pl.Series("credit_note_number", [None] * m, dtype=pl.String),
-        pl.Series("never_paid", never_pays | last_missing),
-        pl.Series("instalments", instalments),
-        _date_series("true_settled_date", settled_true, settled_true >= 0),
-        _cents("paid_amount_as_of", paid_as_of),
-        _cents("credited_amount_as_of", credited_as_of),
-        _cents("open_amount_as_of", open_as_of),
-    ])
-    invoices = invoices.with_columns(
-        purchase_order=pl.when(pl.col("has_po")).then(
-            # purchase orders numbered the SAP way (45xxxxxxxx), as large buyers' ERPs issue them
-            pl.concat_str(pl.lit("4500"), pl.col("po_serial").cast(pl.String))),
-        credit_note_number=pl.when(pl.col("credited")).then(pl.col("credit_note_number")),
-    ).drop("has_po", "po_serial", "credited").with_columns(
-        true_days_late=(pl.col("true_settled_date") - pl.col("due_date")).dt.total_days(),
-        status_as_of=pl.when(pl.col("credited_amount_as_of") == pl.col("amount_incl_tax")).then(pl.lit("credited"))
-        .when(pl.col("open_amount_as_of") == 0).then(pl.lit("paid"))
-        .when(pl.col("paid_amount_as_of") > 0).then(pl.lit("partially_paid"))
-        .otherwise(pl.lit("open")),
+        [-1, 0, 1, 2, 3],
+        [None, "partial_credit_note", "full_credit_note", "po_supplied", "rejected"],
+        return_dtype=pl.String,
     )
-    credit_notes = pl.DataFrame([
-        cn_number.alias("invoice_number"),
-        pl.Series("doc_order", chrono_rank[m:]),
-        pl.Series("settlement_group", cn_of),
-        pl.repeat("credit_note", c, eager=True, dtype=pl.String).alias("document_type"),
-        cust_ids.gather(cust[cn_of]).alias("customer_id"),
-        _date_series("issue_date", cn_issue),
-        _date_series("delivery_date", delivery[cn_of]),
-        _date_series("due_date", cn_issue),
-        _cents("amount_excl_tax", cn_excl),
-        _cents("tax_amount", cn_tax),
-        _cents("amount_incl_tax", cn_incl),
-        invoices["purchase_order"].gather(cn_of),
-        inv_number.gather(cn_of).alias("original_invoice_number"),
-        pl.Series("first_product", first_product[cn_of]),
-        pl.Series("sells_services", customers.sells_services[cust[cn_of]]),
-    ])
+    invoices = pl.DataFrame(
+        [
+            inv_number.alias("invoice_number"),
+            pl.Series("doc_order", chrono_rank[:m]),
+            pl.Series("settlement_group", np.arange(m)),
+            pl.repeat("invoice", m, eager=True).alias("document_type"),
+            cust_ids.gather(cust).alias("customer_id"),
+            _date_series("issue_date", issue),
+            _date_series("delivery_date", delivery),
+            _date_series("due_date", due),
+            _cents("amount_excl_tax", excl),
+            _cents("tax_amount", tax),
+            _cents("amount_incl_tax", incl),
+            pl.Series("has_po", has_po),
+            pl.Series("po_serial", po_serial),
+            pl.Series("original_invoice_number", [None] * m, dtype=pl.String),
+            pl.Series("first_product", first_product),
+            pl.Series("sells_services", customers.sells_services[cust]),
+            pl.Series("defect_issued_late", issued_late),
+            pl.Series("defect_missing_po", missing_po),
+            pl.Series("defect_wrong_email", wrong_email),
+            pl.Series("defect_wrong_amount", wrong_amount),
+            pl.Series("requires_po", requires_po),
+            pl.Series("disputed", disputed),
+            outcomes.alias("dispute_outcome"),
+            pl.Series("credited", credited),
+            cn_number.gather(np.maximum(cn_pos, 0)).alias("credit_note_number")
+            if c
+            else pl.Series("credit_note_number", [None] * m, dtype=pl.String),
+            pl.Series("never_paid", never_pays | last_missing),
+            pl.Series("instalments", instalments),
+            _date_series("true_settled_date", settled_true, settled_true >= 0),
+            _cents("paid_amount_as_of", paid_as_of),
+            _cents("credited_amount_as_of", credited_as_of),
+            _cents("open_amount_as_of", open_as_of),
+        ]
+    )
+    invoices = (
+        invoices.with_columns(
+            purchase_order=pl.when(pl.col("has_po")).then(
+                # purchase orders numbered the SAP way (45xxxxxxxx), as large buyers' ERPs issue them
+                pl.concat_str(pl.lit("4500"), pl.col("po_serial").cast(pl.String))
+            ),
+            credit_note_number=pl.when(pl.col("credited")).then(pl.col("credit_note_number")),
+        )
+        .drop("has_po", "po_serial", "credited")
+        .with_columns(
+            true_days_late=(pl.col("true_settled_date") - pl.col("due_date")).dt.total_days(),
+            status_as_of=pl.when(pl.col("credited_amount_as_of") == pl.col("amount_incl_tax"))
+            .then(pl.lit("credited"))
+            .when(pl.col("open_amount_as_of") == 0)
+            .then(pl.lit("paid"))
+            .when(pl.col("paid_amount_as_of") > 0)
+            .then(pl.lit("partially_paid"))
+            .otherwise(pl.lit("open")),
+        )
+    )
+    credit_notes = pl.DataFrame(
+        [
+            cn_number.alias("invoice_number"),
+            pl.Series("doc_order", chrono_rank[m:]),
+            pl.Series("settlement_group", cn_of),
+            pl.repeat("credit_note", c, eager=True, dtype=pl.String).alias("document_type"),
+            cust_ids.gather(cust[cn_of]).alias("customer_id"),
+            _date_series("issue_date", cn_issue),
+            _date_series("delivery_date", delivery[cn_of]),
+            _date_series("due_date", cn_issue),
+            _cents("amount_excl_tax", cn_excl),
+            _cents("tax_amount", cn_tax),
+            _cents("amount_incl_tax", cn_incl),
+            invoices["purchase_order"].gather(cn_of),
+            inv_number.gather(cn_of).alias("original_invoice_number"),
+            pl.Series("first_product", first_product[cn_of]),
+            pl.Series("sells_services", customers.sells_services[cust[cn_of]]),
+        ]
+    )
     documents = pl.concat([invoices, credit_notes], how="diagonal").sort("doc_order")
 
     # lines in document order: permute the numpy columns once (cheaper than sorting the built frame)
@@ -365,43 +415,53 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     def ordered(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts)[order]
 
-    lines = pl.DataFrame([
-        numbers.gather(number_source).alias("invoice_number"),
-        pl.Series("line_number", line_number_all[order].astype(np.int32)),
-        pl.Series("doc_order", line_order_key[order]),
-        pl.Series("document_exported", ordered([issue[line_inv], cn_issue[cn_line_doc]]) <= as_of_d),
-        pl.Series("product", ordered([product, cn_line_product])),
-        pl.Series("services", ordered([services, cn_line_services])),
-        pl.Series("line_kind", ordered([np.zeros(len(line_inv), dtype=np.int64), cn_line_kind])),
-        pl.Series("quantity_hundredths", ordered([qty_hundredths, cn_line_qty])),
-        _cents("unit_price", ordered([unit_price, cn_line_price])),
-        pl.Series("vat_rate_bp", VAT_RATES_BP[ordered([rate_code, cn_line_rate])]),
-        _cents("line_amount_excl_tax", ordered([line_amount, cn_line_amount])),
-    ])
+    lines = pl.DataFrame(
+        [
+            numbers.gather(number_source).alias("invoice_number"),
+            pl.Series("line_number", line_number_all[order].astype(np.int32)),
+            pl.Series("doc_order", line_order_key[order]),
+            pl.Series("document_exported", ordered([issue[line_inv], cn_issue[cn_line_doc]]) <= as_of_d),
+            pl.Series("product", ordered([product, cn_line_product])),
+            pl.Series("services", ordered([services, cn_line_services])),
+            pl.Series("line_kind", ordered([np.zeros(len(line_inv), dtype=np.int64), cn_line_kind])),
+            pl.Series("quantity_hundredths", ordered([qty_hundredths, cn_line_qty])),
+            _cents("unit_price", ordered([unit_price, cn_line_price])),
+            pl.Series("vat_rate_bp", VAT_RATES_BP[ordered([rate_code, cn_line_rate])]),
+            _cents("line_amount_excl_tax", ordered([line_amount, cn_line_amount])),
+        ]
+    )
 
-    payments = pl.DataFrame([
-        cust_ids.gather(cust[pay_inv]).alias("customer_id"),
-        inv_number.gather(pay_inv).alias("invoice_number"),
-        pl.Series("settlement_group", pay_inv),
-        pl.Series("instalment", (pay_seq + 1).astype(np.int32)),
-        _date_series("payment_date", pay_date),
-        _cents("amount", amount),
-        pl.Series("method", np.array(ref.PAYMENT_METHODS)[customers.method[cust[pay_inv]]]),
-        pl.Series("allocated", ~unallocated),
-        pl.Series("exported", exported_pay),
-    ])
-    disputes = pl.DataFrame([
-        inv_number.gather(np.flatnonzero(disputed)).alias("invoice_number"),
-        cust_ids.gather(cust[disputed]).alias("customer_id"),
-        _date_series("opened_on", opened[disputed]),
-        pl.Series("reason", _reasons(reason_code[disputed])),
-        _cents("disputed_amount", np.where(
-            wrong_amount, half_up_tax(dup_line_amount, VAT_RATES_BP[dup_rate]) + dup_line_amount,
-            np.where(po_dispute, incl,
-                     np.where(full_credit, incl, np.rint(incl * share).astype(np.int64))))[disputed]),
-        _date_series("resolved_on", resolved[disputed]),
-        outcomes.filter(pl.Series(disputed)).alias("outcome"),
-    ]).sort("opened_on", "invoice_number")
+    payments = pl.DataFrame(
+        [
+            cust_ids.gather(cust[pay_inv]).alias("customer_id"),
+            inv_number.gather(pay_inv).alias("invoice_number"),
+            pl.Series("settlement_group", pay_inv),
+            pl.Series("instalment", (pay_seq + 1).astype(np.int32)),
+            _date_series("payment_date", pay_date),
+            _cents("amount", amount),
+            pl.Series("method", np.array(ref.PAYMENT_METHODS)[customers.method[cust[pay_inv]]]),
+            pl.Series("allocated", ~unallocated),
+            pl.Series("exported", exported_pay),
+        ]
+    )
+    disputes = pl.DataFrame(
+        [
+            inv_number.gather(np.flatnonzero(disputed)).alias("invoice_number"),
+            cust_ids.gather(cust[disputed]).alias("customer_id"),
+            _date_series("opened_on", opened[disputed]),
+            pl.Series("reason", _reasons(reason_code[disputed])),
+            _cents(
+                "disputed_amount",
+                np.where(
+                    wrong_amount,
+                    half_up_tax(dup_line_amount, VAT_RATES_BP[dup_rate]) + dup_line_amount,
+                    np.where(po_dispute, incl, np.where(full_credit, incl, np.rint(incl * share).astype(np.int64))),
+                )[disputed],
+            ),
+            _date_series("resolved_on", resolved[disputed]),
+            outcomes.filter(pl.Series(disputed)).alias("outcome"),
+        ]
+    ).sort("opened_on", "invoice_number")
     return Ledger(documents=documents, lines=lines, payments=payments, disputes=disputes, as_of=as_of)
 
 
@@ -418,10 +478,16 @@ def _numbers(year: np.ndarray, seq: np.ndarray, doc_type: np.ndarray) -> pl.Seri
     frame = pl.DataFrame({"year": year, "seq": seq, "type": doc_type})
     return frame.select(
         pl.when(pl.col("type") == 0)
-        .then(pl.concat_str(pl.lit("F"), pl.col("year").cast(pl.String), pl.lit("-"),
-                            pl.col("seq").cast(pl.String).str.zfill(6)))
-        .otherwise(pl.concat_str(pl.lit("AV"), pl.col("year").cast(pl.String), pl.lit("-"),
-                                 pl.col("seq").cast(pl.String).str.zfill(5)))
+        .then(
+            pl.concat_str(
+                pl.lit("F"), pl.col("year").cast(pl.String), pl.lit("-"), pl.col("seq").cast(pl.String).str.zfill(6)
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("AV"), pl.col("year").cast(pl.String), pl.lit("-"), pl.col("seq").cast(pl.String).str.zfill(5)
+            )
+        )
     ).to_series()
 
 

@@ -20,8 +20,7 @@ def _pdf_string(text: str) -> bytes:
 
 def text_pdf(title: str, lines: Sequence[str]) -> bytes:
     """One A4 page: a bold title then the lines, top to bottom."""
-    content = [b"BT", b"/F2 16 Tf", b"56 780 Td", _pdf_string(title) + b" Tj", b"/F1 10 Tf", b"0 -28 Td",
-               b"14 TL"]
+    content = [b"BT", b"/F2 16 Tf", b"56 780 Td", _pdf_string(title) + b" Tj", b"/F1 10 Tf", b"0 -28 Td", b"14 TL"]
     for line in lines:
         content.append(_pdf_string(line) + b" '")
     content.append(b"ET")
@@ -29,8 +28,11 @@ def text_pdf(title: str, lines: Sequence[str]) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >>"
-         b" /Contents 6 0 R >>") % (PAGE_WIDTH, PAGE_HEIGHT),
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >>"
+            b" /Contents 6 0 R >>"
+        )
+        % (PAGE_WIDTH, PAGE_HEIGHT),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
@@ -46,5 +48,8 @@ def text_pdf(title: str, lines: Sequence[str]) -> bytes:
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, len(objects), xref_at)
+        len(objects) + 1,
+        len(objects),
+        xref_at,
+    )
     return bytes(out)

@@ -53,7 +53,8 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
 
     amount_columns = ["debit", "credit"] if "debit" in lower else ["montant"]
     decimal = profile.decimal or parsing.detect_decimal(
-        pl.concat([frame.get_column({c.lower(): c for c in data_columns}[a]) for a in amount_columns]), ",")
+        pl.concat([frame.get_column({c.lower(): c for c in data_columns}[a]) for a in amount_columns]), ","
+    )
     money = lambda name: parsing.parse_money(_col(frame, name), Field(name.lower(), MONEY, ""), decimal)  # noqa: E731
     date = lambda name, label: parsing.parse_date(_col(frame, name), Field(label, DATE, ""), "dmy")  # noqa: E731
 
@@ -72,13 +73,20 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
         sens = cleaned(_col(frame, "Sens")).str.to_uppercase()
         is_debit = sens.is_in(["D", "+1", "1", "DEBIT"])
         is_credit = sens.is_in(["C", "-1", "CREDIT"])
-        errors += [e4, pl.when(~(is_debit | is_credit)).then(
-            pl.format("direction (Sens) '{}' is neither D nor C", cleaned(_col(frame, "Sens"))))]
+        errors += [
+            e4,
+            pl.when(~(is_debit | is_credit)).then(
+                pl.format("direction (Sens) '{}' is neither D nor C", cleaned(_col(frame, "Sens")))
+            ),
+        ]
         zero = pl.lit(0).cast(pl.Decimal(18, 2))
         debit = pl.when(is_debit).then(amount).otherwise(zero)
         credit = pl.when(is_credit).then(amount).otherwise(zero)
-    errors.append(pl.when(entry_date.is_null() & cleaned(_col(frame, "EcritureDate")).is_null())
-                  .then(pl.lit("entry date missing")))
+    errors.append(
+        pl.when(entry_date.is_null() & cleaned(_col(frame, "EcritureDate")).is_null()).then(
+            pl.lit("entry date missing")
+        )
+    )
     account = cleaned(_col(frame, "CompteNum"))
     lines = frame.with_columns(
         cleaned(_col(frame, "JournalCode")).str.to_uppercase().alias("journal"),
@@ -99,7 +107,8 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
     )
     lines = lines.with_columns(
         (~pl.struct(data_columns).is_first_distinct()).alias("__duplicate"),
-        pl.any_horizontal([pl.col("account").str.starts_with(p) for p in customer_prefixes]).fill_null(False)
+        pl.any_horizontal([pl.col("account").str.starts_with(p) for p in customer_prefixes])
+        .fill_null(False)
         .alias("is_customer"),
         pl.col("journal").is_in(sales_journals).fill_null(False).alias("is_sales"),
     )
@@ -115,28 +124,42 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
         ok.filter(pl.col("is_customer") & pl.col("is_sales"))
         .group_by([*entry_key, "piece", "customer_id"], maintain_order=True)
         .agg(
-            pl.col("document_date").min(), pl.col(LINE).min().alias("source_line"),
+            pl.col("document_date").min(),
+            pl.col(LINE).min().alias("source_line"),
             (pl.col("debit").sum() - pl.col("credit").sum()).alias("balance"),
-            pl.col("customer_name").first(), pl.col("label").first(), pl.col("currency").first(),
-            pl.col("letter").drop_nulls().first(), pl.col("lettering_date").max(),
+            pl.col("customer_name").first(),
+            pl.col("label").first(),
+            pl.col("currency").first(),
+            pl.col("letter").drop_nulls().first(),
+            pl.col("lettering_date").max(),
         )
         .join(entry_totals, on=entry_key, how="left")
-        .with_columns(pl.when(pl.col("balance") < 0).then(pl.lit("credit_note")).otherwise(pl.lit("invoice"))
-                      .alias("document_type"))
+        .with_columns(
+            pl.when(pl.col("balance") < 0)
+            .then(pl.lit("credit_note"))
+            .otherwise(pl.lit("invoice"))
+            .alias("document_type")
+        )
     )
     sign = pl.when(pl.col("balance") < 0).then(-1).otherwise(1)
     invoices = documents.select(
         pl.lit(profile.issuer_id).cast(pl.String).alias("issuer_id"),
-        pl.col("piece").alias("invoice_number"), "document_type", "customer_id",
-        pl.col("document_date").alias("issue_date"), pl.lit(None, pl.Date).alias("delivery_date"),
+        pl.col("piece").alias("invoice_number"),
+        "document_type",
+        "customer_id",
+        pl.col("document_date").alias("issue_date"),
+        pl.lit(None, pl.Date).alias("delivery_date"),
         (pl.col("document_date") + pl.duration(days=profile.default_terms_days)).alias("due_date")
-        if profile.default_terms_days is not None else pl.lit(None, pl.Date).alias("due_date"),
+        if profile.default_terms_days is not None
+        else pl.lit(None, pl.Date).alias("due_date"),
         (pl.col("net") * sign).cast(pl.Decimal(18, 2)).alias("amount_excl_tax"),
         (pl.col("tax") * sign).cast(pl.Decimal(18, 2)).alias("tax_amount"),
         (pl.col("balance") * sign).cast(pl.Decimal(18, 2)).alias("amount_incl_tax"),
         pl.coalesce("currency", pl.lit(currency_default)).alias("currency"),
-        pl.lit(None, pl.String).alias("purchase_order"), pl.lit(None, pl.String).alias("original_invoice_number"),
-        pl.col("label").alias("description"), pl.lit(None, pl.List(pl.String)).alias("attachments"),
+        pl.lit(None, pl.String).alias("purchase_order"),
+        pl.lit(None, pl.String).alias("original_invoice_number"),
+        pl.col("label").alias("description"),
+        pl.lit(None, pl.List(pl.String)).alias("attachments"),
         "source_line",
     )
 
@@ -144,18 +167,25 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
     receipts = ok.filter(pl.col("is_customer") & ~pl.col("is_sales") & (pl.col("credit") > pl.col("debit")))
     group = ["customer_id", "letter_key"]
     lettered_docs = documents.filter(pl.col("letter").is_not_null()).with_columns(
-        pl.col("letter").str.to_uppercase().alias("letter_key"))
+        pl.col("letter").str.to_uppercase().alias("letter_key")
+    )
     lettered_receipts = receipts.filter(pl.col("letter").is_not_null()).with_columns(
-        pl.col("letter").str.to_uppercase().alias("letter_key"))
+        pl.col("letter").str.to_uppercase().alias("letter_key")
+    )
     group_receipts = lettered_receipts.group_by(group).agg(
         (pl.col("credit") - pl.col("debit")).sum().alias("received"),
-        pl.col("entry_date").max().alias("last_receipt"), pl.col("lettering_date").max().alias("receipt_letdate"),
-        pl.col("piece").first().alias("reference"))
+        pl.col("entry_date").max().alias("last_receipt"),
+        pl.col("lettering_date").max().alias("receipt_letdate"),
+        pl.col("piece").first().alias("reference"),
+    )
     credit_notes = lettered_docs.filter(pl.col("document_type") == "credit_note")
     group_credits = credit_notes.group_by(group).agg((-pl.col("balance")).sum().alias("credited"))
-    first_invoice = (lettered_docs.filter(pl.col("document_type") == "invoice")
-                     .sort(["document_date", "piece"]).group_by(group, maintain_order=True)
-                     .agg(pl.col("piece").first().alias("first_invoice")))
+    first_invoice = (
+        lettered_docs.filter(pl.col("document_type") == "invoice")
+        .sort(["document_date", "piece"])
+        .group_by(group, maintain_order=True)
+        .agg(pl.col("piece").first().alias("first_invoice"))
+    )
     allocations = (
         lettered_docs.filter(pl.col("document_type") == "invoice")
         .join(group_receipts, on=group, how="inner")
@@ -181,40 +211,64 @@ def process_fec(table: RawTable, profile: Profile, extracted_at: datetime) -> Fi
     )
     allocated_payments = allocations.select(
         pl.format("FEC-{}-{}-{}", "customer_id", "letter_key", "piece").alias("payment_id"),
-        "customer_id", pl.col("piece").alias("invoice_number"),
+        "customer_id",
+        pl.col("piece").alias("invoice_number"),
         pl.coalesce("lettering_date", "receipt_letdate", "last_receipt").alias("payment_date"),
-        pl.col("paid").alias("amount"), pl.coalesce("currency", pl.lit(currency_default)).alias("currency"),
-        pl.lit("lettering").alias("method"), pl.col("reference"), "source_line",
+        pl.col("paid").alias("amount"),
+        pl.coalesce("currency", pl.lit(currency_default)).alias("currency"),
+        pl.lit("lettering").alias("method"),
+        pl.col("reference"),
+        "source_line",
     )
     unallocated = receipts.filter(pl.col("letter").is_null()).select(
-        pl.format("FEC-{}-{}", "journal", "entry").alias("payment_id"), "customer_id",
-        pl.lit(None, pl.String).alias("invoice_number"), pl.col("entry_date").alias("payment_date"),
+        pl.format("FEC-{}-{}", "journal", "entry").alias("payment_id"),
+        "customer_id",
+        pl.lit(None, pl.String).alias("invoice_number"),
+        pl.col("entry_date").alias("payment_date"),
         (pl.col("credit") - pl.col("debit")).cast(pl.Decimal(18, 2)).alias("amount"),
         pl.coalesce("currency", pl.lit(currency_default)).alias("currency"),
-        pl.lit(None, pl.String).alias("method"), pl.col("piece").alias("reference"),
+        pl.lit(None, pl.String).alias("method"),
+        pl.col("piece").alias("reference"),
         pl.col(LINE).alias("source_line"),
     )
     credit_links = credit_notes.join(first_invoice, on=group, how="inner").select(
-        pl.col("piece"), pl.col("customer_id"), pl.col("first_invoice"))
-    invoices = invoices.join(credit_links, left_on=["invoice_number", "customer_id"],
-                             right_on=["piece", "customer_id"], how="left").with_columns(
-        pl.coalesce("original_invoice_number", "first_invoice").alias("original_invoice_number")
-    ).drop("first_invoice")
+        pl.col("piece"), pl.col("customer_id"), pl.col("first_invoice")
+    )
+    invoices = (
+        invoices.join(
+            credit_links, left_on=["invoice_number", "customer_id"], right_on=["piece", "customer_id"], how="left"
+        )
+        .with_columns(pl.coalesce("original_invoice_number", "first_invoice").alias("original_invoice_number"))
+        .drop("first_invoice")
+    )
     customers = (
         ok.filter(pl.col("is_customer"))
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("customer_name").drop_nulls().first().alias("name"), pl.col(LINE).min().alias("source_line"))
     )
     quarantine = bad.select(
-        pl.col(LINE).alias("source_line"), pl.lit("fec_lines").alias("entity"),
+        pl.col(LINE).alias("source_line"),
+        pl.lit("fec_lines").alias("entity"),
         pl.struct(data_columns).struct.json_encode().alias("raw_values"),
         pl.col("__reasons").list.join("; ").alias("reason"),
     ).cast(QUARANTINE_SCHEMA)
     return FileResult(
-        path=table.path, sha256=table.sha256, profile=profile.name, format="fec", encoding=table.encoding,
-        delimiter=table.delimiter, extracted_at=extracted_at, rows_read=lines.height, accepted=ok.height,
-        quarantined=bad.height, duplicates=int(lines.get_column("__duplicate").sum()), footer_lines=0,
-        records={"invoices": invoices, "payments": pl.concat([allocated_payments, unallocated]),
-                 "customers": customers},
+        path=table.path,
+        sha256=table.sha256,
+        profile=profile.name,
+        format="fec",
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        extracted_at=extracted_at,
+        rows_read=lines.height,
+        accepted=ok.height,
+        quarantined=bad.height,
+        duplicates=int(lines.get_column("__duplicate").sum()),
+        footer_lines=0,
+        records={
+            "invoices": invoices,
+            "payments": pl.concat([allocated_payments, unallocated]),
+            "customers": customers,
+        },
         quarantine=quarantine,
     )

@@ -21,8 +21,9 @@ GENERIC = "generic_csv"
 def _read(path: Path, profile: Profile | None) -> RawTable:
     if profile is None:
         return read_table(path)
-    return read_table(path, encoding=profile.encoding, delimiter=profile.delimiter, skip_rows=profile.skip_rows,
-                      sheet=profile.sheet)
+    return read_table(
+        path, encoding=profile.encoding, delimiter=profile.delimiter, skip_rows=profile.skip_rows, sheet=profile.sheet
+    )
 
 
 def extraction_time(path: Path) -> datetime:
@@ -40,8 +41,13 @@ def choose_profile(table: RawTable, profiles: dict[str, Profile]) -> Profile:
     return profiles.get(GENERIC) or Profile(name=GENERIC)
 
 
-def ingest_file(path: Path | str, profile_name: str | None = None, *, extracted_at: datetime | None = None,
-                profiles: dict[str, Profile] | None = None) -> FileResult:
+def ingest_file(
+    path: Path | str,
+    profile_name: str | None = None,
+    *,
+    extracted_at: datetime | None = None,
+    profiles: dict[str, Profile] | None = None,
+) -> FileResult:
     """Read one export into canonical records and a quarantine. Raises UnreadableFile with a one-line
     reason when the file cannot be read as a table or its layout is unknown."""
     path = Path(path)
@@ -61,6 +67,7 @@ def ingest_file(path: Path | str, profile_name: str | None = None, *, extracted_
         if spec is None:
             shown = ", ".join(table.headers[:8]) + (", ..." if len(table.headers) > 8 else "")
             raise UnreadableFile(
-                f"{path.name}: unknown layout (columns: {shown}); no profile matches, pass --profile NAME")
+                f"{path.name}: unknown layout (columns: {shown}); no profile matches, pass --profile NAME"
+            )
         specs = [spec]
     return process(table, profile, specs, when)

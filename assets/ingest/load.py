@@ -58,9 +58,13 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _add_new_fields(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse created before a field joined the schema gets the column (empty for the files already
     taken in), so ingesting into it keeps working."""
-    existing = {(table, column) for table, column in con.execute(
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'raw' and table_catalog = current_database()").fetchall()}
+    existing = {
+        (table, column)
+        for table, column in con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_catalog = current_database()"
+        ).fetchall()
+    }
     for entity in ENTITIES.values():
         for f in entity.fields:
             if (entity.name, f.name) not in existing:
@@ -71,8 +75,7 @@ def _aligned(entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:
     """The record frame with every canonical column in the raw table's types, and its source line. The
     per-file constants (file, times) are added by DuckDB, where a constant costs nothing per row."""
     columns = [
-        (pl.col("source_line") if "source_line" in frame.columns else pl.lit(None)).cast(pl.Int64)
-        .alias("source_line"),
+        (pl.col("source_line") if "source_line" in frame.columns else pl.lit(None)).cast(pl.Int64).alias("source_line"),
     ]
     for f in entity.fields:
         source = pl.col(f.name) if f.name in frame.columns else pl.lit(None)
@@ -93,22 +96,39 @@ def store(con: duckdb.DuckDBPyConnection, result: FileResult, ingested_at: datet
     con.execute("begin transaction")
     try:
         provenance = [result.sha256, str(result.path), result.extracted_at, ingested_at]
-        with_provenance = ("select *, ? as file_sha256, ? as source_file, cast(? as timestamptz) as extracted_at, "
-                           "cast(? as timestamptz) as ingested_at from incoming")
+        with_provenance = (
+            "select *, ? as file_sha256, ? as source_file, cast(? as timestamptz) as extracted_at, "
+            "cast(? as timestamptz) as ingested_at from incoming"
+        )
         for name, frame in result.records.items():
             con.register("incoming", _aligned(ENTITIES[name], frame).to_arrow())
             con.execute(f"insert into raw.{name} by name {with_provenance}", provenance)
             con.unregister("incoming")
-        con.register("incoming", result.quarantine.select(
-            pl.col("source_line").cast(pl.Int64), "entity", "raw_values", "reason").to_arrow())
+        con.register(
+            "incoming",
+            result.quarantine.select(pl.col("source_line").cast(pl.Int64), "entity", "raw_values", "reason").to_arrow(),
+        )
         con.execute(f"insert into raw.quarantine by name {with_provenance}", provenance)
         con.unregister("incoming")
         con.execute(
             "insert into raw.ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [result.sha256, str(result.path), result.path.name, result.profile, result.format, result.encoding,
-             result.delimiter, result.extracted_at, ingested_at, result.rows_read, result.accepted,
-             result.quarantined, result.duplicates, result.footer_lines,
-             json.dumps({name: frame.height for name, frame in result.records.items()})],
+            [
+                result.sha256,
+                str(result.path),
+                result.path.name,
+                result.profile,
+                result.format,
+                result.encoding,
+                result.delimiter,
+                result.extracted_at,
+                ingested_at,
+                result.rows_read,
+                result.accepted,
+                result.quarantined,
+                result.duplicates,
+                result.footer_lines,
+                json.dumps({name: frame.height for name, frame in result.records.items()}),
+            ],
         )
         con.execute("commit")
     except BaseException:
@@ -116,8 +136,9 @@ def store(con: duckdb.DuckDBPyConnection, result: FileResult, ingested_at: datet
         raise
 
 
-def ingest_into(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str], profile_name: str | None = None,
-                *, detail: bool = True) -> list[dict]:
+def ingest_into(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str], profile_name: str | None = None, *, detail: bool = True
+) -> list[dict]:
     """Ingest files into raw tables; one report per file (an `error` key when it could not be read).
 
     A file already ingested (same bytes) is reported with all its rows as duplicates and changes nothing.
@@ -132,13 +153,22 @@ def ingest_into(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str], pro
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 previous = already_ingested(con, digest)
                 if previous is not None:
-                    reports.append({
-                        "file": str(path), "sha256": digest, "profile": previous["profile"],
-                        "rows_read": previous["rows_read"], "accepted": 0, "quarantined": 0,
-                        "duplicates": previous["rows_read"], "footer_lines": 0, "already_ingested": True,
-                        "records": {}, "quarantine": [],
-                        "note": f"same bytes as {previous['file_name']} ingested {previous['ingested_at']:%Y-%m-%d %H:%M} UTC",
-                    })
+                    reports.append(
+                        {
+                            "file": str(path),
+                            "sha256": digest,
+                            "profile": previous["profile"],
+                            "rows_read": previous["rows_read"],
+                            "accepted": 0,
+                            "quarantined": 0,
+                            "duplicates": previous["rows_read"],
+                            "footer_lines": 0,
+                            "already_ingested": True,
+                            "records": {},
+                            "quarantine": [],
+                            "note": f"same bytes as {previous['file_name']} ingested {previous['ingested_at']:%Y-%m-%d %H:%M} UTC",
+                        }
+                    )
                     continue
             result = ingest_file(path, profile_name, profiles=profiles)
         except (UnreadableFile, ProfileError) as exc:

@@ -38,8 +38,12 @@ class ColumnHints:
 def polars_type(field: Field) -> pl.DataType:
     """The column type a canonical field has once parsed."""
     return {
-        MONEY: pl.Decimal(18, field.scale), DECIMAL: pl.Decimal(18, field.scale), DATE: pl.Date,
-        INTEGER: pl.Int64, BOOLEAN: pl.Boolean, LIST: pl.List(pl.String),
+        MONEY: pl.Decimal(18, field.scale),
+        DECIMAL: pl.Decimal(18, field.scale),
+        DATE: pl.Date,
+        INTEGER: pl.Int64,
+        BOOLEAN: pl.Boolean,
+        LIST: pl.List(pl.String),
     }.get(field.kind, pl.String)
 
 
@@ -86,8 +90,11 @@ def detect_date_order(values: pl.Series, default: str = "dmy") -> str:
 
 
 def _label(field: Field) -> str:
-    return field.name.replace("_", " ").replace("amount incl tax", "amount incl. tax").replace(
-        "amount excl tax", "amount excl. tax")
+    return (
+        field.name.replace("_", " ")
+        .replace("amount incl tax", "amount incl. tax")
+        .replace("amount excl tax", "amount excl. tax")
+    )
 
 
 def parse_money(raw: pl.Expr, field: Field, decimal: str) -> tuple[pl.Expr, pl.Expr]:
@@ -104,15 +111,15 @@ def parse_money(raw: pl.Expr, field: Field, decimal: str) -> tuple[pl.Expr, pl.E
         digits = digits.str.replace_all(",", "", literal=True)
     # R and spreadsheets write round amounts in scientific notation ("1e+05"); expand to plain digits
     scientific = digits.str.contains(r"^\d+(\.\d+)?[eE][+\-]?\d{1,2}$")
-    digits = pl.when(scientific).then(
-        digits.cast(pl.Float64, strict=False).round(6).cast(pl.Decimal(38, 6)).cast(pl.String)
-    ).otherwise(digits)
+    digits = (
+        pl.when(scientific)
+        .then(digits.cast(pl.Float64, strict=False).round(6).cast(pl.Decimal(38, 6)).cast(pl.String))
+        .otherwise(digits)
+    )
     valid = digits.str.contains(_NUMBER)
     signed = pl.when(negative).then(pl.lit("-") + digits).otherwise(digits)
     value = pl.when(valid).then(signed).str.to_decimal(scale=6).round(field.scale).cast(pl.Decimal(18, field.scale))
-    error = pl.when(text.is_not_null() & ~valid).then(
-        pl.format("{} '{}' is not a number", pl.lit(_label(field)), text)
-    )
+    error = pl.when(text.is_not_null() & ~valid).then(pl.format("{} '{}' is not a number", pl.lit(_label(field)), text))
     return value, error
 
 
@@ -120,10 +127,14 @@ def currency_mark(raw: pl.Expr) -> pl.Expr:
     """The currency a money string names itself ("$5,013.11", "1 234,56 €"), else null."""
     text = cleaned(raw)
     return (
-        pl.when(text.str.contains("€|(?i)\\bEUR\\b")).then(pl.lit("EUR"))
-        .when(text.str.contains(r"\$|(?i)\bUSD\b")).then(pl.lit("USD"))
-        .when(text.str.contains("£|(?i)\\bGBP\\b")).then(pl.lit("GBP"))
-        .when(text.str.contains(r"(?i)\bCHF\b")).then(pl.lit("CHF"))
+        pl.when(text.str.contains("€|(?i)\\bEUR\\b"))
+        .then(pl.lit("EUR"))
+        .when(text.str.contains(r"\$|(?i)\bUSD\b"))
+        .then(pl.lit("USD"))
+        .when(text.str.contains("£|(?i)\\bGBP\\b"))
+        .then(pl.lit("GBP"))
+        .when(text.str.contains(r"(?i)\bCHF\b"))
+        .then(pl.lit("CHF"))
     )
 
 
@@ -132,16 +143,19 @@ def parse_date(raw: pl.Expr, field: Field, order: str) -> tuple[pl.Expr, pl.Expr
     text = pl.when(text.str.to_lowercase().is_in(MISSING_DATE_WORDS)).then(None).otherwise(text)
     # spreadsheets and databases hand over datetimes: the date part is what counts
     day = text.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T].*$", "${1}").str.replace(
-        r"^(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})[ T].*$", "${1}")
+        r"^(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})[ T].*$", "${1}"
+    )
     slashed = day.str.replace_all(r"[.\-]", "/")
     dmy_fmt, dmy_short = ("%d/%m/%Y", "%d/%m/%y") if order == "dmy" else ("%m/%d/%Y", "%m/%d/%y")
     value = (
-        pl.when(day.str.contains(_ISO_SHAPE)).then(day.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-        .when(day.str.contains(_COMPACT_SHAPE)).then(day.str.strptime(pl.Date, "%Y%m%d", strict=False))
-        .when(day.str.contains(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}$")).then(
-            slashed.str.strptime(pl.Date, dmy_fmt, strict=False))
-        .when(day.str.contains(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}$")).then(
-            slashed.str.strptime(pl.Date, dmy_short, strict=False))
+        pl.when(day.str.contains(_ISO_SHAPE))
+        .then(day.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        .when(day.str.contains(_COMPACT_SHAPE))
+        .then(day.str.strptime(pl.Date, "%Y%m%d", strict=False))
+        .when(day.str.contains(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}$"))
+        .then(slashed.str.strptime(pl.Date, dmy_fmt, strict=False))
+        .when(day.str.contains(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}$"))
+        .then(slashed.str.strptime(pl.Date, dmy_short, strict=False))
     )
     shaped = day.str.contains(_ISO_SHAPE) | day.str.contains(_COMPACT_SHAPE) | day.str.contains(_DMY_SHAPE)
     expected = "dd/mm/yyyy" if order == "dmy" else "mm/dd/yyyy"
@@ -149,8 +163,14 @@ def parse_date(raw: pl.Expr, field: Field, order: str) -> tuple[pl.Expr, pl.Expr
         pl.when(text.is_not_null() & value.is_null() & shaped)
         .then(pl.format("{} {} does not exist", pl.lit(_label(field)), text))
         .when(text.is_not_null() & value.is_null())
-        .then(pl.format("{} '{}' is not a date (expected {}, yyyy-mm-dd or yyyymmdd)", pl.lit(_label(field)),
-                        text, pl.lit(expected)))
+        .then(
+            pl.format(
+                "{} '{}' is not a date (expected {}, yyyy-mm-dd or yyyymmdd)",
+                pl.lit(_label(field)),
+                text,
+                pl.lit(expected),
+            )
+        )
     )
     return value, error
 
@@ -161,7 +181,8 @@ def parse_integer(raw: pl.Expr, field: Field) -> tuple[pl.Expr, pl.Expr]:
     valid = digits.str.contains(r"^-?\d{1,15}$")
     value = pl.when(valid).then(digits).cast(pl.Int64, strict=False)
     error = pl.when(text.is_not_null() & ~valid).then(
-        pl.format("{} '{}' is not a whole number", pl.lit(_label(field)), text))
+        pl.format("{} '{}' is not a whole number", pl.lit(_label(field)), text)
+    )
     return value, error
 
 
@@ -169,15 +190,19 @@ def parse_boolean(raw: pl.Expr, field: Field) -> tuple[pl.Expr, pl.Expr]:
     text = cleaned(raw).str.to_lowercase()
     value = pl.when(text.is_in(list(TRUE_WORDS))).then(True).when(text.is_in(list(FALSE_WORDS))).then(False)
     error = pl.when(text.is_not_null() & value.is_null()).then(
-        pl.format("{} '{}' is not yes or no", pl.lit(_label(field)), cleaned(raw)))
+        pl.format("{} '{}' is not yes or no", pl.lit(_label(field)), cleaned(raw))
+    )
     return value.cast(pl.Boolean), error
 
 
 def parse_list(raw: pl.Expr) -> pl.Expr:
     text = cleaned(raw)
     separated = pl.when(text.str.contains("|", literal=True)).then(text).otherwise(text.str.replace_all(",", "|"))
-    items = separated.str.split("|").list.eval(pl.element().str.strip_chars()).list.eval(
-        pl.element().filter(pl.element().str.len_chars() > 0))
+    items = (
+        separated.str.split("|")
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+    )
     return items
 
 
@@ -223,10 +248,16 @@ def _slow_path(text: pl.Series, unread: pl.Series, expressions) -> tuple[pl.Seri
 def parse_date_column(values: pl.Series, field: Field, order: str) -> tuple[pl.Series, pl.Series]:
     text = _clean_series(values)
     sample = text.drop_nulls().head(2000)
-    candidates = [f for f in _DATE_FORMATS if not (order == "dmy" and f.startswith("%m"))
-                  and not (order == "mdy" and f.startswith("%d"))]
-    best = max(candidates, key=lambda f: sample.str.to_date(f, strict=False).is_not_null().sum()) \
-        if sample.len() else "%Y-%m-%d"
+    candidates = [
+        f
+        for f in _DATE_FORMATS
+        if not (order == "dmy" and f.startswith("%m")) and not (order == "mdy" and f.startswith("%d"))
+    ]
+    best = (
+        max(candidates, key=lambda f: sample.str.to_date(f, strict=False).is_not_null().sum())
+        if sample.len()
+        else "%Y-%m-%d"
+    )
     parsed = text.str.to_date(best, strict=False)
     errors = pl.repeat(None, text.len(), dtype=pl.String, eager=True).alias(field.name)
     unread = parsed.is_null() & text.is_not_null()
@@ -243,7 +274,8 @@ def parse_money_column(values: pl.Series, field: Field, decimal: str) -> tuple[p
     if decimal == ",":
         # a point in a decimal-comma column is a thousands separator: leave those to the general parser
         digits = text.set(text.str.contains(".", literal=True).fill_null(False), None).str.replace(
-            ",", ".", literal=True)
+            ",", ".", literal=True
+        )
     else:
         digits = text.set(text.str.contains(",", literal=True).fill_null(False), None)
     target = pl.Decimal(18, field.scale)
@@ -261,7 +293,9 @@ def has_currency_marks(values: pl.Series) -> bool:
     return bool(values.cast(pl.String).str.contains_any(["€", "$", "£", "EUR", "USD", "GBP", "CHF"]).any())
 
 
-def parse_column(values: pl.Series, field: Field, *, decimal: str, date_order: str) -> tuple[pl.Series, pl.Series | None]:
+def parse_column(
+    values: pl.Series, field: Field, *, decimal: str, date_order: str
+) -> tuple[pl.Series, pl.Series | None]:
     """(values, errors) for one canonical field read from a column of raw strings."""
     if field.kind in (MONEY, DECIMAL):
         return parse_money_column(values, field, decimal)

@@ -77,10 +77,16 @@ def _spec(entity_name: str, body: dict, source: Path) -> EntitySpec:
         if name not in entity.field_names:
             raise ProfileError(f"{source.name}: {entity_name} has no field {name!r}")
     where = {k: [str(v) for v in (vs if isinstance(vs, list) else [vs])] for k, vs in body.get("where", {}).items()}
-    return EntitySpec(entity=entity, columns=columns, constants=dict(body.get("constants", {})),
-                      only_when=body.get("only_when"), where=where, derived=bool(body.get("derived", False)),
-                      absolute_amounts=bool(body.get("absolute_amounts", False)),
-                      values={k: {str(a): str(b) for a, b in v.items()} for k, v in body.get("values", {}).items()})
+    return EntitySpec(
+        entity=entity,
+        columns=columns,
+        constants=dict(body.get("constants", {})),
+        only_when=body.get("only_when"),
+        where=where,
+        derived=bool(body.get("derived", False)),
+        absolute_amounts=bool(body.get("absolute_amounts", False)),
+        values={k: {str(a): str(b) for a, b in v.items()} for k, v in body.get("values", {}).items()},
+    )
 
 
 def load_profile(path: Path) -> Profile:
@@ -92,12 +98,23 @@ def load_profile(path: Path) -> Profile:
     values = doc.get("values", {})
     entities = [_spec(name, body, path) for name, body in doc.get("entities", {}).items()]
     profile = Profile(
-        name=doc.get("name", path.stem), description=doc.get("description", ""), format=doc.get("format", "auto"),
+        name=doc.get("name", path.stem),
+        description=doc.get("description", ""),
+        format=doc.get("format", "auto"),
         match_headers=list(doc.get("match", {}).get("headers", [])),
-        encoding=read.get("encoding"), delimiter=read.get("delimiter"), skip_rows=read.get("skip_rows"),
-        sheet=read.get("sheet"), null_values=[str(v) for v in read.get("null_values", [])], decimal=values.get("decimal"), date_order=values.get("date_order"),
-        currency=values.get("currency"), default_terms_days=values.get("default_terms_days"),
-        issuer_id=values.get("issuer_id"), entities=entities, options=dict(doc.get("options", {})), path=path,
+        encoding=read.get("encoding"),
+        delimiter=read.get("delimiter"),
+        skip_rows=read.get("skip_rows"),
+        sheet=read.get("sheet"),
+        null_values=[str(v) for v in read.get("null_values", [])],
+        decimal=values.get("decimal"),
+        date_order=values.get("date_order"),
+        currency=values.get("currency"),
+        default_terms_days=values.get("default_terms_days"),
+        issuer_id=values.get("issuer_id"),
+        entities=entities,
+        options=dict(doc.get("options", {})),
+        path=path,
     )
     if profile.decimal not in (None, ",", "."):
         raise ProfileError(f"{path.name}: values.decimal must be ',' or '.'")

@@ -116,8 +116,9 @@ def _slow_line_numbers(text: str, delimiter: str, header_index: int) -> list[int
     return starts
 
 
-def read_text_table(path: Path, data: bytes, *, encoding: str | None = None, delimiter: str | None = None,
-                    skip_rows: int | None = None) -> RawTable:
+def read_text_table(
+    path: Path, data: bytes, *, encoding: str | None = None, delimiter: str | None = None, skip_rows: int | None = None
+) -> RawTable:
     encoding = encoding or detect_encoding(data)
     if encoding in ("utf-8", "utf8"):
         text_bytes = data
@@ -131,14 +132,19 @@ def read_text_table(path: Path, data: bytes, *, encoding: str | None = None, del
     head = text_bytes[:65536].decode("utf-8", errors="replace").splitlines()
     if len(text_bytes) > 65536 and len(head) > 1:
         head = head[:-1]  # the sample cut the last line in two
-    delimiter = delimiter or detect_delimiter(head[skip_rows or 0:])
+    delimiter = delimiter or detect_delimiter(head[skip_rows or 0 :])
     if delimiter is None:
         raise UnreadableFile(f"{path.name}: not a table (no ; , tab or | separated columns found)")
     header_index = skip_rows if skip_rows is not None else _header_row(head, delimiter)
     try:
         frame = pl.read_csv(
-            io.BytesIO(text_bytes), separator=delimiter, infer_schema=False, skip_rows=header_index,
-            truncate_ragged_lines=True, raise_if_empty=True, quote_char='"',
+            io.BytesIO(text_bytes),
+            separator=delimiter,
+            infer_schema=False,
+            skip_rows=header_index,
+            truncate_ragged_lines=True,
+            raise_if_empty=True,
+            quote_char='"',
         )
     except pl.exceptions.NoDataError:
         raise UnreadableFile(f"{path.name}: empty file (no header line)")
@@ -171,13 +177,21 @@ def _unique_headers(frame: pl.DataFrame) -> pl.DataFrame:
 def _stringify(frame: pl.DataFrame) -> pl.DataFrame:
     # a spreadsheet date becomes yyyy-mm-dd and a number its plain decimal form, both of which parse
     return frame.with_columns(
-        [pl.col(c).dt.date().cast(pl.String) if frame.schema[c] == pl.Datetime else pl.col(c).cast(pl.String)
-         for c in frame.columns]
+        [
+            pl.col(c).dt.date().cast(pl.String) if frame.schema[c] == pl.Datetime else pl.col(c).cast(pl.String)
+            for c in frame.columns
+        ]
     )
 
 
-def read_table(path: Path | str, *, encoding: str | None = None, delimiter: str | None = None,
-               skip_rows: int | None = None, sheet: str | None = None) -> RawTable:
+def read_table(
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    skip_rows: int | None = None,
+    sheet: str | None = None,
+) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise UnreadableFile(f"{path}: no such file")
@@ -197,16 +211,18 @@ def read_table(path: Path | str, *, encoding: str | None = None, delimiter: str 
         return RawTable(path, sha256_of(data), "parquet", frame)
     if data[:2] == b"PK" or suffix in (".xlsx", ".xlsm", ".xls"):
         try:
-            frame = pl.read_excel(io.BytesIO(data), sheet_name=sheet, engine="calamine",
-                                  read_options={"header_row": skip_rows or 0})
+            frame = pl.read_excel(
+                io.BytesIO(data), sheet_name=sheet, engine="calamine", read_options={"header_row": skip_rows or 0}
+            )
         except Exception as exc:  # noqa: BLE001
             raise UnreadableFile(f"{path.name}: not a readable spreadsheet ({str(exc).splitlines()[0]})")
         if frame.width == 0:
             raise UnreadableFile(f"{path.name}: empty spreadsheet")
         frame = _unique_headers(_stringify(frame))
         first_data_row = (skip_rows or 0) + 2  # spreadsheet rows are 1-based and the header takes one
-        frame = frame.with_columns(pl.int_range(first_data_row, first_data_row + frame.height,
-                                                dtype=pl.Int64).alias(LINE))
+        frame = frame.with_columns(
+            pl.int_range(first_data_row, first_data_row + frame.height, dtype=pl.Int64).alias(LINE)
+        )
         return RawTable(path, sha256_of(data), "xlsx", frame)
     if b"\x00" in data[:4096]:
         raise UnreadableFile(f"{path.name}: not a table (binary content)")

@@ -94,8 +94,9 @@ class _HttpAdapter:
         except httpx.TimeoutException as exc:
             raise TransientError(f"{what}: the portal at {self.config.url} timed out", code="timeout") from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"{what}: cannot reach the portal at {self.config.url}: {exc}",
-                                 code="connect") from exc
+            raise TransientError(
+                f"{what}: cannot reach the portal at {self.config.url}: {exc}", code="connect"
+            ) from exc
         if response.status_code >= 400:
             raise _http_error(what, response)
         return response
@@ -115,14 +116,25 @@ class RestPortalAdapter(_HttpAdapter):
         if "ubl" in item.documents:
             files["ubl"] = ("invoice.xml", item.documents["ubl"].read_bytes(), "application/xml")
         response = self._request(
-            "POST", "/api/v1/invoices", "upload refused",
+            "POST",
+            "/api/v1/invoices",
+            "upload refused",
             headers={"Authorization": f"Bearer {self.config.token}", "Idempotency-Key": item.idempotency_key},
-            data={"invoice_number": item.invoice_number or "", "buyer_id": buyer}, files=files)
+            data={"invoice_number": item.invoice_number or "", "buyer_id": buyer},
+            files=files,
+        )
         deposit = response.json()
         final = self._poll(deposit)
-        return Receipt(channel=self.channel, reference=deposit["id"],
-                       evidence={"api": "rest", "deposit_id": deposit["id"], "portal_status": final["status"],
-                                 "replayed": response.status_code == 200})
+        return Receipt(
+            channel=self.channel,
+            reference=deposit["id"],
+            evidence={
+                "api": "rest",
+                "deposit_id": deposit["id"],
+                "portal_status": final["status"],
+                "replayed": response.status_code == 200,
+            },
+        )
 
     def _poll(self, deposit: dict[str, Any]) -> dict[str, Any]:
         current = deposit
@@ -130,23 +142,38 @@ class RestPortalAdapter(_HttpAdapter):
             if current["status"] != "received":
                 break
             time.sleep(self.config.poll_seconds)
-            current = self._request("GET", f"/api/v1/invoices/{deposit['id']}", "status check failed",
-                                    headers={"Authorization": f"Bearer {self.config.token}"}).json()
+            current = self._request(
+                "GET",
+                f"/api/v1/invoices/{deposit['id']}",
+                "status check failed",
+                headers={"Authorization": f"Bearer {self.config.token}"},
+            ).json()
         if current["status"] == "rejected":
-            raise PermanentError(f"the portal rejected deposit {deposit['id']}: {current.get('reason')}",
-                                 code="portal_rejected", event_type="rejected",
-                                 evidence={"deposit_id": deposit["id"], "portal_status": "rejected"})
+            raise PermanentError(
+                f"the portal rejected deposit {deposit['id']}: {current.get('reason')}",
+                code="portal_rejected",
+                event_type="rejected",
+                evidence={"deposit_id": deposit["id"], "portal_status": "rejected"},
+            )
         return current
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
-        response = self._request("GET", "/api/v1/invoices", "lookup failed",
-                                 headers={"Authorization": f"Bearer {self.config.token}"},
-                                 params={"idempotency_key": delivery.first.idempotency_key})
+        response = self._request(
+            "GET",
+            "/api/v1/invoices",
+            "lookup failed",
+            headers={"Authorization": f"Bearer {self.config.token}"},
+            params={"idempotency_key": delivery.first.idempotency_key},
+        )
         items = response.json()["items"]
         if not items:
             return None
-        return Receipt(channel=self.channel, reference=items[0]["id"], recovered=True,
-                       evidence={"api": "rest", "deposit_id": items[0]["id"], "portal_status": items[0]["status"]})
+        return Receipt(
+            channel=self.channel,
+            reference=items[0]["id"],
+            recovered=True,
+            evidence={"api": "rest", "deposit_id": items[0]["id"], "portal_status": items[0]["status"]},
+        )
 
 
 class ChorusLikeAdapter(_HttpAdapter):
@@ -160,9 +187,16 @@ class ChorusLikeAdapter(_HttpAdapter):
 
     def _headers(self) -> dict[str, str]:
         if self._token is None:
-            response = self._request("POST", "/api/oauth/token", "OAuth token refused", data={
-                "grant_type": "client_credentials", "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret})
+            response = self._request(
+                "POST",
+                "/api/oauth/token",
+                "OAuth token refused",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.config.client_id,
+                    "client_secret": self.config.client_secret,
+                },
+            )
             self._token = response.json()["access_token"]
         account = base64.b64encode(f"{self.config.login}:{self.config.password}".encode()).decode()
         return {"Authorization": f"Bearer {self._token}", "cpro-account": account}
@@ -186,9 +220,17 @@ class ChorusLikeAdapter(_HttpAdapter):
     def send(self, delivery: Delivery) -> Receipt:
         data = _pdf(delivery)
         syntax = "IN_DP_E2_CII_FACTURX" if delivery.first.payload.get("facturx", True) else "IN_DP_E2_PDF"
-        answer = self._call("/cpro/factures/v1/deposer/flux", "deposit refused", {
-            "idUtilisateurCourant": 0, "fichierFlux": base64.b64encode(data).decode(),
-            "nomFichier": self.file_name(delivery), "syntaxeFlux": syntax, "avecSignature": False})
+        answer = self._call(
+            "/cpro/factures/v1/deposer/flux",
+            "deposit refused",
+            {
+                "idUtilisateurCourant": 0,
+                "fichierFlux": base64.b64encode(data).decode(),
+                "nomFichier": self.file_name(delivery),
+                "syntaxeFlux": syntax,
+                "avecSignature": False,
+            },
+        )
         flux = answer["numeroFluxDepot"]
         state = "IN_DEPOT_PORTAIL_EN_ATTENTE_TRAITEMENT_SE_CPP"
         for _ in range(self.config.polls):
@@ -198,19 +240,36 @@ class ChorusLikeAdapter(_HttpAdapter):
                 break
             time.sleep(self.config.poll_seconds)
         if self.FINAL.get(state) == "rejected":
-            raise PermanentError(f"Chorus-like portal rejected deposit {flux}", code="IN_REJETE", event_type="rejected",
-                                 evidence={"numeroFluxDepot": flux, "etatCourantFlux": state})
-        return Receipt(channel=self.channel, reference=flux,
-                       evidence={"api": "chorus", "numeroFluxDepot": flux, "etatCourantFlux": state,
-                                 "dateDepot": answer.get("dateDepot"), "nomFichier": self.file_name(delivery)})
+            raise PermanentError(
+                f"Chorus-like portal rejected deposit {flux}",
+                code="IN_REJETE",
+                event_type="rejected",
+                evidence={"numeroFluxDepot": flux, "etatCourantFlux": state},
+            )
+        return Receipt(
+            channel=self.channel,
+            reference=flux,
+            evidence={
+                "api": "chorus",
+                "numeroFluxDepot": flux,
+                "etatCourantFlux": state,
+                "dateDepot": answer.get("dateDepot"),
+                "nomFichier": self.file_name(delivery),
+            },
+        )
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
-        found = self._call("/cpro/factures/v1/rechercher/fournisseur", "search failed",
-                           {"nomFichier": self.file_name(delivery)})["listeFactures"]
+        found = self._call(
+            "/cpro/factures/v1/rechercher/fournisseur", "search failed", {"nomFichier": self.file_name(delivery)}
+        )["listeFactures"]
         if not found:
             return None
-        return Receipt(channel=self.channel, reference=found[0]["numeroFluxDepot"], recovered=True,
-                       evidence={"api": "chorus", "numeroFluxDepot": found[0]["numeroFluxDepot"]})
+        return Receipt(
+            channel=self.channel,
+            reference=found[0]["numeroFluxDepot"],
+            recovered=True,
+            evidence={"api": "chorus", "numeroFluxDepot": found[0]["numeroFluxDepot"]},
+        )
 
 
 def adapter_from_env() -> _HttpAdapter:

@@ -27,8 +27,14 @@ CHANNELS = ("email", "platform", "edi", "ap_portal", "paper")
 class DeliveryError(Exception):
     """Base of the typed adapter errors: a reason for people, a code and evidence for the event log."""
 
-    def __init__(self, reason: str, *, code: str | None = None, evidence: dict[str, Any] | None = None,
-                 event_type: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        evidence: dict[str, Any] | None = None,
+        event_type: str | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.code = code

@@ -60,13 +60,16 @@ class EdiAdapter:
             raise PermanentError(f"no EDIFACT document for {item.invoice_number}", code="document_missing")
         gln = delivery.recipient.edi_gln
         if not gln or not GLN.match(str(gln)):
-            raise PermanentError(f"customer {delivery.recipient.customer_id} has no valid 13-digit GLN "
-                                 f"for EDI (got {gln!r})", code="no_gln")
+            raise PermanentError(
+                f"customer {delivery.recipient.customer_id} has no valid 13-digit GLN for EDI (got {gln!r})",
+                code="no_gln",
+            )
         try:
             interchange = parse_interchange(source.read_bytes())
         except Exception as exc:  # noqa: BLE001 - pydifact raises several types on bad input
-            raise PermanentError(f"the EDIFACT document of {item.invoice_number} cannot be read: {exc}",
-                                 code="edifact_invalid") from exc
+            raise PermanentError(
+                f"the EDIFACT document of {item.invoice_number} cannot be read: {exc}", code="edifact_invalid"
+            ) from exc
         with self.engine.begin() as conn:
             control = next_sequence(conn, SEQUENCE)
         interchange.control_reference = str(control)
@@ -82,16 +85,23 @@ class EdiAdapter:
             text = "UNA:+.? '\n" + text
         name = f"{control:014d}_{item.outbox_id:010d}.edi"
         write_atomically(self.outbox_dir / name, text.encode("iso-8859-1", errors="replace"))
-        return Receipt(channel=self.channel, reference=str(control),
-                       evidence={"interchange_control_reference": control, "file": name, "recipient_gln": gln})
+        return Receipt(
+            channel=self.channel,
+            reference=str(control),
+            evidence={"interchange_control_reference": control, "file": name, "recipient_gln": gln},
+        )
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
         found = self._existing(delivery.first.outbox_id)
         if found is None:
             return None
         control = int(found.name.split("_", 1)[0])
-        return Receipt(channel=self.channel, reference=str(control), recovered=True,
-                       evidence={"interchange_control_reference": control, "file": found.name})
+        return Receipt(
+            channel=self.channel,
+            reference=str(control),
+            recovered=True,
+            evidence={"interchange_control_reference": control, "file": found.name},
+        )
 
     def close(self) -> None:
         return None

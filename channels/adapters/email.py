@@ -49,22 +49,40 @@ from channels.mailstore import MailStore
 
 SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_ADDRESS_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 SUBJECTS = {
-    "fr": {"invoice": "Facture {number}", "credit_note": "Avoir {number}", "digest": "Vos factures ({count})",
-           "reminder": "Relance : facture {number}", "statement": "Relevé de compte"},
-    "en": {"invoice": "Invoice {number}", "credit_note": "Credit note {number}", "digest": "Your invoices ({count})",
-           "reminder": "Reminder: invoice {number}", "statement": "Account statement"},
+    "fr": {
+        "invoice": "Facture {number}",
+        "credit_note": "Avoir {number}",
+        "digest": "Vos factures ({count})",
+        "reminder": "Relance : facture {number}",
+        "statement": "Relevé de compte",
+    },
+    "en": {
+        "invoice": "Invoice {number}",
+        "credit_note": "Credit note {number}",
+        "digest": "Your invoices ({count})",
+        "reminder": "Reminder: invoice {number}",
+        "statement": "Account statement",
+    },
 }
 BODIES = {
-    "fr": ("Bonjour,\n\nVeuillez trouver ci-joint {what}.\n\n{link_text}Cordialement,\n{sender}\n",
-           "votre facture {numbers}", "vos factures {numbers}",
-           "Retrouvez toutes vos factures et votre relevé sur votre espace personnel :\n{link}\n\n"),
-    "en": ("Hello,\n\nPlease find attached {what}.\n\n{link_text}Kind regards,\n{sender}\n",
-           "your invoice {numbers}", "your invoices {numbers}",
-           "All your invoices and your statement are on your personal page:\n{link}\n\n"),
+    "fr": (
+        "Bonjour,\n\nVeuillez trouver ci-joint {what}.\n\n{link_text}Cordialement,\n{sender}\n",
+        "votre facture {numbers}",
+        "vos factures {numbers}",
+        "Retrouvez toutes vos factures et votre relevé sur votre espace personnel :\n{link}\n\n",
+    ),
+    "en": (
+        "Hello,\n\nPlease find attached {what}.\n\n{link_text}Kind regards,\n{sender}\n",
+        "your invoice {numbers}",
+        "your invoices {numbers}",
+        "All your invoices and your statement are on your personal page:\n{link}\n\n",
+    ),
 }
 
 
@@ -84,8 +102,7 @@ class SmtpConfig:
 
     def __post_init__(self):
         if self.security not in SECURITY_MODES:
-            raise ValueError(f"RELANCE_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, "
-                             f"not {self.security!r}")
+            raise ValueError(f"RELANCE_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, not {self.security!r}")
         for label, value in (("RELANCE_SMTP_FROM", self.sender), ("RELANCE_SMTP_ARCHIVE_BCC", self.archive_bcc)):
             if value and ("\r" in value or "\n" in value):
                 raise ValueError(f"{label} contains a line break")
@@ -95,17 +112,25 @@ class SmtpConfig:
         env = dict(os.environ if env is None else env)
         host = env.get("RELANCE_SMTP_HOST") or "127.0.0.1"
         archive = env.get("RELANCE_SMTP_ARCHIVE")
-        if archive is None and default_archive and host in ("127.0.0.1", "localhost", "::1") \
-                and Path(default_archive).is_dir():
+        if (
+            archive is None
+            and default_archive
+            and host in ("127.0.0.1", "localhost", "::1")
+            and Path(default_archive).is_dir()
+        ):
             # a server on this machine with a mail folder in the data home is the demo server (`relance mail
             # serve`): its folder is the archive that settles interrupted sends
             archive = default_archive
         return cls(
-            host=host, port=int(env.get("RELANCE_SMTP_PORT") or 8025), user=env.get("RELANCE_SMTP_USER") or None,
+            host=host,
+            port=int(env.get("RELANCE_SMTP_PORT") or 8025),
+            user=env.get("RELANCE_SMTP_USER") or None,
             password=env.get("RELANCE_SMTP_PASSWORD") or None,
             security=(env.get("RELANCE_SMTP_SECURITY") or "none").lower(),
-            sender=env.get("RELANCE_SMTP_FROM") or cls.sender, timeout=float(env.get("RELANCE_SMTP_TIMEOUT") or 30),
-            cafile=env.get("RELANCE_SMTP_CAFILE") or None, archive=archive or None,
+            sender=env.get("RELANCE_SMTP_FROM") or cls.sender,
+            timeout=float(env.get("RELANCE_SMTP_TIMEOUT") or 30),
+            cafile=env.get("RELANCE_SMTP_CAFILE") or None,
+            archive=archive or None,
             archive_bcc=env.get("RELANCE_SMTP_ARCHIVE_BCC") or None,
             max_attachment_bytes=int(env.get("RELANCE_EMAIL_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_ATTACHMENT_BYTES),
         )
@@ -119,8 +144,11 @@ def message_id_for(delivery: Delivery, domain: str) -> str:
 
 def _no_line_breaks(label: str, value: str | None) -> None:
     if value and ("\r" in value or "\n" in value):
-        raise PermanentError(f"header injection refused: {label} contains CR/LF ({value!r})",
-                             code="header_injection", evidence={"field": label})
+        raise PermanentError(
+            f"header injection refused: {label} contains CR/LF ({value!r})",
+            code="header_injection",
+            evidence={"field": label},
+        )
 
 
 def check_recipient(name: str | None, address: str | None) -> tuple[str, str]:
@@ -145,28 +173,37 @@ class AttachmentPolicy:
         _no_line_breaks("attachment file name", filename)
         resolved = Path(path).resolve()
         if not any(resolved.is_relative_to(root) for root in self.allowed_roots):
-            raise PermanentError(f"attachment {filename!r} is outside the allowed folders "
-                                 f"({', '.join(map(str, self.allowed_roots))}): {path}", code="attachment_path",
-                                 evidence={"path": str(path)})
+            raise PermanentError(
+                f"attachment {filename!r} is outside the allowed folders "
+                f"({', '.join(map(str, self.allowed_roots))}): {path}",
+                code="attachment_path",
+                evidence={"path": str(path)},
+            )
         if not resolved.is_file():
-            raise PermanentError(f"attachment {filename!r} not found: {path}", code="attachment_missing",
-                                 evidence={"path": str(path)})
+            raise PermanentError(
+                f"attachment {filename!r} not found: {path}", code="attachment_missing", evidence={"path": str(path)}
+            )
         size = resolved.stat().st_size
         if size > self.max_bytes:
-            raise PermanentError(f"attachment {filename!r} is {size} bytes, over the {self.max_bytes}-byte limit",
-                                 code="attachment_too_large", evidence={"path": str(path), "size": size})
+            raise PermanentError(
+                f"attachment {filename!r} is {size} bytes, over the {self.max_bytes}-byte limit",
+                code="attachment_too_large",
+                evidence={"path": str(path), "size": size},
+            )
         data = resolved.read_bytes()
         if not data.startswith(b"%PDF-"):
-            raise PermanentError(f"attachment {filename!r} is not a PDF", code="attachment_not_pdf",
-                                 evidence={"path": str(path)})
+            raise PermanentError(
+                f"attachment {filename!r} is not a PDF", code="attachment_not_pdf", evidence={"path": str(path)}
+            )
         return data
 
 
 class EmailAdapter:
     channel = "email"
 
-    def __init__(self, config: SmtpConfig, *, attachment_roots: list[Path],
-                 link_builder: Callable[[str], str] | None = None):
+    def __init__(
+        self, config: SmtpConfig, *, attachment_roots: list[Path], link_builder: Callable[[str], str] | None = None
+    ):
         self.config = config
         self.policy = AttachmentPolicy(attachment_roots, config.max_attachment_bytes)
         self.link_builder = link_builder
@@ -201,8 +238,9 @@ class EmailAdapter:
         for header, value in (first.payload.get("headers") or {}).items():
             # only our own tracking headers may come from a payload, never From/To/Bcc...
             if not str(header).startswith("X-Relance-") or not re.fullmatch(r"[A-Za-z0-9-]+", str(header)):
-                raise PermanentError(f"payload header {header!r} refused: only X-Relance-* headers may be set",
-                                     code="header_refused")
+                raise PermanentError(
+                    f"payload header {header!r} refused: only X-Relance-* headers may be set", code="header_refused"
+                )
             _no_line_breaks(f"header {header}", str(value))
             extra_headers.append((str(header), str(value)))
         body = first.payload.get("body_text") or self._default_body(delivery, language, numbers)
@@ -243,8 +281,9 @@ class EmailAdapter:
         for item in delivery.items:
             pdf = item.documents.get("pdf")
             if pdf is None and item.kind == "invoice":
-                raise PermanentError(f"no PDF for invoice {item.invoice_number}: nothing to attach",
-                                     code="document_missing")
+                raise PermanentError(
+                    f"no PDF for invoice {item.invoice_number}: nothing to attach", code="document_missing"
+                )
             if pdf is not None:
                 out.append((f"{item.invoice_number or 'document'}.pdf", pdf))
             for extra in item.payload.get("attachments") or []:
@@ -282,24 +321,27 @@ class EmailAdapter:
             if cfg.security == "starttls":
                 if not smtp.has_extn("starttls"):
                     smtp.close()
-                    raise TransientError(f"{cfg.host}:{cfg.port} does not offer STARTTLS; refusing to send in clear",
-                                         code="no_starttls")
+                    raise TransientError(
+                        f"{cfg.host}:{cfg.port} does not offer STARTTLS; refusing to send in clear", code="no_starttls"
+                    )
                 smtp.starttls(context=self._client_context())
                 smtp.ehlo()
             if cfg.user:
                 smtp.login(cfg.user, cfg.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             # our configuration, not the message, is wrong: retry after the operator fixes it
-            raise TransientError(f"SMTP authentication failed for {cfg.user!r}: {exc.smtp_code} "
-                                 f"{_text(exc.smtp_error)}", code=str(exc.smtp_code)) from exc
+            raise TransientError(
+                f"SMTP authentication failed for {cfg.user!r}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                code=str(exc.smtp_code),
+            ) from exc
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise TransientError(f"TLS with {cfg.host}:{cfg.port} failed: {exc}", code="tls") from exc
         except smtplib.SMTPResponseException as exc:
-            raise TransientError(f"SMTP server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                 code=str(exc.smtp_code)) from exc
+            raise TransientError(
+                f"SMTP server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}", code=str(exc.smtp_code)
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TransientError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}",
-                                 code="connect") from exc
+            raise TransientError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}", code="connect") from exc
         self._smtp = smtp
         return smtp
 
@@ -338,8 +380,9 @@ class EmailAdapter:
             code, reply = smtp.rcpt(envelope_to[0])
             if code not in (250, 251):
                 smtp.rset()
-                raise _reply_error(f"recipient {envelope_to[0]} refused", code, reply,
-                                   evidence={"recipient": envelope_to[0]})
+                raise _reply_error(
+                    f"recipient {envelope_to[0]} refused", code, reply, evidence={"recipient": envelope_to[0]}
+                )
             for extra in envelope_to[1:]:
                 smtp.rcpt(extra)
             code, reply = smtp.docmd("data")
@@ -350,8 +393,9 @@ class EmailAdapter:
             raise
         except (OSError, smtplib.SMTPException) as exc:
             self._drop_connection()
-            raise TransientError(f"SMTP conversation failed before the message was sent: {exc}",
-                                 code="connection") from exc
+            raise TransientError(
+                f"SMTP conversation failed before the message was sent: {exc}", code="connection"
+            ) from exc
         # point of no return: once the final dot is out, the server may store the message
         try:
             payload = _dot_stuff(data)
@@ -364,9 +408,17 @@ class EmailAdapter:
             raise InDoubtError(f"connection lost after the message data was sent ({exc})", message_id) from exc
         if code != 250:
             raise _reply_error("message refused after DATA", code, reply, evidence={"message_id": message_id})
-        return Receipt(channel=self.channel, reference=message_id,
-                       evidence={"message_id": message_id, "smtp_code": code, "smtp_reply": _text(reply),
-                                 "recipients": envelope_to[:1], "size": len(data)})
+        return Receipt(
+            channel=self.channel,
+            reference=message_id,
+            evidence={
+                "message_id": message_id,
+                "smtp_code": code,
+                "smtp_reply": _text(reply),
+                "recipients": envelope_to[:1],
+                "size": len(data),
+            },
+        )
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
         if not self.config.archive:
@@ -375,8 +427,9 @@ class EmailAdapter:
         found = MailStore(Path(self.config.archive)).find_message_id(message_id)
         if found is None:
             return None
-        return Receipt(channel=self.channel, reference=message_id, recovered=True,
-                       evidence={"message_id": message_id, **found})
+        return Receipt(
+            channel=self.channel, reference=message_id, recovered=True, evidence={"message_id": message_id, **found}
+        )
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -407,6 +460,8 @@ def serialize(message: Message) -> bytes:
     for placeholder, encoded in getattr(message, "relance_encoded_attachments", {}).items():
         data = data.replace(placeholder, encoded, 1)
     return data
+
+
 UTF8_QP = email.charset.Charset("utf-8")
 UTF8_QP.body_encoding = email.charset.QP  # bodies stay readable in the raw message (links, amounts)
 

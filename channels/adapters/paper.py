@@ -62,8 +62,9 @@ class Tariff:
 
     def postage(self, service: str, weight: Decimal) -> Decimal:
         if service not in self.services:
-            raise PermanentError(f"unknown postal service {service!r}; tariff has {', '.join(self.services)}",
-                                 code="unknown_service")
+            raise PermanentError(
+                f"unknown postal service {service!r}; tariff has {', '.join(self.services)}", code="unknown_service"
+            )
         for bracket in self.services[service][1]:
             if weight <= bracket.max_grams:
                 return bracket.price
@@ -90,8 +91,15 @@ def load_tariff(path: Path | None = None) -> Tariff:
 
     services = {}
     for name, spec in (data.get("services") or {}).items():
-        brackets = tuple(sorted((Bracket(Decimal(str(b["max_grams"])), money(b["price"], f"services.{name} price"))
-                                 for b in spec.get("brackets", [])), key=lambda b: b.max_grams))
+        brackets = tuple(
+            sorted(
+                (
+                    Bracket(Decimal(str(b["max_grams"])), money(b["price"], f"services.{name} price"))
+                    for b in spec.get("brackets", [])
+                ),
+                key=lambda b: b.max_grams,
+            )
+        )
         if not brackets:
             raise ValueError(f"{path}: service {name} has no weight brackets")
         services[name] = (spec.get("label", name), brackets)
@@ -100,7 +108,9 @@ def load_tariff(path: Path | None = None) -> Tariff:
     if default not in services:
         raise ValueError(f"{path}: default_service {default!r} is not one of the services")
     return Tariff(
-        currency=data.get("currency", "EUR"), default_service=default, services=services,
+        currency=data.get("currency", "EUR"),
+        default_service=default,
+        services=services,
         grams_per_sheet=money(letter.get("grams_per_sheet", "5"), "letter.grams_per_sheet"),
         envelope_grams=money(letter.get("envelope_grams", "5"), "letter.envelope_grams"),
         duplex=bool(letter.get("duplex", False)),
@@ -147,8 +157,16 @@ def _sender_lines() -> list[str]:
     except (OSError, tomllib.TOMLDecodeError):
         return []
     address = company.get("address", {})
-    return [x for x in (company.get("name"), address.get("line_one"), address.get("line_two"),
-                        f"{address.get('postcode', '')} {address.get('city', '')}".strip()) if x]
+    return [
+        x
+        for x in (
+            company.get("name"),
+            address.get("line_one"),
+            address.get("line_two"),
+            f"{address.get('postcode', '')} {address.get('city', '')}".strip(),
+        )
+        if x
+    ]
 
 
 class PaperAdapter:
@@ -165,12 +183,18 @@ class PaperAdapter:
         recipient = delivery.recipient
         address = recipient.postal_lines()
         if not recipient.address_line1 or not recipient.postcode or not recipient.city:
-            raise PermanentError(f"customer {recipient.customer_id} has no complete postal address "
-                                 "(line 1, postcode and city are needed)", code="no_address")
+            raise PermanentError(
+                f"customer {recipient.customer_id} has no complete postal address "
+                "(line 1, postcode and city are needed)",
+                code="no_address",
+            )
         item = delivery.first
         reference = " / ".join(x for x in (item.invoice_number, item.payload.get("step")) if x)
-        parts = [_render_html(_jinja.from_string(ADDRESS_SHEET).render(
-            sender=self._sender, address=address, reference=reference))]
+        parts = [
+            _render_html(
+                _jinja.from_string(ADDRESS_SHEET).render(sender=self._sender, address=address, reference=reference)
+            )
+        ]
         if item.payload.get("letter_html"):
             parts.append(_render_html(str(item.payload["letter_html"])))
         pdf = item.documents.get("pdf")
@@ -180,8 +204,9 @@ class PaperAdapter:
                 raise PermanentError(f"{item.invoice_number}: the document to print is not a PDF", code="not_pdf")
             parts.append(data)
         if len(parts) == 1:
-            raise PermanentError(f"nothing to print for outbox row {item.outbox_id}: no PDF and no letter",
-                                 code="document_missing")
+            raise PermanentError(
+                f"nothing to print for outbox row {item.outbox_id}: no PDF and no letter", code="document_missing"
+            )
         writer = PdfWriter()
         for part in parts:
             writer.append(PdfReader(io.BytesIO(part)))
@@ -198,20 +223,38 @@ class PaperAdapter:
         print_cost = self.tariff.print_cost(pages)
         recipient = delivery.recipient
         meta = {
-            "outbox_id": item.outbox_id, "invoice_number": item.invoice_number, "customer_id": recipient.customer_id,
-            "kind": item.kind, "address": recipient.postal_lines(), "pages": pages,
-            "sheets": self.tariff.sheets(pages), "weight_grams": str(weight), "service": service,
-            "postage": str(postage), "print_cost": str(print_cost), "currency": self.tariff.currency,
+            "outbox_id": item.outbox_id,
+            "invoice_number": item.invoice_number,
+            "customer_id": recipient.customer_id,
+            "kind": item.kind,
+            "address": recipient.postal_lines(),
+            "pages": pages,
+            "sheets": self.tariff.sheets(pages),
+            "weight_grams": str(weight),
+            "service": service,
+            "postage": str(postage),
+            "print_cost": str(print_cost),
+            "currency": self.tariff.currency,
             "queued_at": datetime.now(timezone.utc).isoformat(),
         }
         name = f"{item.outbox_id:010d}"
         # the PDF first, the metadata last: sealing only takes letters whose .json exists
         write_atomically(self.open_dir / f"{name}.pdf", letter)
         write_atomically(self.open_dir / f"{name}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        return Receipt(channel=self.channel, reference=name, cost=postage + print_cost,
-                       evidence={"letter": name, "pages": pages, "weight_grams": str(weight), "service": service,
-                                 "postage": str(postage), "print_cost": str(print_cost),
-                                 "currency": self.tariff.currency})
+        return Receipt(
+            channel=self.channel,
+            reference=name,
+            cost=postage + print_cost,
+            evidence={
+                "letter": name,
+                "pages": pages,
+                "weight_grams": str(weight),
+                "service": service,
+                "postage": str(postage),
+                "print_cost": str(print_cost),
+                "currency": self.tariff.currency,
+            },
+        )
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
         name = f"{delivery.first.outbox_id:010d}"
@@ -222,9 +265,13 @@ class PaperAdapter:
         if found is None:
             return None
         meta = json.loads(found.read_text(encoding="utf-8"))
-        return Receipt(channel=self.channel, reference=name, recovered=True,
-                       cost=Decimal(meta["postage"]) + Decimal(meta["print_cost"]),
-                       evidence={k: meta[k] for k in ("pages", "weight_grams", "service", "postage", "print_cost")})
+        return Receipt(
+            channel=self.channel,
+            reference=name,
+            recovered=True,
+            cost=Decimal(meta["postage"]) + Decimal(meta["print_cost"]),
+            evidence={k: meta[k] for k in ("pages", "weight_grams", "service", "postage", "print_cost")},
+        )
 
     def close(self) -> None:
         self.seal()
@@ -273,14 +320,25 @@ class PaperAdapter:
             first_page = len(writer.pages) + 1
             writer.append(PdfReader(letters_dir / f"{stem.name}.pdf"))
             address = meta["address"] + [""] * (5 - len(meta["address"]))
-            rows.append({
-                "letter": number, "outbox_id": meta["outbox_id"], "invoice_number": meta["invoice_number"] or "",
-                "customer_id": meta["customer_id"], "kind": meta["kind"],
-                **{f"address_{i + 1}": address[i] for i in range(5)},
-                "first_page": first_page, "last_page": len(writer.pages), "pages": meta["pages"],
-                "sheets": meta["sheets"], "weight_grams": meta["weight_grams"], "service": meta["service"],
-                "postage": meta["postage"], "print_cost": meta["print_cost"], "currency": meta["currency"],
-            })
+            rows.append(
+                {
+                    "letter": number,
+                    "outbox_id": meta["outbox_id"],
+                    "invoice_number": meta["invoice_number"] or "",
+                    "customer_id": meta["customer_id"],
+                    "kind": meta["kind"],
+                    **{f"address_{i + 1}": address[i] for i in range(5)},
+                    "first_page": first_page,
+                    "last_page": len(writer.pages),
+                    "pages": meta["pages"],
+                    "sheets": meta["sheets"],
+                    "weight_grams": meta["weight_grams"],
+                    "service": meta["service"],
+                    "postage": meta["postage"],
+                    "print_cost": meta["print_cost"],
+                    "currency": meta["currency"],
+                }
+            )
         with open(sealing / "batch.pdf", "wb") as fh:
             writer.write(fh)
         buffer = io.StringIO()
@@ -290,9 +348,20 @@ class PaperAdapter:
         total_postage = sum(Decimal(r["postage"]) for r in rows)
         total_print = sum(Decimal(r["print_cost"]) for r in rows)
         (sealing / "manifest.csv").write_text(buffer.getvalue(), encoding="utf-8")
-        (sealing / "summary.json").write_text(json.dumps({
-            "batch": batch_id, "letters": len(rows), "pages": len(writer.pages), "postage": str(total_postage),
-            "print_cost": str(total_print), "currency": self.tariff.currency}, indent=2), encoding="utf-8")
+        (sealing / "summary.json").write_text(
+            json.dumps(
+                {
+                    "batch": batch_id,
+                    "letters": len(rows),
+                    "pages": len(writer.pages),
+                    "postage": str(total_postage),
+                    "print_cost": str(total_print),
+                    "currency": self.tariff.currency,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         final = self.batches_dir / batch_id
         os.replace(sealing, final)
         return final

@@ -45,14 +45,17 @@ class PlatformAdapter:
         item = delivery.first
         formats = [f for f in ("pdf", "ubl", "cii") if f in item.documents]
         if not formats:
-            raise PermanentError(f"no Factur-X or UBL document for {item.invoice_number}: nothing to submit",
-                                 code="document_missing")
+            raise PermanentError(
+                f"no Factur-X or UBL document for {item.invoice_number}: nothing to submit", code="document_missing"
+            )
         if "pdf" in formats and "cii" in formats:
             formats.remove("cii")  # the Factur-X PDF already carries its CII
         recipient = delivery.recipient
         if not (recipient.platform_id or recipient.siren):
-            raise PermanentError(f"customer {recipient.customer_id} has no platform id or SIREN to address "
-                                 "the e-invoice to", code="no_platform_address")
+            raise PermanentError(
+                f"customer {recipient.customer_id} has no platform id or SIREN to address the e-invoice to",
+                code="no_platform_address",
+            )
         name = submission_name(delivery)
         files = []
         for fmt in formats:
@@ -61,8 +64,15 @@ class PlatformAdapter:
                 raise PermanentError(f"{item.invoice_number}: the Factur-X document is not a PDF", code="not_pdf")
             file_name = name + FILE_SUFFIX[fmt]
             write_atomically(self.outbox_dir / file_name, data)
-            files.append({"name": file_name, "format": fmt, "syntax": SYNTAX[fmt],
-                          "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+            files.append(
+                {
+                    "name": file_name,
+                    "format": fmt,
+                    "syntax": SYNTAX[fmt],
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                }
+            )
         manifest = {
             "manifest_version": MANIFEST_VERSION,
             "submission": name,
@@ -75,16 +85,24 @@ class PlatformAdapter:
             "files": files,
             "submitted_at": datetime.now(timezone.utc).isoformat(),
         }
-        write_atomically(self.outbox_dir / f"{name}.json",
-                         json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-        return Receipt(channel=self.channel, reference=name,
-                       evidence={"submission": name, "manifest": f"{name}.json", "files": [f["name"] for f in files]})
+        write_atomically(
+            self.outbox_dir / f"{name}.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
+        )
+        return Receipt(
+            channel=self.channel,
+            reference=name,
+            evidence={"submission": name, "manifest": f"{name}.json", "files": [f["name"] for f in files]},
+        )
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
         name = submission_name(delivery)
         if (self.outbox_dir / f"{name}.json").exists():
-            return Receipt(channel=self.channel, reference=name, recovered=True,
-                           evidence={"submission": name, "manifest": f"{name}.json"})
+            return Receipt(
+                channel=self.channel,
+                reference=name,
+                recovered=True,
+                evidence={"submission": name, "manifest": f"{name}.json"},
+            )
         return None
 
     def close(self) -> None:
@@ -104,8 +122,9 @@ def parse_status_file(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{Path(path).name}[{position}]: a status must be an object")
         code = str(entry.get("status_code", "")).strip()
         if code not in LIFECYCLE_STATUSES:
-            raise ValueError(f"{Path(path).name}[{position}]: unknown lifecycle status code {code!r} "
-                             f"(expected 200..213)")
+            raise ValueError(
+                f"{Path(path).name}[{position}]: unknown lifecycle status code {code!r} (expected 200..213)"
+            )
         if not (entry.get("submission") or entry.get("invoice_number")):
             raise ValueError(f"{Path(path).name}[{position}]: a status needs its submission or invoice_number")
         occurred = entry.get("occurred_at")
@@ -141,9 +160,17 @@ class PlatformSimulator:
 
     def report(self, manifest: dict[str, Any], codes: list[str], reason: str | None = None) -> Path:
         now = datetime.now(timezone.utc)
-        statuses = [{"submission": manifest["submission"], "invoice_number": manifest["invoice_number"],
-                     "status_code": code, "status_label": LIFECYCLE_STATUSES[code],
-                     "occurred_at": now.isoformat(), **({"reason": reason} if reason else {})} for code in codes]
+        statuses = [
+            {
+                "submission": manifest["submission"],
+                "invoice_number": manifest["invoice_number"],
+                "status_code": code,
+                "status_label": LIFECYCLE_STATUSES[code],
+                "occurred_at": now.isoformat(),
+                **({"reason": reason} if reason else {}),
+            }
+            for code in codes
+        ]
         target = self.status_dir / f"{manifest['submission']}-{'-'.join(codes)}-{uuid.uuid4().hex[:6]}.json"
         written = write_atomically(target, json.dumps(statuses, ensure_ascii=False).encode("utf-8"))
         with open(self.ledger, "a", encoding="utf-8") as fh:

@@ -10,7 +10,11 @@ from decimal import Decimal
 from lxml import etree
 
 from channels.documents.model import (
-    NOTE_BUSINESS_PROCESS, Invoice, PostalAddress, VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE,
+    NOTE_BUSINESS_PROCESS,
+    Invoice,
+    PostalAddress,
+    VAT_CATEGORY_EXEMPT,
+    VAT_CATEGORY_REVERSE_CHARGE,
 )
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -92,15 +96,22 @@ def build_cii(invoice: Invoice) -> etree._Element:
         b.ram(b.ram(item, "SpecifiedTradeProduct"), "Name", line.name)
         agreement = b.ram(item, "SpecifiedLineTradeAgreement")
         b.ram(b.ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", f"{Decimal(line.net_price):f}")
-        b.ram(b.ram(item, "SpecifiedLineTradeDelivery"), "BilledQuantity", _quantity(line.quantity),
-              unitCode=line.unit_code)
+        b.ram(
+            b.ram(item, "SpecifiedLineTradeDelivery"),
+            "BilledQuantity",
+            _quantity(line.quantity),
+            unitCode=line.unit_code,
+        )
         settlement = b.ram(item, "SpecifiedLineTradeSettlement")
         tax = b.ram(settlement, "ApplicableTradeTax")
         b.ram(tax, "TypeCode", "VAT")
         b.ram(tax, "CategoryCode", line.vat_category)
         b.ram(tax, "RateApplicablePercent", _rate(line.vat_rate))
-        b.ram(b.ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount",
-              _amount(line.net_amount))
+        b.ram(
+            b.ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"),
+            "LineTotalAmount",
+            _amount(line.net_amount),
+        )
 
     agreement = b.ram(transaction, "ApplicableHeaderTradeAgreement")
     if invoice.buyer_reference:

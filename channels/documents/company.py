@@ -121,7 +121,8 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
             raise CompanyConfigError(f"{where}.bank.bic is not a valid BIC: {error}") from error
         if bic.country_code != iban.country_code:
             raise CompanyConfigError(
-                f"{where}.bank.bic {bic_text} is for country {bic.country_code}, the IBAN for {iban.country_code}")
+                f"{where}.bank.bic {bic_text} is for country {bic.country_code}, the IBAN for {iban.country_code}"
+            )
         bic_value = str(bic)
 
     mentions_section = company.get("legal_mentions") or {}
@@ -129,8 +130,9 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         late_payment_penalties=_require(mentions_section, "late_payment_penalties", f"{where}.legal_mentions"),
         recovery_indemnity=_require(mentions_section, "recovery_indemnity", f"{where}.legal_mentions"),
         early_payment_discount=_require(mentions_section, "early_payment_discount", f"{where}.legal_mentions"),
-        vat_on_debits=str(mentions_section.get("vat_on_debits")
-                          or "Option pour le paiement de la taxe d'après les débits."),
+        vat_on_debits=str(
+            mentions_section.get("vat_on_debits") or "Option pour le paiement de la taxe d'après les débits."
+        ),
         vat_exemption_reason=str(mentions_section.get("vat_exemption_reason") or "Exonération de TVA"),
     )
     try:
@@ -152,33 +154,44 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         root = (home_root or relance_home().root) / root
     profile = str(docs.get("ubl_profile") or "fr-ctc")
     if profile not in UBL_PROFILES:
-        raise CompanyConfigError(f"{path.name} [documents].ubl_profile must be one of "
-                                 f"{', '.join(UBL_PROFILES)}, not {profile!r}")
+        raise CompanyConfigError(
+            f"{path.name} [documents].ubl_profile must be one of {', '.join(UBL_PROFILES)}, not {profile!r}"
+        )
     scheme = str(docs.get("peppol_endpoint_scheme") or "0009")
     if scheme not in PEPPOL_ENDPOINT_SCHEMES:
-        raise CompanyConfigError(f"{path.name} [documents].peppol_endpoint_scheme must be one of "
-                                 f"{', '.join(PEPPOL_ENDPOINT_SCHEMES)}, not {scheme!r}")
+        raise CompanyConfigError(
+            f"{path.name} [documents].peppol_endpoint_scheme must be one of "
+            f"{', '.join(PEPPOL_ENDPOINT_SCHEMES)}, not {scheme!r}"
+        )
     if scheme == "0009" and not siret_value:
         raise CompanyConfigError(f"{path.name}: peppol_endpoint_scheme 0009 (SIRET) needs [company].siret")
     folders = tuple(str(f) for f in (docs.get("invoice_folders") or ["{number}", "attachments/{number}"]))
     for folder in folders:
         if "{number}" not in folder or Path(folder).is_absolute() or ".." in Path(folder).parts:
-            raise CompanyConfigError(f"{path.name} [documents].invoice_folders entry {folder!r} must be a "
-                                     "relative path containing {{number}}")
+            raise CompanyConfigError(
+                f"{path.name} [documents].invoice_folders entry {folder!r} must be a "
+                "relative path containing {{number}}"
+            )
     max_bytes = int(docs.get("max_attachment_bytes") or 5_000_000)
     if max_bytes <= 0:
         raise CompanyConfigError(f"{path.name} [documents].max_attachment_bytes must be positive")
 
     seller = Seller(
-        name=name, siren=siren_value, vat_id=vat_value, address=postal, siret=siret_value,
+        name=name,
+        siren=siren_value,
+        vat_id=vat_value,
+        address=postal,
+        siret=siret_value,
         legal_information=str(company.get("legal_information") or ""),
-        contact_email=str(company.get("email") or ""), contact_phone=str(company.get("phone") or ""),
+        contact_email=str(company.get("email") or ""),
+        contact_phone=str(company.get("phone") or ""),
         gln=gln_value,
     )
     return Company(
         seller=seller,
-        payment=PaymentInstructions(means_code="58", iban=iban.compact, bic=bic_value,
-                                    account_name=str(bank.get("account_name") or name)),
+        payment=PaymentInstructions(
+            means_code="58", iban=iban.compact, bic=bic_value, account_name=str(bank.get("account_name") or name)
+        ),
         mentions=mentions,
         default_language=language,
         operation_category=category,

@@ -38,8 +38,18 @@ def _num(value: Decimal) -> str:
 
 def _nad(qualifier: str, gln: str, name: str, address: PostalAddress) -> Segment:
     # NAD+role+GLN::9++name+street+city++postcode+country  (35-character EDIFACT text fields)
-    return Segment("NAD", qualifier, [gln, "", "9"], "", name[:35], address.line_one[:35], address.city[:35], "",
-                   address.postcode[:9], address.country_code)
+    return Segment(
+        "NAD",
+        qualifier,
+        [gln, "", "9"],
+        "",
+        name[:35],
+        address.line_one[:35],
+        address.city[:35],
+        "",
+        address.postcode[:9],
+        address.country_code,
+    )
 
 
 def invoic_message(invoice: Invoice, message_reference: str = "1") -> Message:
@@ -57,7 +67,7 @@ def invoic_message(invoice: Invoice, message_reference: str = "1") -> Message:
         # Text subject qualifier (4451) is the note's subject code where D96A has it; C108 holds 5 x 70 chars.
         qualifier = note.subject_code if note.subject_code in ("PMD", "PMT", "AAB", "TXD") else "AAI"
         text = note.content if qualifier != "AAI" else f"{note.subject_code}: {note.content}"
-        add(Segment("FTX", qualifier, "", "", [text[i:i + 70] for i in range(0, min(len(text), 350), 70)]))
+        add(Segment("FTX", qualifier, "", "", [text[i : i + 70] for i in range(0, min(len(text), 350), 70)]))
     if invoice.purchase_order:
         add(Segment("RFF", ["ON", invoice.purchase_order]))
     if invoice.preceding_invoice:
@@ -100,8 +110,13 @@ def invoic_message(invoice: Invoice, message_reference: str = "1") -> Message:
     return message
 
 
-def write_invoic(invoice: Invoice, *, interchange_reference: str | int, timestamp: datetime | None = None,
-                 test_indicator: bool = False) -> bytes:
+def write_invoic(
+    invoice: Invoice,
+    *,
+    interchange_reference: str | int,
+    timestamp: datetime | None = None,
+    test_indicator: bool = False,
+) -> bytes:
     """One interchange holding one INVOIC message; `interchange_reference` comes from the EDI channel."""
     reference = str(interchange_reference)
     if not re.fullmatch(r"[A-Za-z0-9]{1,14}", reference):
@@ -109,8 +124,12 @@ def write_invoic(invoice: Invoice, *, interchange_reference: str | int, timestam
     message = invoic_message(invoice, message_reference="1")
     extra = ["", "", "", "", "1"] if test_indicator else []
     interchange = Interchange(
-        sender=[invoice.seller.gln, "14"], recipient=[invoice.buyer.gln, "14"], control_reference=reference,
-        syntax_identifier=SYNTAX, timestamp=timestamp or datetime.now(timezone.utc), extra_header_elements=extra,
+        sender=[invoice.seller.gln, "14"],
+        recipient=[invoice.buyer.gln, "14"],
+        control_reference=reference,
+        syntax_identifier=SYNTAX,
+        timestamp=timestamp or datetime.now(timezone.utc),
+        extra_header_elements=extra,
     )
     interchange.add_message(message)
     text = "UNA:+.? '\n" + interchange.serialize(break_lines=True)
@@ -147,10 +166,15 @@ def check_invoic(data: bytes) -> ValidationResult:
         unt = next(s for s in segments[unh_at:] if s.tag == "UNT")
         if int(unt.elements[0]) != len(message.segments) + 2:
             fail("EDI-UNT", f"UNT counts {unt.elements[0]} segments, message has {len(message.segments) + 2}")
-        line_total = sum((Decimal(s.elements[0][1]) for s in message.segments
-                          if s.tag == "MOA" and s.elements[0][0] == "203"), Decimal("0"))
-        summary = {s.elements[0][0]: Decimal(s.elements[0][1]) for s in message.segments
-                   if s.tag == "MOA" and s.elements[0][0] in ("77", "79", "176")}
+        line_total = sum(
+            (Decimal(s.elements[0][1]) for s in message.segments if s.tag == "MOA" and s.elements[0][0] == "203"),
+            Decimal("0"),
+        )
+        summary = {
+            s.elements[0][0]: Decimal(s.elements[0][1])
+            for s in message.segments
+            if s.tag == "MOA" and s.elements[0][0] in ("77", "79", "176")
+        }
         if summary.get("79") != line_total:
             fail("EDI-MOA79", f"MOA+79 {summary.get('79')} differs from the sum of line amounts {line_total}")
         if summary.get("77") != summary.get("79", Decimal(0)) + summary.get("176", Decimal(0)):

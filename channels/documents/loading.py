@@ -16,9 +16,21 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from channels.documents.company import Company
 from channels.documents.model import (
-    NOTE_BUSINESS_PROCESS, NOTE_EARLY_PAYMENT_DISCOUNT, NOTE_LATE_PAYMENT_PENALTIES, NOTE_RECOVERY_INDEMNITY,
-    NOTE_TAX, Attachment, Buyer, DeliveryInformation, DocumentType, Invoice, InvoiceLine, InvoiceNote,
-    PostalAddress, money, vat_category_for,
+    NOTE_BUSINESS_PROCESS,
+    NOTE_EARLY_PAYMENT_DISCOUNT,
+    NOTE_LATE_PAYMENT_PENALTIES,
+    NOTE_RECOVERY_INDEMNITY,
+    NOTE_TAX,
+    Attachment,
+    Buyer,
+    DeliveryInformation,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceNote,
+    PostalAddress,
+    money,
+    vat_category_for,
 )
 
 # VAT rates that exist in France (and BR-FR-16 accepts): used to recover a rate from exported totals.
@@ -60,7 +72,8 @@ def _rate_from_totals(base: Decimal, tax: Decimal, number: str) -> Decimal:
             return rate
     raise InvoiceDataError(
         "RELANCE-VAT-RATE",
-        f"invoice {number}: tax {tax} on {base} matches no French VAT rate and no lines were exported")
+        f"invoice {number}: tax {tax} on {base} matches no French VAT rate and no lines were exported",
+    )
 
 
 @dataclass(frozen=True)
@@ -78,22 +91,26 @@ class AttachmentPolicy:
         root = self.root.resolve()
         if not candidate.is_relative_to(root):
             raise AttachmentRefused(
-                f"invoice {invoice_number}: attachment {relative!r} is outside the allowed folder {root}")
+                f"invoice {invoice_number}: attachment {relative!r} is outside the allowed folder {root}"
+            )
         if not candidate.is_file():
             raise AttachmentRefused(f"invoice {invoice_number}: attachment {relative!r} not found under {root}")
         size = candidate.stat().st_size
         if size > self.max_bytes:
             raise AttachmentRefused(
                 f"invoice {invoice_number}: attachment {candidate.name} is {size} bytes, over the "
-                f"{self.max_bytes}-byte limit")
+                f"{self.max_bytes}-byte limit"
+            )
         data = candidate.read_bytes()
         if not data.startswith(b"%PDF-"):
             raise AttachmentRefused(
-                f"invoice {invoice_number}: attachment {candidate.name} is not a PDF (PDF/A-3 embeds PDFs only)")
+                f"invoice {invoice_number}: attachment {candidate.name} is not a PDF (PDF/A-3 embeds PDFs only)"
+            )
         return Attachment(filename=candidate.name, data=data, description=attachment_code(candidate.name))
 
-    def for_invoice(self, invoice_number: str, listed: Iterable[str], source_file: str | None = None
-                    ) -> tuple[Attachment, ...]:
+    def for_invoice(
+        self, invoice_number: str, listed: Iterable[str], source_file: str | None = None
+    ) -> tuple[Attachment, ...]:
         """Listed paths first (relative to the export file's folder), then PDFs of the invoice's folders."""
         base = Path(source_file).parent if source_file else None
         found: dict[str, Attachment] = {}
@@ -178,15 +195,19 @@ def build_invoice(
         language = company.default_language
 
     address = PostalAddress(
-        line_one=_text(customer_row.get("address_line1")), line_two=_text(customer_row.get("address_line2")),
-        postcode=_text(customer_row.get("postcode")), city=_text(customer_row.get("city")),
+        line_one=_text(customer_row.get("address_line1")),
+        line_two=_text(customer_row.get("address_line2")),
+        postcode=_text(customer_row.get("postcode")),
+        city=_text(customer_row.get("city")),
         country_code=(_text(customer_row.get("country")) or "FR").upper()[:2],
     )
     buyer = Buyer(
-        name=_text(customer_row.get("name")), address=address,
+        name=_text(customer_row.get("name")),
+        address=address,
         siren=re.sub(r"\s", "", _text(customer_row.get("siren"))),
         vat_id=re.sub(r"\s", "", _text(customer_row.get("vat_number"))).upper(),
-        email=_text(customer_row.get("email")), customer_id=_text(customer_row.get("customer_id")),
+        email=_text(customer_row.get("email")),
+        customer_id=_text(customer_row.get("customer_id")),
         gln=_text(customer_row.get("edi_gln")),
     )
     if not buyer.name:
@@ -194,8 +215,9 @@ def build_invoice(
 
     lines = []
     # ERPs differ on the sign of credit note lines too, independently of the header: judged on their sum.
-    line_sign = Decimal(-1) if credit and sum(_dec(r.get("line_amount_excl_tax")) for r in line_rows) < 0 \
-        else Decimal(1)
+    line_sign = (
+        Decimal(-1) if credit and sum(_dec(r.get("line_amount_excl_tax")) for r in line_rows) < 0 else Decimal(1)
+    )
     for row in sorted(line_rows, key=lambda r: int(r.get("line_number") or 0)):
         rate = _dec(row.get("vat_rate"))
         quantity = _dec(row.get("quantity")) or Decimal(1)
@@ -207,25 +229,44 @@ def build_invoice(
         if money(quantity * price) != money(amount) and quantity:
             # Keep the exported line total authoritative (BR-CO / BT-131) and derive the net price from it.
             price = (amount / quantity).quantize(Decimal("0.0001"))
-        lines.append(InvoiceLine(
-            line_id=str(row.get("line_number") or len(lines) + 1), name=_text(row.get("description")) or number,
-            quantity=quantity, net_price=price, vat_rate=rate, line_amount=amount,
-            vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
-        ))
+        lines.append(
+            InvoiceLine(
+                line_id=str(row.get("line_number") or len(lines) + 1),
+                name=_text(row.get("description")) or number,
+                quantity=quantity,
+                net_price=price,
+                vat_rate=rate,
+                line_amount=amount,
+                vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+            )
+        )
     if not lines:
         rate = _rate_from_totals(base, tax, number)
         description = _text(invoice_row.get("description")) or (
-            ("Avoir " if credit else "Facture ") + number if language == "fr" else
-            ("Credit note " if credit else "Invoice ") + number)
-        lines.append(InvoiceLine(
-            line_id="1", name=description, quantity=Decimal(1), net_price=base, vat_rate=rate, line_amount=base,
-            vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
-        ))
+            ("Avoir " if credit else "Facture ") + number
+            if language == "fr"
+            else ("Credit note " if credit else "Invoice ") + number
+        )
+        lines.append(
+            InvoiceLine(
+                line_id="1",
+                name=description,
+                quantity=Decimal(1),
+                net_price=base,
+                vat_rate=rate,
+                line_amount=base,
+                vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+            )
+        )
 
     due_date = invoice_row.get("due_date")
     delivery_date = invoice_row.get("delivery_date")
     invoice = Invoice(
-        number=number, issue_date=issue_date, seller=company.seller, buyer=buyer, lines=tuple(lines),
+        number=number,
+        issue_date=issue_date,
+        seller=company.seller,
+        buyer=buyer,
+        lines=tuple(lines),
         type_code=DocumentType.CREDIT_NOTE if credit else DocumentType.INVOICE,
         currency=_text(invoice_row.get("currency")) or "EUR",
         due_date=due_date if isinstance(due_date, date) else None,
@@ -234,13 +275,19 @@ def build_invoice(
         purchase_order=_text(invoice_row.get("purchase_order")),
         preceding_invoice=_text(invoice_row.get("original_invoice_number")),
         preceding_invoice_date=preceding_invoice_date,
-        operation_category=company.operation_category, vat_on_debits=company.vat_on_debits,
+        operation_category=company.operation_category,
+        vat_on_debits=company.vat_on_debits,
         notes=mandatory_notes(company),
-        delivery=DeliveryInformation(name=buyer.name, address=address if address.line_one else None,
-                                     date=delivery_date if isinstance(delivery_date, date) else None),
-        payment=company.payment, attachments=attachments,
+        delivery=DeliveryInformation(
+            name=buyer.name,
+            address=address if address.line_one else None,
+            date=delivery_date if isinstance(delivery_date, date) else None,
+        ),
+        payment=company.payment,
+        attachments=attachments,
         vat_exemption_reason=company.mentions.vat_exemption_reason,
-        language=language, customer_id=buyer.customer_id,
+        language=language,
+        customer_id=buyer.customer_id,
     )
     _check_totals(invoice, base, tax)
     return invoice
@@ -251,12 +298,15 @@ def _check_totals(invoice: Invoice, base: Decimal, tax: Decimal) -> None:
     totals = invoice.totals
     if totals.tax_basis_total != money(base):
         raise InvoiceDataError(
-            "RELANCE-TOTALS", f"invoice {invoice.number}: lines add up to {totals.tax_basis_total} excl. tax, "
-            f"the export says {money(base)}")
+            "RELANCE-TOTALS",
+            f"invoice {invoice.number}: lines add up to {totals.tax_basis_total} excl. tax, "
+            f"the export says {money(base)}",
+        )
     if abs(totals.tax_total - money(tax)) > Decimal("0.01"):
         raise InvoiceDataError(
-            "RELANCE-TOTALS", f"invoice {invoice.number}: VAT per category is {totals.tax_total}, "
-            f"the export says {money(tax)}")
+            "RELANCE-TOTALS",
+            f"invoice {invoice.number}: VAT per category is {totals.tax_total}, the export says {money(tax)}",
+        )
 
 
 @dataclass
@@ -273,9 +323,12 @@ class WarehouseInvoices:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def _has_table(self, schema: str, name: str) -> bool:
-        return bool(self.con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name]).fetchone()[0])
+        return bool(
+            self.con.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()[0]
+        )
 
     def rows_for(self, invoice_numbers: Sequence[str]) -> list[tuple[dict, dict, list[dict], date | None]]:
         """(invoice row, customer row, line rows, preceding invoice date) per number found, in the given order."""
@@ -283,16 +336,24 @@ class WarehouseInvoices:
             return []
         numbers = list(invoice_numbers)
         invoices = self._rows("select * from staging.invoices where invoice_number = any(?)", [numbers])
-        customers = {r["customer_id"]: r for r in self._rows(
-            "select * from staging.customers where customer_id = any(?)",
-            [sorted({i["customer_id"] for i in invoices})])}
+        customers = {
+            r["customer_id"]: r
+            for r in self._rows(
+                "select * from staging.customers where customer_id = any(?)",
+                [sorted({i["customer_id"] for i in invoices})],
+            )
+        }
         lines: dict[str, list[dict]] = {}
         if self._has_table("staging", "invoice_lines"):
             for row in self._rows("select * from staging.invoice_lines where invoice_number = any(?)", [numbers]):
                 lines.setdefault(row["invoice_number"], []).append(row)
         originals = sorted({i["original_invoice_number"] for i in invoices if i.get("original_invoice_number")})
-        original_dates = {r["invoice_number"]: r["issue_date"] for r in self._rows(
-            "select invoice_number, issue_date from staging.invoices where invoice_number = any(?)", [originals])}
+        original_dates = {
+            r["invoice_number"]: r["issue_date"]
+            for r in self._rows(
+                "select invoice_number, issue_date from staging.invoices where invoice_number = any(?)", [originals]
+            )
+        }
         by_number = {i["invoice_number"]: i for i in invoices}
         result = []
         for number in numbers:
@@ -301,9 +362,12 @@ class WarehouseInvoices:
                 continue
             customer = customers.get(row["customer_id"])
             if customer is None:
-                raise InvoiceDataError("RELANCE-DATA",
-                                       f"invoice {number}: customer {row['customer_id']!r} not in staging.customers")
-            result.append((row, customer, lines.get(number, []), original_dates.get(row.get("original_invoice_number"))))
+                raise InvoiceDataError(
+                    "RELANCE-DATA", f"invoice {number}: customer {row['customer_id']!r} not in staging.customers"
+                )
+            result.append(
+                (row, customer, lines.get(number, []), original_dates.get(row.get("original_invoice_number")))
+            )
         return result
 
     def load(self, invoice_number: str) -> Invoice:
@@ -312,6 +376,8 @@ class WarehouseInvoices:
             raise LookupError(f"invoice {invoice_number!r} is not in staging.invoices")
         row, customer, lines, preceding = found[0]
         attachments = AttachmentPolicy.from_company(self.company).for_invoice(
-            invoice_number, row.get("attachments") or [], row.get("source_file"))
-        return build_invoice(self.company, row, customer, lines, preceding_invoice_date=preceding,
-                             attachments=attachments)
+            invoice_number, row.get("attachments") or [], row.get("source_file")
+        )
+        return build_invoice(
+            self.company, row, customer, lines, preceding_invoice_date=preceding, attachments=attachments
+        )

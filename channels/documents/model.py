@@ -17,6 +17,7 @@ from typing import Iterable
 
 CENT = Decimal("0.01")
 
+
 # French CTC "cadre de facturation" (BT-23) values accepted by BR-FR-08; the first three are what an ERP
 # export can tell us (goods, services, both).
 class OperationCategory(str, Enum):
@@ -26,15 +27,23 @@ class OperationCategory(str, Enum):
 
     @classmethod
     def parse(cls, value: str) -> "OperationCategory":
-        aliases = {"goods": cls.GOODS, "biens": cls.GOODS, "services": cls.SERVICES, "service": cls.SERVICES,
-                   "mixed": cls.MIXED, "mixte": cls.MIXED}
+        aliases = {
+            "goods": cls.GOODS,
+            "biens": cls.GOODS,
+            "services": cls.SERVICES,
+            "service": cls.SERVICES,
+            "mixed": cls.MIXED,
+            "mixte": cls.MIXED,
+        }
         key = str(value).strip()
         if key.lower() in aliases:
             return aliases[key.lower()]
         try:
             return cls(key.upper())
         except ValueError:
-            raise ValueError(f"operation category {value!r} is not one of goods, services, mixed (B1, S1, M1)") from None
+            raise ValueError(
+                f"operation category {value!r} is not one of goods, services, mixed (B1, S1, M1)"
+            ) from None
 
 
 class DocumentType(str, Enum):
@@ -232,10 +241,15 @@ class Invoice:
                 reason = self.vat_exemption_reason
             elif category == VAT_CATEGORY_REVERSE_CHARGE:
                 reason = "Autoliquidation"
-            breakdown.append(VatBreakdown(
-                category=category, rate=rate, taxable_amount=money(taxable),
-                tax_amount=money(taxable * rate / Decimal(100)), exemption_reason=reason,
-            ))
+            breakdown.append(
+                VatBreakdown(
+                    category=category,
+                    rate=rate,
+                    taxable_amount=money(taxable),
+                    tax_amount=money(taxable * rate / Decimal(100)),
+                    exemption_reason=reason,
+                )
+            )
         return breakdown
 
     @property

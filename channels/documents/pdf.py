@@ -35,8 +35,9 @@ def format_money(value: Decimal, currency: str, locale: str, decimals: int = 2) 
     pattern = None
     if decimals != 2:
         pattern = "#,##0." + "0" * 2 + "#" * (decimals - 2)
-        return format_currency(amount, currency, locale=locale, format=_currency_pattern(locale, pattern),
-                               currency_digits=False)
+        return format_currency(
+            amount, currency, locale=locale, format=_currency_pattern(locale, pattern), currency_digits=False
+        )
     return format_currency(amount, currency, locale=locale)
 
 
@@ -58,7 +59,7 @@ def format_percent(value: Decimal, locale: str) -> str:
 
 
 def format_iban(value: str) -> str:
-    return " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+    return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
 @lru_cache(maxsize=1)
@@ -70,8 +71,9 @@ def environment() -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=format_money, date=format_day, number=format_number, percent=format_percent,
-                       iban=format_iban)
+    env.filters.update(
+        money=format_money, date=format_day, number=format_number, percent=format_percent, iban=format_iban
+    )
     return env
 
 
@@ -91,8 +93,9 @@ def _advance_widths() -> tuple[dict[int, int], int] | None:
     from fontTools.ttLib import TTFont
 
     try:
-        path = subprocess.run(["fc-match", "-f", "%{file}", DESCRIPTION_FONT[0]], capture_output=True, text=True,
-                              timeout=10, check=True).stdout
+        path = subprocess.run(
+            ["fc-match", "-f", "%{file}", DESCRIPTION_FONT[0]], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
         font = TTFont(path, lazy=True)
         if font["name"].getDebugName(1) != DESCRIPTION_FONT[0]:
             return None  # fontconfig substituted another family: its metrics would not be the page's
@@ -127,8 +130,9 @@ class _Document:
         self.logo_url = logo_url
         # Lines that each fit on one text line are laid out as five columns of text (one table row) rather than
         # a row of five cells per line: a cell is ~0.5 ms of WeasyPrint's work, a tenth of a typical page.
-        self.lines_as_columns = (len(invoice.lines) <= MAX_COLUMN_LINES
-                                 and all(fits_on_one_line(line.name) for line in invoice.lines))
+        self.lines_as_columns = len(invoice.lines) <= MAX_COLUMN_LINES and all(
+            fits_on_one_line(line.name) for line in invoice.lines
+        )
 
 
 def render_html(invoices: Sequence[Invoice], logo: Path | None = None) -> str:
@@ -175,8 +179,9 @@ def stylesheet():
     """invoice.css parsed once per process (parsing it per invoice costs more than laying out a page)."""
     from weasyprint import CSS
 
-    return CSS(filename=str(TEMPLATES / "invoice.css"), url_fetcher=_url_fetcher_for(None),
-               font_config=font_configuration())
+    return CSS(
+        filename=str(TEMPLATES / "invoice.css"), url_fetcher=_url_fetcher_for(None), font_config=font_configuration()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -184,8 +189,9 @@ def user_agent_stylesheet():
     """user-agent.css, parsed once per process: the few HTML defaults the invoice templates rely on."""
     from weasyprint import CSS
 
-    return CSS(filename=str(TEMPLATES / "user-agent.css"), url_fetcher=_url_fetcher_for(None),
-               font_config=font_configuration())
+    return CSS(
+        filename=str(TEMPLATES / "user-agent.css"), url_fetcher=_url_fetcher_for(None), font_config=font_configuration()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -230,8 +236,15 @@ class RenderError(RuntimeError):
     pass
 
 
-def html_to_pdf(html: str, logo: Path | None = None, variant: str | None = PDF_VARIANT, *,
-                metadata: Callable | None = None, attachments: Sequence = (), finisher: Callable | None = None) -> bytes:
+def html_to_pdf(
+    html: str,
+    logo: Path | None = None,
+    variant: str | None = PDF_VARIANT,
+    *,
+    metadata: Callable | None = None,
+    attachments: Sequence = (),
+    finisher: Callable | None = None,
+) -> bytes:
     """The PDF of `html`; `metadata` may complete the laid-out document's metadata before it is written,
     `attachments` are WeasyPrint Attachments embedded in the same pass, `finisher` edits the PDF objects last."""
     from weasyprint.urls import FatalURLFetchingError
@@ -276,19 +289,38 @@ def facturx_pdf(invoice: Invoice, cii_xml: bytes, logo: Path | None = None) -> b
             description=f"{kind} {invoice.number} {invoice.issue_date.isoformat()} - {invoice.buyer.name}",
             keywords=["Factur-X", kind],
             generator="Relance",
-            created=now.isoformat(), modified=now.isoformat(),
+            created=now.isoformat(),
+            modified=now.isoformat(),
             lang="fr-FR" if invoice.language == "fr" else "en-GB",
             attachments=document.metadata.attachments,
         )
 
-    files = [Attachment(file_obj=io.BytesIO(cii_xml), name=FACTURX_FILENAME, description="Factur-X XML file",
-                        relationship="Data", created=now, modified=now)]
-    files += [Attachment(file_obj=io.BytesIO(a.data), name=a.filename, description=a.description,
-                         relationship="Supplement", created=now, modified=now) for a in invoice.attachments]
+    files = [
+        Attachment(
+            file_obj=io.BytesIO(cii_xml),
+            name=FACTURX_FILENAME,
+            description="Factur-X XML file",
+            relationship="Data",
+            created=now,
+            modified=now,
+        )
+    ]
+    files += [
+        Attachment(
+            file_obj=io.BytesIO(a.data),
+            name=a.filename,
+            description=a.description,
+            relationship="Supplement",
+            created=now,
+            modified=now,
+        )
+        for a in invoice.attachments
+    ]
     # The EmbeddedFiles name tree must list its names in order (ISO 32000-1, 7.9.6).
     files.sort(key=lambda attachment: attachment.name)
-    return html_to_pdf(render_html([invoice], logo), logo, metadata=describe, attachments=files,
-                       finisher=_open_on_attachments)
+    return html_to_pdf(
+        render_html([invoice], logo), logo, metadata=describe, attachments=files, finisher=_open_on_attachments
+    )
 
 
 def _open_on_attachments(document, pdf) -> None:
@@ -311,9 +343,14 @@ def _facturx_descriptions(level: str = "en16931") -> list:
     packet = generate_xmp_bytes("factur-x", level, None, {})
     start, end = packet.index(b"<x:xmpmeta"), packet.rindex(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")
     rdf = ElementTree.fromstring(packet[start:end]).find(f"{{{RDF_NS}}}RDF")
-    wanted = [description for description in rdf
-              if any(child.tag.startswith(("{http://www.aiim.org/pdfa/ns/extension/}", "{urn:factur-x:"))
-                     for child in description)]
+    wanted = [
+        description
+        for description in rdf
+        if any(
+            child.tag.startswith(("{http://www.aiim.org/pdfa/ns/extension/}", "{urn:factur-x:"))
+            for child in description
+        )
+    ]
     for description in wanted:
         description.set(f"{{{RDF_NS}}}about", "")  # as XMP asks, and as WeasyPrint's own descriptions have it
     return wanted
@@ -323,10 +360,12 @@ def _facturx_descriptions(level: str = "en16931") -> list:
 def _facturx_xmp_fragment() -> bytes:
     from xml.etree import ElementTree
 
-    for prefix, uri in (("pdfaExtension", "http://www.aiim.org/pdfa/ns/extension/"),
-                        ("pdfaSchema", "http://www.aiim.org/pdfa/ns/schema#"),
-                        ("pdfaProperty", "http://www.aiim.org/pdfa/ns/property#"),
-                        ("fx", "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#")):
+    for prefix, uri in (
+        ("pdfaExtension", "http://www.aiim.org/pdfa/ns/extension/"),
+        ("pdfaSchema", "http://www.aiim.org/pdfa/ns/schema#"),
+        ("pdfaProperty", "http://www.aiim.org/pdfa/ns/property#"),
+        ("fx", "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"),
+    ):
         ElementTree.register_namespace(prefix, uri)
     return b"".join(ElementTree.tostring(d, encoding="utf-8") for d in _facturx_descriptions())
 

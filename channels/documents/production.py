@@ -46,8 +46,9 @@ def _version(row: dict) -> str:
     return str(row.get("extracted_at") or "")
 
 
-def pending_invoice_rows(con, engine: Engine, *, issued_since: date | None = None,
-                         limit: int | None = None) -> tuple[list[dict], int]:
+def pending_invoice_rows(
+    con, engine: Engine, *, issued_since: date | None = None, limit: int | None = None
+) -> tuple[list[dict], int]:
     """staging.invoices rows with no document yet (minus unchanged ones that already failed), oldest first."""
     sql = "select invoice_number, extracted_at from staging.invoices"
     params: list[Any] = []
@@ -57,12 +58,18 @@ def pending_invoice_rows(con, engine: Engine, *, issued_since: date | None = Non
     sql += " order by issue_date, invoice_number"
     candidates = [{"invoice_number": n, "extracted_at": e} for n, e in con.execute(sql, params).fetchall()]
     with engine.connect() as conn:
-        done = {r[0] for r in conn.execute(select(document_index.c.invoice_number)
-                                           .where(document_index.c.format == "pdf").distinct())}
+        done = {
+            r[0]
+            for r in conn.execute(
+                select(document_index.c.invoice_number).where(document_index.c.format == "pdf").distinct()
+            )
+        }
         failed_versions: dict[str, set[str]] = {}
-        for number, evidence in conn.execute(select(events.c.invoice_number, events.c.evidence)
-                                             .where(events.c.event_type == "validation_failed",
-                                                    events.c.source == SOURCE)):
+        for number, evidence in conn.execute(
+            select(events.c.invoice_number, events.c.evidence).where(
+                events.c.event_type == "validation_failed", events.c.source == SOURCE
+            )
+        ):
             failed_versions.setdefault(number, set()).add(str((evidence or {}).get("version") or ""))
     pending, skipped = [], 0
     for row in candidates:
@@ -75,7 +82,9 @@ def pending_invoice_rows(con, engine: Engine, *, issued_since: date | None = Non
     return (pending[:limit] if limit else pending), skipped
 
 
-def build_tasks(reader: WarehouseInvoices, numbers: list[str], engine: Engine) -> tuple[list[RenderTask], list[RenderOutcome]]:
+def build_tasks(
+    reader: WarehouseInvoices, numbers: list[str], engine: Engine
+) -> tuple[list[RenderTask], list[RenderOutcome]]:
     tasks: list[RenderTask] = []
     broken: list[RenderOutcome] = []
     try:
@@ -86,8 +95,14 @@ def build_tasks(reader: WarehouseInvoices, numbers: list[str], engine: Engine) -
             try:
                 rows.extend(reader.rows_for([number]))
             except InvoiceDataError as error:
-                broken.append(RenderOutcome(number, "", reader.company.default_language,
-                                            issues=[ValidationIssue("data", error.rule_id, "fatal", error.message)]))
+                broken.append(
+                    RenderOutcome(
+                        number,
+                        "",
+                        reader.company.default_language,
+                        issues=[ValidationIssue("data", error.rule_id, "fatal", error.message)],
+                    )
+                )
     needs_edi = [formats_for_channels(customer_channels(customer)) for _, customer, _, _ in rows]
     edi_count = sum("edifact" in f for f in needs_edi)
     references: list[int] = []
@@ -100,8 +115,15 @@ def build_tasks(reader: WarehouseInvoices, numbers: list[str], engine: Engine) -
     return tasks, broken
 
 
-def record_outcome(engine: Engine, store: DocumentStore, outcome: RenderOutcome, *, version: str,
-                   channel: str | None, enqueue: Callable[..., int | None] | None) -> int | None:
+def record_outcome(
+    engine: Engine,
+    store: DocumentStore,
+    outcome: RenderOutcome,
+    *,
+    version: str,
+    channel: str | None,
+    enqueue: Callable[..., int | None] | None,
+) -> int | None:
     """Store files, index them, record rendered + validated | validation_failed, enqueue when valid."""
     hashes = {d.format: store.put(d.data) for d in outcome.documents if d.format != "attachment"}
     attachment_hashes = {d.filename: store.put(d.data) for d in outcome.documents if d.format == "attachment"}
@@ -109,24 +131,55 @@ def record_outcome(engine: Engine, store: DocumentStore, outcome: RenderOutcome,
     with engine.begin() as conn:
         now = utcnow()
         if outcome.results:  # the XML (at least) was written: it was rendered, valid or not
-            record_event(conn, "rendered", source=SOURCE, invoice_number=outcome.invoice_number,
-                         customer_id=outcome.customer_id,
-                         evidence={"formats": sorted(outcome.results), "documents": hashes, "version": version})
+            record_event(
+                conn,
+                "rendered",
+                source=SOURCE,
+                invoice_number=outcome.invoice_number,
+                customer_id=outcome.customer_id,
+                evidence={"formats": sorted(outcome.results), "documents": hashes, "version": version},
+            )
         if not outcome.valid:
-            record_event(conn, "validation_failed", source=SOURCE, invoice_number=outcome.invoice_number,
-                         customer_id=outcome.customer_id or None, evidence=evidence)
+            record_event(
+                conn,
+                "validation_failed",
+                source=SOURCE,
+                invoice_number=outcome.invoice_number,
+                customer_id=outcome.customer_id or None,
+                evidence=evidence,
+            )
             return None
-        rows = [dict(invoice_number=outcome.invoice_number, customer_id=outcome.customer_id, format=d.format,
-                     sha256=hashes[d.format] if d.format != "attachment" else attachment_hashes[d.filename],
-                     filename=d.filename, created_at=now) for d in outcome.documents]
+        rows = [
+            dict(
+                invoice_number=outcome.invoice_number,
+                customer_id=outcome.customer_id,
+                format=d.format,
+                sha256=hashes[d.format] if d.format != "attachment" else attachment_hashes[d.filename],
+                filename=d.filename,
+                created_at=now,
+            )
+            for d in outcome.documents
+        ]
         conn.execute(insert(document_index), rows)
-        record_event(conn, "validated", source=SOURCE, invoice_number=outcome.invoice_number,
-                     customer_id=outcome.customer_id, evidence=evidence)
+        record_event(
+            conn,
+            "validated",
+            source=SOURCE,
+            invoice_number=outcome.invoice_number,
+            customer_id=outcome.customer_id,
+            evidence=evidence,
+        )
         if enqueue is None or channel is None:
             return None
-        return enqueue(conn, idempotency_key=f"invoice:{outcome.invoice_number}:{channel}", kind="invoice",
-                       customer_id=outcome.customer_id, channel=channel, invoice_number=outcome.invoice_number,
-                       payload={"documents": hashes, "language": outcome.language})
+        return enqueue(
+            conn,
+            idempotency_key=f"invoice:{outcome.invoice_number}:{channel}",
+            kind="invoice",
+            customer_id=outcome.customer_id,
+            channel=channel,
+            invoice_number=outcome.invoice_number,
+            payload={"documents": hashes, "language": outcome.language},
+        )
 
 
 @dataclass
@@ -145,8 +198,15 @@ def in_chunk(invoice_number: str, index: int, count: int) -> bool:
     return zlib.crc32(invoice_number.encode("utf-8")) % count == index
 
 
-def prepare_batch(con, engine: Engine, company: Company, *, issued_since: date | None = None,
-                  limit: int | None = None, chunk: tuple[int, int] | None = None) -> PreparedBatch:
+def prepare_batch(
+    con,
+    engine: Engine,
+    company: Company,
+    *,
+    issued_since: date | None = None,
+    limit: int | None = None,
+    chunk: tuple[int, int] | None = None,
+) -> PreparedBatch:
     """Read the pending invoices (`con`: the warehouse, read-only is enough, or a snapshot).
 
     `chunk=(index, count)` keeps one of `count` disjoint shares, so render steps on several workers never
@@ -158,16 +218,25 @@ def prepare_batch(con, engine: Engine, company: Company, *, issued_since: date |
     summary.candidates = len(pending)
     tasks, broken = build_tasks(WarehouseInvoices(company, con), [r["invoice_number"] for r in pending], engine)
     return PreparedBatch(
-        tasks=tasks, broken=broken,
+        tasks=tasks,
+        broken=broken,
         versions={r["invoice_number"]: _version(r) for r in pending},
         channels={t.invoice_row["invoice_number"]: customer_channels(t.customer_row)[0] for t in tasks},
         summary=summary,
     )
 
 
-def render_batch(batch: PreparedBatch, engine: Engine, company: Company, store: DocumentStore, *,
-                 workers: int = 2, chunk_size: int = 10, enqueue: Callable[..., int | None] | None = None,
-                 progress: Callable[[ProductionSummary], None] | None = None) -> ProductionSummary:
+def render_batch(
+    batch: PreparedBatch,
+    engine: Engine,
+    company: Company,
+    store: DocumentStore,
+    *,
+    workers: int = 2,
+    chunk_size: int = 10,
+    enqueue: Callable[..., int | None] | None = None,
+    progress: Callable[[ProductionSummary], None] | None = None,
+) -> ProductionSummary:
     if enqueue is None:
         from channels.outbox import enqueue as outbox_enqueue
 
@@ -176,8 +245,14 @@ def render_batch(batch: PreparedBatch, engine: Engine, company: Company, store: 
 
     def handle(outcome: RenderOutcome) -> None:
         summary.rendered += bool(outcome.results)
-        queued = record_outcome(engine, store, outcome, version=batch.versions.get(outcome.invoice_number, ""),
-                                channel=batch.channels.get(outcome.invoice_number), enqueue=enqueue)
+        queued = record_outcome(
+            engine,
+            store,
+            outcome,
+            version=batch.versions.get(outcome.invoice_number, ""),
+            channel=batch.channels.get(outcome.invoice_number),
+            enqueue=enqueue,
+        )
         if outcome.valid:
             summary.valid += 1
             summary.enqueued += queued is not None

@@ -89,8 +89,12 @@ def _safe(number: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in number)
 
 
-def render_invoice(invoice: Invoice, company: Company, formats: Sequence[str] = ("pdf", "cii"),
-                   interchange_reference: str | int | None = None) -> RenderOutcome:
+def render_invoice(
+    invoice: Invoice,
+    company: Company,
+    formats: Sequence[str] = ("pdf", "cii"),
+    interchange_reference: str | int | None = None,
+) -> RenderOutcome:
     outcome = RenderOutcome(invoice.number, invoice.customer_id, invoice.language)
     stem = _safe(invoice.number)
     cii = write_cii(invoice)
@@ -138,20 +142,34 @@ def render_task(task: RenderTask, company: Company) -> RenderOutcome:
     number = str(task.invoice_row.get("invoice_number"))
     try:
         attachments = AttachmentPolicy.from_company(company).for_invoice(
-            number, task.invoice_row.get("attachments") or [], task.invoice_row.get("source_file"))
-        invoice = build_invoice(company, task.invoice_row, task.customer_row, task.line_rows,
-                                preceding_invoice_date=task.preceding_invoice_date, attachments=attachments)
+            number, task.invoice_row.get("attachments") or [], task.invoice_row.get("source_file")
+        )
+        invoice = build_invoice(
+            company,
+            task.invoice_row,
+            task.customer_row,
+            task.line_rows,
+            preceding_invoice_date=task.preceding_invoice_date,
+            attachments=attachments,
+        )
     except InvoiceDataError as error:
         language = str(task.customer_row.get("language") or company.default_language)
-        return RenderOutcome(number, str(task.invoice_row.get("customer_id") or ""), language,
-                             issues=[ValidationIssue("data", error.rule_id, "fatal", error.message)])
+        return RenderOutcome(
+            number,
+            str(task.invoice_row.get("customer_id") or ""),
+            language,
+            issues=[ValidationIssue("data", error.rule_id, "fatal", error.message)],
+        )
     try:
         return render_invoice(invoice, company, task.formats, task.interchange_reference)
     except Exception as error:  # noqa: BLE001 - one unrenderable invoice must not stop the others
         log.exception("rendering %s failed", number)
-        return RenderOutcome(number, invoice.customer_id, invoice.language,
-                             issues=[ValidationIssue("render", "RELANCE-RENDER", "fatal",
-                                                     f"{type(error).__name__}: {error}")])
+        return RenderOutcome(
+            number,
+            invoice.customer_id,
+            invoice.language,
+            issues=[ValidationIssue("render", "RELANCE-RENDER", "fatal", f"{type(error).__name__}: {error}")],
+        )
 
 
 _worker_company: Company | None = None
@@ -203,11 +221,12 @@ def _render_chunk(tasks: list[RenderTask]) -> list[RenderOutcome]:
 
 def chunked(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
-def render_chunks(tasks: Sequence[RenderTask], company: Company, *, workers: int | None = None,
-                  chunk_size: int = 10) -> Iterator[RenderOutcome]:
+def render_chunks(
+    tasks: Sequence[RenderTask], company: Company, *, workers: int | None = None, chunk_size: int = 10
+) -> Iterator[RenderOutcome]:
     """Outcomes as chunks finish; with workers <= 1 everything runs in this process."""
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if workers <= 1 or len(tasks) <= chunk_size:
@@ -219,7 +238,8 @@ def render_chunks(tasks: Sequence[RenderTask], company: Company, *, workers: int
 
     # spawn: a forked child would inherit this process's Saxon/JVM state, which is not fork-safe.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(company,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(company,)
+    ) as pool:
         for outcomes in pool.map(_render_chunk, chunked(list(tasks), chunk_size)):
             yield from outcomes

@@ -67,8 +67,7 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
         raise ValueError(f"UBL profile must be fr-ctc or peppol, not {profile!r}")
     credit = invoice.is_credit_note
     ns = CREDIT_NOTE_NS if credit else INVOICE_NS
-    root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}",
-                         nsmap={None: ns, "cac": CAC, "cbc": CBC})
+    root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: ns, "cac": CAC, "cbc": CBC})
     u = _Ubl(invoice.currency)
     u.cbc(root, "CustomizationID", PEPPOL_CUSTOMIZATION)
     u.cbc(root, "ProfileID", PEPPOL_PROFILE if profile == "peppol" else invoice.operation_category.value)
@@ -98,7 +97,9 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
 
     seller = invoice.seller
     if profile == "peppol":
-        seller_endpoint = (seller.siret, SIRET_SCHEME) if peppol_endpoint_scheme == SIRET_SCHEME else (seller.siren, SIRENE_SCHEME)
+        seller_endpoint = (
+            (seller.siret, SIRET_SCHEME) if peppol_endpoint_scheme == SIRET_SCHEME else (seller.siren, SIRENE_SCHEME)
+        )
         buyer_endpoint = (invoice.buyer.siren, SIRENE_SCHEME)
     else:
         seller_endpoint = (seller.endpoint, FRENCH_DIRECTORY_SCHEME)
@@ -191,8 +192,12 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
     for line in invoice.lines:
         element = u.cac(root, "CreditNoteLine" if credit else "InvoiceLine")
         u.cbc(element, "ID", line.line_id)
-        u.cbc(element, "CreditedQuantity" if credit else "InvoicedQuantity", format(Decimal(line.quantity).normalize(), "f"),
-              unitCode=line.unit_code)
+        u.cbc(
+            element,
+            "CreditedQuantity" if credit else "InvoicedQuantity",
+            format(Decimal(line.quantity).normalize(), "f"),
+            unitCode=line.unit_code,
+        )
         u.amount(element, "LineExtensionAmount", line.net_amount)
         item = u.cac(element, "Item")
         u.cbc(item, "Name", line.name)
@@ -205,5 +210,6 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
 
 
 def write_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme: str = SIRET_SCHEME) -> bytes:
-    return etree.tostring(build_ubl(invoice, profile, peppol_endpoint_scheme), xml_declaration=True,
-                          encoding="UTF-8", pretty_print=True)
+    return etree.tostring(
+        build_ubl(invoice, profile, peppol_endpoint_scheme), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )

@@ -81,8 +81,13 @@ class ValidationIssue:
         return self.flag == "fatal"
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule_set": self.rule_set, "rule_id": self.rule_id, "flag": self.flag,
-                "message": self.message, "location": self.location}
+        return {
+            "rule_set": self.rule_set,
+            "rule_id": self.rule_id,
+            "flag": self.flag,
+            "message": self.message,
+            "location": self.location,
+        }
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,7 @@ class ValidationResult:
         if self.valid:
             extra = f" ({len(self.warnings)} warning(s))" if self.warnings else ""
             return f"valid {self.syntax.upper()} [{checked}]{extra}"
-        return (f"INVALID {self.syntax.upper()} [{checked}]: {len(self.fatal)} fatal "
-                f"({', '.join(self.fatal_rules)})")
+        return f"INVALID {self.syntax.upper()} [{checked}]: {len(self.fatal)} fatal ({', '.join(self.fatal_rules)})"
 
 
 def detect_syntax(root: etree._Element) -> tuple[Syntax, str]:
@@ -197,7 +201,7 @@ def code_list_as_parameter(stylesheet: str, code_list_name: str) -> str | None:
     if start < 0 or end < 0:
         return None
     declaration = f'<xsl:param name="{CODE_LIST_PARAMETER}" as="document-node()" required="yes"/>'
-    head, body = stylesheet[:end + 1], stylesheet[end + 1:]
+    head, body = stylesheet[: end + 1], stylesheet[end + 1 :]
     return head + declaration + body.replace(call, f"${CODE_LIST_PARAMETER}")
 
 
@@ -211,13 +215,15 @@ def parse_svrl(svrl: bytes | str, rule_set: str) -> list[ValidationIssue]:
             continue  # unflagged reports are informational output, not failures
         text = node.find(f"{{{SVRL_NS}}}text")
         message = " ".join((text.text or "").split()) if text is not None else ""
-        issues.append(ValidationIssue(
-            rule_set=rule_set,
-            rule_id=node.get("id") or "",
-            flag="fatal" if flag in ("fatal", "error") else flag,
-            message=message,
-            location=node.get("location") or "",
-        ))
+        issues.append(
+            ValidationIssue(
+                rule_set=rule_set,
+                rule_id=node.get("id") or "",
+                flag="fatal" if flag in ("fatal", "error") else flag,
+                message=message,
+                location=node.get("location") or "",
+            )
+        )
     return issues
 
 
@@ -261,9 +267,7 @@ def validate_xml(xml: bytes, rule_sets: Iterable[str] | None = None) -> Validati
     syntax, xsd_key = detect_syntax(root)
     schema = _schema(xsd_key)
     if not schema.validate(root):
-        issues = tuple(
-            ValidationIssue("xsd", "XSD", "fatal", e.message, f"line {e.line}") for e in schema.error_log
-        )
+        issues = tuple(ValidationIssue("xsd", "XSD", "fatal", e.message, f"line {e.line}") for e in schema.error_log)
         return ValidationResult(syntax, issues)
     chosen = tuple(rule_sets) if rule_sets is not None else DEFAULT_RULE_SETS[syntax]
     issues: list[ValidationIssue] = []
@@ -274,5 +278,12 @@ def validate_xml(xml: bytes, rule_sets: Iterable[str] | None = None) -> Validati
     return ValidationResult(syntax, tuple(issues), chosen)
 
 
-__all__ = ["ValidationIssue", "ValidationResult", "validate_xml", "parse_svrl", "saxon_processor",
-           "DEFAULT_RULE_SETS", "RULE_SET_FILES"]
+__all__ = [
+    "ValidationIssue",
+    "ValidationResult",
+    "validate_xml",
+    "parse_svrl",
+    "saxon_processor",
+    "DEFAULT_RULE_SETS",
+    "RULE_SET_FILES",
+]

@@ -43,10 +43,16 @@ def create_api_key(engine: Engine, customer_id: str, label: str | None = None) -
     key_id = secrets.token_hex(8)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     with engine.begin() as conn:
-        conn.execute(insert(ops.api_keys).values(
-            key_id=key_id, key_hash=_hash(key), customer_id=customer_id, label=label,
-            created_at=ops.utcnow(), revoked_at=None,
-        ))
+        conn.execute(
+            insert(ops.api_keys).values(
+                key_id=key_id,
+                key_hash=_hash(key),
+                customer_id=customer_id,
+                label=label,
+                created_at=ops.utcnow(),
+                revoked_at=None,
+            )
+        )
         ops.audit(conn, "cli", "portal.create_api_key", target={"customer_id": customer_id, "key_id": key_id})
     return key_id, key
 
@@ -58,8 +64,9 @@ def verify_api_key(engine: Engine, key: str) -> ApiKeyGrant:
     key_id = match.group(1)
     with engine.connect() as conn:
         row = conn.execute(
-            select(ops.api_keys.c.key_hash, ops.api_keys.c.customer_id, ops.api_keys.c.revoked_at)
-            .where(ops.api_keys.c.key_id == key_id)
+            select(ops.api_keys.c.key_hash, ops.api_keys.c.customer_id, ops.api_keys.c.revoked_at).where(
+                ops.api_keys.c.key_id == key_id
+            )
         ).first()
     if row is None:
         raise InvalidApiKey("unknown")
@@ -73,7 +80,8 @@ def verify_api_key(engine: Engine, key: str) -> ApiKeyGrant:
 def revoke_api_key(engine: Engine, key_id: str) -> bool:
     with engine.begin() as conn:
         result = conn.execute(
-            update(ops.api_keys).where(ops.api_keys.c.key_id == key_id, ops.api_keys.c.revoked_at.is_(None))
+            update(ops.api_keys)
+            .where(ops.api_keys.c.key_id == key_id, ops.api_keys.c.revoked_at.is_(None))
             .values(revoked_at=ops.utcnow())
         )
         ops.audit(conn, "cli", "portal.revoke_api_key", target={"key_id": key_id}, item_count=result.rowcount)

@@ -34,8 +34,14 @@ from channels.portal.config import PortalSettings
 from channels.portal.data import CustomerView, Invoice, SnapshotReader, SnapshotUnavailable, opaque_id
 from channels.portal.recorder import EventRecorder
 from channels.portal.security import (
-    CSRF_COOKIE, CSRF_FIELD, RateLimiter, SecurityHeadersMiddleware, csrf_token_for, csrf_valid,
-    install_log_filter, new_csrf_nonce,
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+    csrf_token_for,
+    csrf_valid,
+    install_log_filter,
+    new_csrf_nonce,
 )
 from stores import operational as ops
 from stores.documents import DocumentStore
@@ -95,7 +101,8 @@ class Portal:
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
-            trim_blocks=True, lstrip_blocks=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
 
     # ------------------------------------------------------------------ access checks
@@ -116,8 +123,7 @@ class Portal:
     async def grant_from_token(self, request: Request) -> links.TokenGrant:
         self.check_ip(request)
         try:
-            grant = await self.read(links.verify_token, self.engine, self.settings.secret,
-                                    request.path_params["token"])
+            grant = await self.read(links.verify_token, self.engine, self.settings.secret, request.path_params["token"])
         except links.InvalidToken as exc:
             log.info("portal link refused: %s", exc.reason)
             raise Refused(403, "error_link") from None
@@ -134,8 +140,9 @@ class Portal:
             grant = await self.read(apikeys.verify_api_key, self.engine, key.strip())
         except apikeys.InvalidApiKey as exc:
             log.info("API key refused: %s", exc.reason)
-            raise Refused(401, "error_link", {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                          "invalid API key") from None
+            raise Refused(
+                401, "error_link", {"WWW-Authenticate": 'Bearer error="invalid_token"'}, "invalid API key"
+            ) from None
         self.check_credential("k:" + grant.key_id)
         return grant
 
@@ -162,10 +169,15 @@ class Portal:
                 .where(di.c.customer_id == customer_id, di.c.invoice_number == invoice_number)
                 .order_by(di.c.format, di.c.created_at, di.c.id)
             ).all()
-        return [{
-            "fid": opaque_id(self.settings.secret, "file", customer_id, f"{invoice_number}|{r.format}|{r.sha256}"),
-            "format": r.format, "sha256": r.sha256, "filename": r.filename,
-        } for r in rows]
+        return [
+            {
+                "fid": opaque_id(self.settings.secret, "file", customer_id, f"{invoice_number}|{r.format}|{r.sha256}"),
+                "format": r.format,
+                "sha256": r.sha256,
+                "filename": r.filename,
+            }
+            for r in rows
+        ]
 
     def customer_states(self, customer_id: str) -> dict[str, dict[str, Any]]:
         """Per invoice number: open dispute and latest payment promise, from the event log."""
@@ -173,8 +185,9 @@ class Portal:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(ev.c.event_type, ev.c.invoice_number, ev.c.evidence)
-                .where(ev.c.customer_id == customer_id,
-                       ev.c.event_type.in_(("disputed", "dispute_resolved", "promised")))
+                .where(
+                    ev.c.customer_id == customer_id, ev.c.event_type.in_(("disputed", "dispute_resolved", "promised"))
+                )
                 .order_by(ev.c.id)
             ).all()
         states: dict[str, dict[str, Any]] = {}
@@ -205,13 +218,24 @@ class Portal:
     def html_response(self, request: Request, html: str, lang: str, status: int = 200) -> HTMLResponse:
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in i18n.LANGUAGES:
-            response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                                secure=request.url.scheme == "https", httponly=True)
+            response.set_cookie(
+                i18n.LANG_COOKIE,
+                lang,
+                max_age=365 * 86400,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+                httponly=True,
+            )
         return response
 
     def render_text(self, template: str, lang: str, **context) -> str:
-        context.update(t=i18n.translator(lang), lang=lang, money=lambda a, c: i18n.money(a, c, lang),
-                       day=lambda d: i18n.day(d, lang), languages=i18n.LANGUAGES)
+        context.update(
+            t=i18n.translator(lang),
+            lang=lang,
+            money=lambda a, c: i18n.money(a, c, lang),
+            day=lambda d: i18n.day(d, lang),
+            languages=i18n.LANGUAGES,
+        )
         return self.templates.get_template(template).render(**context)
 
     def render(self, request: Request, template: str, lang: str, status: int = 200, **context) -> HTMLResponse:
@@ -233,8 +257,13 @@ def page_source(request: Request) -> str:
 
 
 def language_for(request: Request, customer_lang: str | None, default: str) -> str:
-    return i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.LANG_COOKIE),
-                          request.headers.get("accept-language"), customer_lang, default)
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.LANG_COOKIE),
+        request.headers.get("accept-language"),
+        customer_lang,
+        default,
+    )
 
 
 def download_name(filename: str, fallback: str) -> str:
@@ -254,6 +283,7 @@ def customer_today(view: CustomerView) -> date:
 
 # ====================================================================== app factory
 
+
 def create_app(settings: PortalSettings | None = None) -> Starlette:
     settings = settings or PortalSettings.from_env()
     portal = Portal(settings)
@@ -261,23 +291,33 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     def refused_page(request: Request, exc: Refused, lang: str | None = None) -> Response:
         lang = lang or language_for(request, None, settings.default_language)
-        response = portal.render(request, "error.html", lang, status=exc.status,
-                                 message=i18n.translator(lang)(exc.message_key))
+        response = portal.render(
+            request, "error.html", lang, status=exc.status, message=i18n.translator(lang)(exc.message_key)
+        )
         response.headers.update(exc.headers)
         return response
 
     def refused_json(exc: Refused) -> Response:
-        messages = {401: "unauthorized", 403: "forbidden", 404: "not found", 429: "rate limited",
-                    503: "snapshot unavailable", 400: "invalid request", 413: "request too large"}
-        return JSONResponse({"error": exc.detail or messages.get(exc.status, "error")}, status_code=exc.status,
-                            headers=exc.headers)
+        messages = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not found",
+            429: "rate limited",
+            503: "snapshot unavailable",
+            400: "invalid request",
+            413: "request too large",
+        }
+        return JSONResponse(
+            {"error": exc.detail or messages.get(exc.status, "error")}, status_code=exc.status, headers=exc.headers
+        )
 
     async def files_of(invoice: Invoice, customer_id: str) -> list[dict[str, Any]]:
         return await portal.read(portal.files_of, customer_id, invoice.invoice_number)
 
     # -------------------------------------------------------------- steps every handler shares
-    async def access(request: Request, *, api: bool = False, posted: bool = False,
-                     with_invoice: bool = False) -> Access:
+    async def access(
+        request: Request, *, api: bool = False, posted: bool = False, with_invoice: bool = False
+    ) -> Access:
         """Check the credential, then a posted form, then load the view and the invoice of the URL.
 
         Each step raises Refused; handlers call this before recording anything, so a refused request
@@ -296,9 +336,12 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         else:
             source, credential = page_source(request), {"token_id": granted.grant.token_id}
         await portal.recorder.record(
-            event_type, source=source, customer_id=granted.grant.customer_id,
+            event_type,
+            source=source,
+            customer_id=granted.grant.customer_id,
             invoice_number=granted.invoice.invoice_number if granted.invoice else None,
-            evidence=evidence_of(request, **evidence, **credential))
+            evidence=evidence_of(request, **evidence, **credential),
+        )
 
     def page_language(request: Request, view: CustomerView) -> str:
         return language_for(request, view.language, settings.default_language)
@@ -313,10 +356,20 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         states = await portal.read(portal.customer_states, granted.grant.customer_id)
         lang = page_language(request, view)
         token = request.path_params["token"]
-        key = ("invoices", view.version, view.customer_id, token, lang,
-               tuple(sorted((k, v["disputed"], v["promised_date"]) for k, v in states.items())))
-        html = portal.cached_page(key, lambda: portal.render_text(
-            "invoices.html", lang, view=view, token=token, states=states, totals=view.open_total()))
+        key = (
+            "invoices",
+            view.version,
+            view.customer_id,
+            token,
+            lang,
+            tuple(sorted((k, v["disputed"], v["promised_date"]) for k, v in states.items())),
+        )
+        html = portal.cached_page(
+            key,
+            lambda: portal.render_text(
+                "invoices.html", lang, view=view, token=token, states=states, totals=view.open_total()
+            ),
+        )
         response = portal.html_response(request, html, lang)
         await record_success(request, granted, "viewed", page="invoices")
         return response
@@ -328,8 +381,9 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return refused_page(request, exc)
         return await _render_invoice(request, granted, page_language(request, granted.view))
 
-    async def _render_invoice(request: Request, granted: Access, lang: str, error_key: str | None = None,
-                              status: int = 200) -> Response:
+    async def _render_invoice(
+        request: Request, granted: Access, lang: str, error_key: str | None = None, status: int = 200
+    ) -> Response:
         view, invoice = granted.view, granted.invoice
         files = await files_of(invoice, granted.grant.customer_id)
         states = await portal.read(portal.customer_states, granted.grant.customer_id)
@@ -340,16 +394,28 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         t = i18n.translator(lang)
         today = customer_today(view)
         response = portal.render(
-            request, "invoice.html", lang, status=status, view=view, invoice=invoice, files=files,
-            token=request.path_params["token"], state=states.get(invoice.invoice_number, {}),
-            csrf_field=CSRF_FIELD, csrf_token=csrf_token_for(settings.secret, nonce, granted.grant.token_id),
-            reasons=i18n.DISPUTE_REASONS, done=request.query_params.get("done"),
-            error=t(error_key, days=settings.promise_max_days) if error_key else None, form=granted.form or {},
-            min_date=today.isoformat(), max_date=(today + timedelta(days=settings.promise_max_days)).isoformat(),
+            request,
+            "invoice.html",
+            lang,
+            status=status,
+            view=view,
+            invoice=invoice,
+            files=files,
+            token=request.path_params["token"],
+            state=states.get(invoice.invoice_number, {}),
+            csrf_field=CSRF_FIELD,
+            csrf_token=csrf_token_for(settings.secret, nonce, granted.grant.token_id),
+            reasons=i18n.DISPUTE_REASONS,
+            done=request.query_params.get("done"),
+            error=t(error_key, days=settings.promise_max_days) if error_key else None,
+            form=granted.form or {},
+            min_date=today.isoformat(),
+            max_date=(today + timedelta(days=settings.promise_max_days)).isoformat(),
         )
         if new_nonce:
-            response.set_cookie(CSRF_COOKIE, nonce, path="/p/", httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https")
+            response.set_cookie(
+                CSRF_COOKIE, nonce, path="/p/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            )
         # a form shown again with its error is a refused submission, not a view: no event
         if status == 200:
             await record_success(request, granted, "viewed", page="invoice")
@@ -384,10 +450,10 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     def _file_response(file: dict[str, Any], body: bytes) -> Response:
         name = download_name(file["filename"], f"document-{file['format']}")
-        media = CONTENT_TYPES.get(file["format"]) or ("application/pdf" if name.lower().endswith(".pdf")
-                                                      else "application/octet-stream")
-        return Response(body, media_type=media,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        media = CONTENT_TYPES.get(file["format"]) or (
+            "application/pdf" if name.lower().endswith(".pdf") else "application/octet-stream"
+        )
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def statement_page(request: Request) -> Response:
         try:
@@ -396,8 +462,15 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return refused_page(request, exc)
         view = granted.view
         lang = page_language(request, view)
-        response = portal.render(request, "statement.html", lang, view=view, token=request.path_params["token"],
-                                 lines=view.statement(), as_of=customer_today(view))
+        response = portal.render(
+            request,
+            "statement.html",
+            lang,
+            view=view,
+            token=request.path_params["token"],
+            lines=view.statement(),
+            as_of=customer_today(view),
+        )
         await record_success(request, granted, "viewed", page="statement")
         return response
 
@@ -406,13 +479,20 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
         t = i18n.translator(lang)
         html = portal.templates.get_template("statement_pdf.html").render(
-            t=t, lang=lang, view=view, lines=view.statement(), as_of=customer_today(view),
-            money=lambda a, c: i18n.money(a, c, lang), day=lambda d: i18n.day(d, lang))
+            t=t,
+            lang=lang,
+            view=view,
+            lines=view.statement(),
+            as_of=customer_today(view),
+            money=lambda a, c: i18n.money(a, c, lang),
+            day=lambda d: i18n.day(d, lang),
+        )
         return HTML(string=html).write_pdf()
 
     def _statement_pdf_response(body: bytes) -> Response:
-        return Response(body, media_type="application/pdf",
-                        headers={"Content-Disposition": 'attachment; filename="statement.pdf"'})
+        return Response(
+            body, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="statement.pdf"'}
+        )
 
     async def statement_pdf(request: Request) -> Response:
         try:
@@ -433,18 +513,21 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             raise Refused(403, "error_form", detail="csrf")
         return values
 
-    async def _answer_form(request: Request, granted: Access, problem: str | None, event_type: str,
-                           done_param: str, **evidence: Any) -> Response:
+    async def _answer_form(
+        request: Request, granted: Access, problem: str | None, event_type: str, done_param: str, **evidence: Any
+    ) -> Response:
         """Show a dispute or promise form again with its error (no event), or record it and redirect."""
         invoice = granted.invoice
         if not invoice.is_open or invoice.document_type == "credit_note":
             problem = "error_not_open"
         if problem:
             return await _render_invoice(request, granted, page_language(request, granted.view), problem, 400)
-        await record_success(request, granted, event_type, **evidence,
-                             amount=str(invoice.open_amount), currency=invoice.currency)
-        return RedirectResponse(f"/p/{request.path_params['token']}/invoices/{invoice.oid}?done={done_param}",
-                                status_code=303)
+        await record_success(
+            request, granted, event_type, **evidence, amount=str(invoice.open_amount), currency=invoice.currency
+        )
+        return RedirectResponse(
+            f"/p/{request.path_params['token']}/invoices/{invoice.oid}?done={done_param}", status_code=303
+        )
 
     async def dispute(request: Request) -> Response:
         try:
@@ -476,8 +559,13 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
 
     # -------------------------------------------------------------- JSON API
     def _file_json(invoice: Invoice, file: dict[str, Any]) -> dict[str, Any]:
-        return {"id": file["fid"], "format": file["format"], "filename": file["filename"], "sha256": file["sha256"],
-                "url": f"/api/v1/invoices/{invoice.oid}/files/{file['fid']}"}
+        return {
+            "id": file["fid"],
+            "format": file["format"],
+            "filename": file["filename"],
+            "sha256": file["sha256"],
+            "url": f"/api/v1/invoices/{invoice.oid}/files/{file['fid']}",
+        }
 
     async def api_invoices(request: Request) -> Response:
         try:
@@ -491,8 +579,12 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return refused_json(exc)
         view = granted.view
         chosen = {"open": view.open_invoices, "settled": view.settled_invoices, "all": view.invoices}[status]
-        body = {"customer_id": grant.customer_id, "status": status, "count": len(chosen),
-                "invoices": [i.as_json() for i in chosen]}
+        body = {
+            "customer_id": grant.customer_id,
+            "status": status,
+            "count": len(chosen),
+            "invoices": [i.as_json() for i in chosen],
+        }
         await record_success(request, granted, "fetched", page="invoices")
         return JSONResponse(body)
 
@@ -505,9 +597,11 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         files = await files_of(invoice, customer_id)
         states = await portal.read(portal.customer_states, customer_id)
         state = states.get(invoice.invoice_number, {})
-        body = invoice.as_json() | {"disputed": bool(state.get("disputed")),
-                                    "promised_date": state.get("promised_date"),
-                                    "files": [_file_json(invoice, f) for f in files]}
+        body = invoice.as_json() | {
+            "disputed": bool(state.get("disputed")),
+            "promised_date": state.get("promised_date"),
+            "files": [_file_json(invoice, f) for f in files],
+        }
         await record_success(request, granted, "fetched", page="invoice")
         return JSONResponse(body)
 
@@ -528,14 +622,26 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             return refused_json(exc)
         view = granted.view
         statement = view.statement()
-        lines = [{"date": line.entry_date.isoformat() if line.entry_date else None, "kind": line.kind,
-                  "reference": line.reference, "due_date": line.due_date.isoformat() if line.due_date else None,
-                  "currency": line.currency, "debit": str(line.debit), "credit": str(line.credit),
-                  "balance": str(line.balance)}
-                 for line in statement]
-        body = {"customer_id": granted.grant.customer_id, "as_of": customer_today(view).isoformat(),
-                "balance": {cur: str(v) for cur, v in view.closing_balances(statement).items()}, "lines": lines,
-                "open_total": {cur: str(v) for cur, v in view.open_total().items()}}
+        lines = [
+            {
+                "date": line.entry_date.isoformat() if line.entry_date else None,
+                "kind": line.kind,
+                "reference": line.reference,
+                "due_date": line.due_date.isoformat() if line.due_date else None,
+                "currency": line.currency,
+                "debit": str(line.debit),
+                "credit": str(line.credit),
+                "balance": str(line.balance),
+            }
+            for line in statement
+        ]
+        body = {
+            "customer_id": granted.grant.customer_id,
+            "as_of": customer_today(view).isoformat(),
+            "balance": {cur: str(v) for cur, v in view.closing_balances(statement).items()},
+            "lines": lines,
+            "open_total": {cur: str(v) for cur, v in view.open_total().items()},
+        }
         await record_success(request, granted, "fetched", page="statement")
         return JSONResponse(body)
 
@@ -545,8 +651,13 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         except Refused as exc:
             return refused_json(exc)
         # API clients have no language cookie: only the query, their Accept-Language and the customer's own
-        lang = i18n.negotiate(request.query_params.get("lang"), None, request.headers.get("accept-language"),
-                              granted.view.language, settings.default_language)
+        lang = i18n.negotiate(
+            request.query_params.get("lang"),
+            None,
+            request.headers.get("accept-language"),
+            granted.view.language,
+            settings.default_language,
+        )
         body = await run_in_threadpool(_statement_pdf, granted.view, lang)
         await record_success(request, granted, "fetched", format="statement_pdf")
         return _statement_pdf_response(body)
@@ -591,8 +702,11 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
         Route("/api/v1/statement.pdf", api_statement_pdf),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
+    )
     app.state.portal = portal
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -25,14 +25,51 @@ from stores.snapshot import open_snapshot
 
 OPAQUE_ID_BYTES = 16
 
-CUSTOMER_COLUMNS = ("customer_id", "name", "email", "language", "timezone", "address_line1", "address_line2",
-                    "postcode", "city", "country", "vat_number", "siren")
-INVOICE_COLUMNS = ("invoice_number", "document_type", "customer_id", "issue_date", "due_date", "amount_excl_tax",
-                   "tax_amount", "amount_incl_tax", "currency", "purchase_order", "original_invoice_number",
-                   "description", "paid_amount", "credited_amount", "open_amount", "settled_date", "status",
-                   "days_late", "is_late")
-PAYMENT_COLUMNS = ("payment_id", "customer_id", "invoice_number", "payment_date", "amount", "currency", "method",
-                   "reference")
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "name",
+    "email",
+    "language",
+    "timezone",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "vat_number",
+    "siren",
+)
+INVOICE_COLUMNS = (
+    "invoice_number",
+    "document_type",
+    "customer_id",
+    "issue_date",
+    "due_date",
+    "amount_excl_tax",
+    "tax_amount",
+    "amount_incl_tax",
+    "currency",
+    "purchase_order",
+    "original_invoice_number",
+    "description",
+    "paid_amount",
+    "credited_amount",
+    "open_amount",
+    "settled_date",
+    "status",
+    "days_late",
+    "is_late",
+)
+PAYMENT_COLUMNS = (
+    "payment_id",
+    "customer_id",
+    "invoice_number",
+    "payment_date",
+    "amount",
+    "currency",
+    "method",
+    "reference",
+)
 
 
 class SnapshotUnavailable(RuntimeError):
@@ -42,8 +79,11 @@ class SnapshotUnavailable(RuntimeError):
 def opaque_id(secret: bytes, kind: str, customer_id: str, natural_key: str) -> str:
     """A stable, unguessable id for an invoice or file, scoped to one customer (never the raw number)."""
     message = f"portal-{kind}:v1|{customer_id}|{natural_key}".encode("utf-8")
-    return base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()[:OPAQUE_ID_BYTES]) \
-        .rstrip(b"=").decode("ascii")
+    return (
+        base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()[:OPAQUE_ID_BYTES])
+        .rstrip(b"=")
+        .decode("ascii")
+    )
 
 
 @dataclass(frozen=True)
@@ -154,14 +194,35 @@ class CustomerView:
         entries: list[tuple[date | None, int, str, str, date | None, str, Decimal, Decimal]] = []
         for inv in self.invoices:
             if inv.document_type == "credit_note":
-                entries.append((inv.issue_date, 1, "credit_note", inv.invoice_number, None, inv.currency, zero,
-                                abs(inv.amount_incl_tax)))
+                entries.append(
+                    (
+                        inv.issue_date,
+                        1,
+                        "credit_note",
+                        inv.invoice_number,
+                        None,
+                        inv.currency,
+                        zero,
+                        abs(inv.amount_incl_tax),
+                    )
+                )
             else:
-                entries.append((inv.issue_date, 0, "invoice", inv.invoice_number, inv.due_date, inv.currency,
-                                inv.amount_incl_tax, zero))
+                entries.append(
+                    (
+                        inv.issue_date,
+                        0,
+                        "invoice",
+                        inv.invoice_number,
+                        inv.due_date,
+                        inv.currency,
+                        inv.amount_incl_tax,
+                        zero,
+                    )
+                )
         for pay in self.payments:
-            entries.append((pay.payment_date, 2, "payment", pay.reference or pay.payment_id, None, pay.currency,
-                            zero, pay.amount))
+            entries.append(
+                (pay.payment_date, 2, "payment", pay.reference or pay.payment_id, None, pay.currency, zero, pay.amount)
+            )
         entries.sort(key=lambda e: (e[0] or date.min, e[1], e[3]))
         balances: dict[str, Decimal] = {}
         lines = []
@@ -216,8 +277,12 @@ class SnapshotReader:
                         self._con.close()
                         self._con, self._version = None, None
                     con = open_snapshot(self.path)
-                    self._tables = {f"{s}.{t}" for s, t in con.execute(
-                        "select table_schema, table_name from information_schema.tables").fetchall()}
+                    self._tables = {
+                        f"{s}.{t}"
+                        for s, t in con.execute(
+                            "select table_schema, table_name from information_schema.tables"
+                        ).fetchall()
+                    }
                     if "marts.invoices" not in self._tables:
                         con.close()
                         raise SnapshotUnavailable("the serving snapshot has no marts.invoices table yet")
@@ -258,39 +323,68 @@ class SnapshotReader:
     def _load(self, cur, customer_id: str) -> CustomerView:
         customer = None
         if "staging.customers" in self._tables:
-            available = {r[0] for r in cur.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'staging' and table_name = 'customers'").fetchall()}
+            available = {
+                r[0]
+                for r in cur.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'staging' and table_name = 'customers'"
+                ).fetchall()
+            }
             cols = [c for c in CUSTOMER_COLUMNS if c in available]
-            row = cur.execute(f"select {', '.join(cols)} from staging.customers where customer_id = ? limit 1",
-                              [customer_id]).fetchall()
+            row = cur.execute(
+                f"select {', '.join(cols)} from staging.customers where customer_id = ? limit 1", [customer_id]
+            ).fetchall()
             customer = dict(zip(cols, row[0])) if row else None
         rows = cur.execute(
             f"select {', '.join(INVOICE_COLUMNS)} from marts.invoices where customer_id = ? "
-            "order by issue_date desc, invoice_number desc", [customer_id]).fetchall()
+            "order by issue_date desc, invoice_number desc",
+            [customer_id],
+        ).fetchall()
         invoices = []
         for values in rows:
             r = dict(zip(INVOICE_COLUMNS, values))
-            invoices.append(Invoice(
-                oid=opaque_id(self._secret, "invoice", customer_id, r["invoice_number"]),
-                invoice_number=r["invoice_number"], document_type=r["document_type"] or "invoice",
-                issue_date=r["issue_date"], due_date=r["due_date"],
-                amount_excl_tax=_money(r["amount_excl_tax"]), tax_amount=_money(r["tax_amount"]),
-                amount_incl_tax=_money(r["amount_incl_tax"]), currency=r["currency"] or "EUR",
-                purchase_order=r["purchase_order"], original_invoice_number=r["original_invoice_number"],
-                description=r["description"], paid_amount=_money(r["paid_amount"]),
-                credited_amount=_money(r["credited_amount"]), open_amount=_money(r["open_amount"]),
-                settled_date=r["settled_date"], status=r["status"] or "open",
-                days_late=r["days_late"], is_late=bool(r["is_late"]),
-            ))
+            invoices.append(
+                Invoice(
+                    oid=opaque_id(self._secret, "invoice", customer_id, r["invoice_number"]),
+                    invoice_number=r["invoice_number"],
+                    document_type=r["document_type"] or "invoice",
+                    issue_date=r["issue_date"],
+                    due_date=r["due_date"],
+                    amount_excl_tax=_money(r["amount_excl_tax"]),
+                    tax_amount=_money(r["tax_amount"]),
+                    amount_incl_tax=_money(r["amount_incl_tax"]),
+                    currency=r["currency"] or "EUR",
+                    purchase_order=r["purchase_order"],
+                    original_invoice_number=r["original_invoice_number"],
+                    description=r["description"],
+                    paid_amount=_money(r["paid_amount"]),
+                    credited_amount=_money(r["credited_amount"]),
+                    open_amount=_money(r["open_amount"]),
+                    settled_date=r["settled_date"],
+                    status=r["status"] or "open",
+                    days_late=r["days_late"],
+                    is_late=bool(r["is_late"]),
+                )
+            )
         payments = []
         if "staging.payments" in self._tables:
             for values in cur.execute(
                 f"select {', '.join(PAYMENT_COLUMNS)} from staging.payments where customer_id = ? "
-                "order by payment_date, payment_id", [customer_id]).fetchall():
+                "order by payment_date, payment_id",
+                [customer_id],
+            ).fetchall():
                 p = dict(zip(PAYMENT_COLUMNS, values))
-                payments.append(Payment(p["payment_id"], p["invoice_number"], p["payment_date"], _money(p["amount"]),
-                                        p["currency"] or "EUR", p["method"], p["reference"]))
+                payments.append(
+                    Payment(
+                        p["payment_id"],
+                        p["invoice_number"],
+                        p["payment_date"],
+                        _money(p["amount"]),
+                        p["currency"] or "EUR",
+                        p["method"],
+                        p["reference"],
+                    )
+                )
         return CustomerView(customer_id, customer, invoices, payments, {i.oid: i for i in invoices})
 
     def close(self) -> None:

@@ -56,9 +56,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dispute_reason": {"fr": "Motif", "en": "Reason"},
     "dispute_comment": {"fr": "Commentaire", "en": "Comment"},
     "dispute_submit": {"fr": "Envoyer la contestation", "en": "Send the dispute"},
-    "dispute_recorded": {"fr": "Votre contestation a été enregistrée. Les relances sur cette facture sont "
-                                "suspendues.", "en": "Your dispute has been recorded. Reminders on this "
-                                "invoice have stopped."},
+    "dispute_recorded": {
+        "fr": "Votre contestation a été enregistrée. Les relances sur cette facture sont suspendues.",
+        "en": "Your dispute has been recorded. Reminders on this invoice have stopped.",
+    },
     "reason_pricing": {"fr": "Prix incorrect", "en": "Wrong price"},
     "reason_quantity": {"fr": "Quantité incorrecte", "en": "Wrong quantity"},
     "reason_not_received": {"fr": "Marchandise ou prestation non reçue", "en": "Goods or service not received"},
@@ -69,26 +70,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "promise_title": {"fr": "Promettre un paiement", "en": "Promise to pay"},
     "promise_date": {"fr": "Date de paiement", "en": "Payment date"},
     "promise_submit": {"fr": "Enregistrer la promesse", "en": "Record the promise"},
-    "promise_recorded": {"fr": "Merci : votre promesse de paiement est enregistrée. Les relances sont en pause "
-                                "jusqu'à cette date.", "en": "Thank you: your payment promise is recorded. "
-                                "Reminders pause until that date."},
+    "promise_recorded": {
+        "fr": "Merci : votre promesse de paiement est enregistrée. Les relances sont en pause jusqu'à cette date.",
+        "en": "Thank you: your payment promise is recorded. Reminders pause until that date.",
+    },
     "error_title": {"fr": "Accès impossible", "en": "Access denied"},
-    "error_link": {"fr": "Ce lien n'est pas valide, a expiré ou a été révoqué. Demandez un nouveau lien à "
-                          "votre fournisseur.", "en": "This link is invalid, has expired or has been revoked. "
-                          "Ask your supplier for a new link."},
+    "error_link": {
+        "fr": "Ce lien n'est pas valide, a expiré ou a été révoqué. Demandez un nouveau lien à votre fournisseur.",
+        "en": "This link is invalid, has expired or has been revoked. Ask your supplier for a new link.",
+    },
     "error_not_found": {"fr": "Page introuvable.", "en": "Page not found."},
-    "error_rate": {"fr": "Trop de requêtes : réessayez dans quelques instants.",
-                   "en": "Too many requests: try again in a moment."},
-    "error_form": {"fr": "Le formulaire a expiré : rechargez la page et recommencez.",
-                   "en": "The form has expired: reload the page and try again."},
-    "error_unavailable": {"fr": "Le service est momentanément indisponible.",
-                          "en": "The service is temporarily unavailable."},
+    "error_rate": {
+        "fr": "Trop de requêtes : réessayez dans quelques instants.",
+        "en": "Too many requests: try again in a moment.",
+    },
+    "error_form": {
+        "fr": "Le formulaire a expiré : rechargez la page et recommencez.",
+        "en": "The form has expired: reload the page and try again.",
+    },
+    "error_unavailable": {
+        "fr": "Le service est momentanément indisponible.",
+        "en": "The service is temporarily unavailable.",
+    },
     "error_invalid": {"fr": "Saisie invalide\u00a0:", "en": "Invalid input:"},
     "error_reason": {"fr": "Choisissez un motif.", "en": "Choose a reason."},
-    "error_comment": {"fr": "Le commentaire est limité à 2000 caractères.",
-                      "en": "The comment is limited to 2000 characters."},
-    "error_date": {"fr": "Indiquez une date valide, à partir d'aujourd'hui et au plus tard dans {days} jours.",
-                   "en": "Enter a valid date, from today and at most {days} days ahead."},
+    "error_comment": {
+        "fr": "Le commentaire est limité à 2000 caractères.",
+        "en": "The comment is limited to 2000 characters.",
+    },
+    "error_date": {
+        "fr": "Indiquez une date valide, à partir d'aujourd'hui et au plus tard dans {days} jours.",
+        "en": "Enter a valid date, from today and at most {days} days ahead.",
+    },
     "error_not_open": {"fr": "Cette facture est déjà réglée.", "en": "This invoice is already settled."},
     "balance": {"fr": "Solde", "en": "Balance"},
     "debit": {"fr": "Débit", "en": "Debit"},
@@ -136,8 +149,13 @@ def parse_accept_language(header: str) -> str | None:
     return best
 
 
-def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str | None,
-              customer_lang: str | None, default: str = "fr") -> str:
+def negotiate(
+    query_lang: str | None,
+    cookie_lang: str | None,
+    accept_language: str | None,
+    customer_lang: str | None,
+    default: str = "fr",
+) -> str:
     for candidate in (query_lang, cookie_lang):
         if candidate in LANGUAGES:
             return candidate

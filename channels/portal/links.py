@@ -63,8 +63,9 @@ def _engine(url: str) -> Engine:
     return ops.open_store(url)
 
 
-def issue_token(engine: Engine, secret: bytes, customer_id: str, days: int = 30,
-                now: datetime | None = None) -> tuple[str, TokenGrant]:
+def issue_token(
+    engine: Engine, secret: bytes, customer_id: str, days: int = 30, now: datetime | None = None
+) -> tuple[str, TokenGrant]:
     """Record a new token for `customer_id` valid `days` days; returns (token, grant)."""
     if not customer_id or not str(customer_id).strip():
         raise ValueError("a customer id is required")
@@ -75,9 +76,15 @@ def issue_token(engine: Engine, secret: bytes, customer_id: str, days: int = 30,
     expires_at = (now + timedelta(days=int(days))).replace(microsecond=0)
     token_id = _b64(secrets.token_bytes(TOKEN_ID_BYTES))
     with engine.begin() as conn:
-        conn.execute(insert(ops.portal_tokens).values(
-            token_id=token_id, customer_id=customer_id, created_at=now, expires_at=expires_at, revoked_at=None,
-        ))
+        conn.execute(
+            insert(ops.portal_tokens).values(
+                token_id=token_id,
+                customer_id=customer_id,
+                created_at=now,
+                expires_at=expires_at,
+                revoked_at=None,
+            )
+        )
     token = f"{token_id}.{_signature(secret, token_id, customer_id, expires_at)}"
     return token, TokenGrant(token_id, customer_id, expires_at)
 
@@ -89,8 +96,9 @@ def verify_token(engine: Engine, secret: bytes, token: str, now: datetime | None
     token_id, signature = token.split(".", 1)
     with engine.connect() as conn:
         row = conn.execute(
-            select(ops.portal_tokens.c.customer_id, ops.portal_tokens.c.expires_at, ops.portal_tokens.c.revoked_at)
-            .where(ops.portal_tokens.c.token_id == token_id)
+            select(
+                ops.portal_tokens.c.customer_id, ops.portal_tokens.c.expires_at, ops.portal_tokens.c.revoked_at
+            ).where(ops.portal_tokens.c.token_id == token_id)
         ).first()
     if row is None:
         # still spend an HMAC so unknown and forged tokens take the same time
@@ -120,14 +128,23 @@ def _revoke_live(engine: Engine, which, action: str, target: dict[str, str], now
 
 def revoke_customer(engine: Engine, customer_id: str, now: datetime | None = None) -> int:
     """Revoke every live token of a customer; returns how many were revoked."""
-    return _revoke_live(engine, ops.portal_tokens.c.customer_id == customer_id, "portal.revoke_customer",
-                        {"customer_id": customer_id}, now)
+    return _revoke_live(
+        engine,
+        ops.portal_tokens.c.customer_id == customer_id,
+        "portal.revoke_customer",
+        {"customer_id": customer_id},
+        now,
+    )
 
 
 def revoke_token(engine: Engine, token_id: str, now: datetime | None = None) -> bool:
     """Revoke one token by its id (the part of the link before the dot); False when unknown or revoked."""
-    return _revoke_live(engine, ops.portal_tokens.c.token_id == token_id, "portal.revoke_token",
-                        {"token_id": token_id}, now) == 1
+    return (
+        _revoke_live(
+            engine, ops.portal_tokens.c.token_id == token_id, "portal.revoke_token", {"token_id": token_id}, now
+        )
+        == 1
+    )
 
 
 def link_for_token(base_url: str, token: str, via_email: bool = True) -> str:
@@ -135,8 +152,14 @@ def link_for_token(base_url: str, token: str, via_email: bool = True) -> str:
     return f"{base_url.rstrip('/')}/p/{token}" + ("?via=email" if via_email else "")
 
 
-def signed_link(customer_id: str, days: int = 30, base_url: str | None = None, *,
-                settings: PortalSettings | None = None, via_email: bool = True) -> str:
+def signed_link(
+    customer_id: str,
+    days: int = 30,
+    base_url: str | None = None,
+    *,
+    settings: PortalSettings | None = None,
+    via_email: bool = True,
+) -> str:
     """A fresh signed portal link for one customer, as put in invoice e-mails and reminders.
 
     Settings come from the environment (RELANCE_HOME, RELANCE_OPERATIONAL_URL, RELANCE_PORTAL_SECRET,

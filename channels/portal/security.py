@@ -81,15 +81,15 @@ def csrf_token_for(secret: bytes, nonce: str, token_id: str) -> str:
 def csrf_valid(secret: bytes, nonce: str | None, token_id: str, submitted: str | None) -> bool:
     if not nonce or not submitted or len(nonce) > 64 or len(submitted) > 64:
         return False
-    return hmac.compare_digest(csrf_token_for(secret, nonce, token_id).encode("ascii"),
-                               submitted.encode("ascii", "replace"))
+    return hmac.compare_digest(
+        csrf_token_for(secret, nonce, token_id).encode("ascii"), submitted.encode("ascii", "replace")
+    )
 
 
 # ---------------------------------------------------------------- security headers
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _BASE_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),

@@ -14,11 +14,20 @@ with ui.section():
     ranked = ranked[ranked["probability_late"] * 100 >= min_probability]
     st.plotly_chart(figures.risk_exposure(ranked), key="risk_chart")
     selection = st.dataframe(
-        ranked, hide_index=True, key="risk_table", on_select="rerun", selection_mode="multi-row",
-        column_config={"probability_late": st.column_config.ProgressColumn("probability late", min_value=0,
-                                                                             max_value=1, format="percent"),
-                       "top_factors": st.column_config.ListColumn("top factors", width="large",
-                                                                   help="what moves the probability most")})
+        ranked,
+        hide_index=True,
+        key="risk_table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        column_config={
+            "probability_late": st.column_config.ProgressColumn(
+                "probability late", min_value=0, max_value=1, format="percent"
+            ),
+            "top_factors": st.column_config.ListColumn(
+                "top factors", width="large", help="what moves the probability most"
+            ),
+        },
+    )
     chosen = ranked.iloc[selection.selection.rows]["invoice_number"].tolist() if selection.selection.rows else []
     st.caption(f"{len(chosen)} selected.")
     if user.can("campaign"):

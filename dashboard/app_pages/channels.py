@@ -17,8 +17,9 @@ with ui.section():
     else:
         st.plotly_chart(figures.channel_activity(activity), key="channel_activity_chart")
         st.plotly_chart(figures.channel_totals(activity), key="channel_totals_chart")
-        totals = activity.pivot_table(index="channel", columns="event_type", values="events", aggfunc="sum",
-                                      fill_value=0).reset_index()
+        totals = activity.pivot_table(
+            index="channel", columns="event_type", values="events", aggfunc="sum", fill_value=0
+        ).reset_index()
         st.dataframe(totals, hide_index=True, key="channel_totals_table")
 
 with ui.section("Delivery rate, bounce rate and time to retrieval"):

@@ -14,8 +14,11 @@ with ui.section():
     pareto_col.plotly_chart(figures.pareto(causes), key="pareto_chart")
     side_col.plotly_chart(figures.side_split(split), key="side_chart")
     for row in split.to_dict("records"):
-        side_col.metric(f"{str(row['side'] or 'undetermined').capitalize()} side", ui.percent(row["amount_share"]),
-                        help=f"share of late amount; {ui.percent(row['days_share'])} of days late")
+        side_col.metric(
+            f"{str(row['side'] or 'undetermined').capitalize()} side",
+            ui.percent(row["amount_share"]),
+            help=f"share of late amount; {ui.percent(row['days_share'])} of days late",
+        )
 
     st.subheader("Drill down")
     if causes.empty:
@@ -23,6 +26,10 @@ with ui.section():
     else:
         cause = st.selectbox("Cause", causes["cause"].tolist(), key="drill_cause")
         late = data.late_invoices_for_cause(snap, cause, filters)
-        st.dataframe(late, hide_index=True, key="late_table",
-                     column_config={"evidence": st.column_config.JsonColumn("evidence", width="large")})
+        st.dataframe(
+            late,
+            hide_index=True,
+            key="late_table",
+            column_config={"evidence": st.column_config.JsonColumn("evidence", width="large")},
+        )
         ui.download_buttons(late, "late-invoices", target={"cause": cause, "filters": filters.describe()})

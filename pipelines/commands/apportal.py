@@ -13,16 +13,36 @@ def register(subparsers) -> None:
     serve = actions.add_parser("serve", help="serve the portal with uvicorn until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
-    serve.add_argument("--token", action="append", default=None, metavar="TOKEN",
-                       help="bearer token accepted by the REST API (repeatable; default demo-token)")
-    serve.add_argument("--chorus-client", action="append", default=None, metavar="ID:SECRET",
-                       help="OAuth client of the Chorus-like API (default demo-client:demo-secret)")
-    serve.add_argument("--chorus-account", action="append", default=None, metavar="LOGIN:PASSWORD",
-                       help="technical account for the cpro-account header (default demo@relance.example:demo-password)")
-    serve.add_argument("--processing-seconds", type=float, default=2.0,
-                       help="seconds before a deposit is accepted or rejected (default 2)")
-    serve.add_argument("--storage", type=Path, default=None,
-                       help="keep deposited files here (default RELANCE_HOME/apportal)")
+    serve.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        metavar="TOKEN",
+        help="bearer token accepted by the REST API (repeatable; default demo-token)",
+    )
+    serve.add_argument(
+        "--chorus-client",
+        action="append",
+        default=None,
+        metavar="ID:SECRET",
+        help="OAuth client of the Chorus-like API (default demo-client:demo-secret)",
+    )
+    serve.add_argument(
+        "--chorus-account",
+        action="append",
+        default=None,
+        metavar="LOGIN:PASSWORD",
+        help="technical account for the cpro-account header (default demo@relance.example:demo-password)",
+    )
+    serve.add_argument(
+        "--processing-seconds",
+        type=float,
+        default=2.0,
+        help="seconds before a deposit is accepted or rejected (default 2)",
+    )
+    serve.add_argument(
+        "--storage", type=Path, default=None, help="keep deposited files here (default RELANCE_HOME/apportal)"
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -54,7 +74,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"relance apportal serve: {exc}", file=sys.stderr)
         return 2
-    print(f"AP portal on http://{args.host}:{args.port} (REST /api/v1, Chorus-like /cpro), "
-          f"files kept in {settings.storage}", flush=True)
+    print(
+        f"AP portal on http://{args.host}:{args.port} (REST /api/v1, Chorus-like /cpro), "
+        f"files kept in {settings.storage}",
+        flush=True,
+    )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0

@@ -11,7 +11,8 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "dashboard", help="credit managers' dashboard: serve it, manage its local users",
+        "dashboard",
+        help="credit managers' dashboard: serve it, manage its local users",
         description="Without a sub-command, serve the dashboard (`streamlit run dashboard/app.py`).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -27,10 +28,14 @@ def register(subparsers) -> None:
     add.add_argument("--role", required=True, choices=("viewer", "credit_manager", "finance_lead"))
     add.add_argument("--name", default=None, help="name shown in the dashboard (default NAME)")
     add.add_argument("--email", default=None)
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from standard input instead of prompting (for scripts)")
-    add.add_argument("--users-file", type=Path, default=None,
-                     help="default RELANCE_DASHBOARD_USERS or config/users.toml")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting (for scripts)",
+    )
+    add.add_argument(
+        "--users-file", type=Path, default=None, help="default RELANCE_DASHBOARD_USERS or config/users.toml"
+    )
     add.set_defaults(handler=_add_user)
 
     listing = user_actions.add_parser("list", help="list users and roles (never the hashes)")
@@ -45,9 +50,21 @@ def register(subparsers) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
-               "--server.port", str(args.port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     os.execv(sys.executable, command)
     return 0  # pragma: no cover - execv does not return
 

@@ -41,25 +41,49 @@ def _port_default(name: str) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="generate a demo company, materialize everything, start the UIs and servers",
+        "demo",
+        help="generate a demo company, materialize everything, start the UIs and servers",
         description="Generate a demo company's ERP exports into RELANCE_HOME/inbox, materialize every asset, "
-                    "then run the local SMTP server, the AP-portal stand-in, the customer portal, the Dagster UI "
-                    "and the Streamlit dashboard until Ctrl-C.")
+        "then run the local SMTP server, the AP-portal stand-in, the customer portal, the Dagster UI "
+        "and the Streamlit dashboard until Ctrl-C.",
+    )
     add_generator_options(parser, customers=200, invoices=5000)
-    parser.add_argument("--host", default=os.environ.get("RELANCE_DEMO_HOST", "127.0.0.1"),
-                        help="address every server listens on (default RELANCE_DEMO_HOST or 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("RELANCE_DEMO_HOST", "127.0.0.1"),
+        help="address every server listens on (default RELANCE_DEMO_HOST or 127.0.0.1)",
+    )
     for name, (default, variable) in DEFAULT_PORTS.items():
-        parser.add_argument(f"--{name}-port", type=int, default=None, metavar="PORT",
-                            help=f"port of the {name} server (default {variable} or {default})")
-    parser.add_argument("--skip-generate", action="store_true",
-                        help="keep the inbox as it is (no new demo exports), e.g. to demo your own files")
-    parser.add_argument("--documents-days", type=int, default=30, metavar="DAYS",
-                        help="render and queue documents only for invoices issued in the last DAYS days before the "
-                             "as-of date, as when a company starts using Relance (default 30; 0: all invoices)")
-    parser.add_argument("--skip-materialize", action="store_true",
-                        help="start the servers on the warehouse as it is, without a materialization")
-    parser.add_argument("--no-browser-tools", action="store_true",
-                        help="do not open the dashboard in a local web browser (headless machines, CI)")
+        parser.add_argument(
+            f"--{name}-port",
+            type=int,
+            default=None,
+            metavar="PORT",
+            help=f"port of the {name} server (default {variable} or {default})",
+        )
+    parser.add_argument(
+        "--skip-generate",
+        action="store_true",
+        help="keep the inbox as it is (no new demo exports), e.g. to demo your own files",
+    )
+    parser.add_argument(
+        "--documents-days",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="render and queue documents only for invoices issued in the last DAYS days before the "
+        "as-of date, as when a company starts using Relance (default 30; 0: all invoices)",
+    )
+    parser.add_argument(
+        "--skip-materialize",
+        action="store_true",
+        help="start the servers on the warehouse as it is, without a materialization",
+    )
+    parser.add_argument(
+        "--no-browser-tools",
+        action="store_true",
+        help="do not open the dashboard in a local web browser (headless machines, CI)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -75,24 +99,98 @@ def demo_children(home, ports: dict[str, int], host: str, available: set[str]):
     relance = [python, "-m", "pipelines.cli"]
     env = demo_environment(home, ports, host)
     wanted = [
-        ("mail", "mail", ChildSpec("mail", [*relance, "mail", "serve", "--host", host, "--port", str(ports["mail"])],
-                                   ports["mail"], host=host, ready_path=None, scheme="smtp", url_path="",
-                                   env=env, cwd=PROJECT_ROOT)),
-        ("apportal", "apportal", ChildSpec(
-            "apportal", [*relance, "apportal", "serve", "--host", host, "--port", str(ports["apportal"])],
-            ports["apportal"], host=host, env=env, cwd=PROJECT_ROOT)),
-        ("portal", "portal", ChildSpec("portal", [*relance, "portal", "--host", host, "--port", str(ports["portal"])],
-                                       ports["portal"], host=host, env=env, cwd=PROJECT_ROOT)),
-        ("dagster", None, ChildSpec(
-            "dagster", [python, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host,
-                        "-p", str(ports["dagster"])],
-            ports["dagster"], host=host, ready_path="/server_info", ready_timeout=180, env=env, cwd=PROJECT_ROOT)),
-        ("dashboard", None, ChildSpec(
-            "dashboard", [python, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
-                          "--server.headless", "true", "--server.address", host, "--server.port",
-                          str(ports["dashboard"]), "--browser.gatherUsageStats", "false"],
-            ports["dashboard"], host=host, ready_path="/_stcore/health", ready_timeout=120, env=env,
-            cwd=PROJECT_ROOT)),
+        (
+            "mail",
+            "mail",
+            ChildSpec(
+                "mail",
+                [*relance, "mail", "serve", "--host", host, "--port", str(ports["mail"])],
+                ports["mail"],
+                host=host,
+                ready_path=None,
+                scheme="smtp",
+                url_path="",
+                env=env,
+                cwd=PROJECT_ROOT,
+            ),
+        ),
+        (
+            "apportal",
+            "apportal",
+            ChildSpec(
+                "apportal",
+                [*relance, "apportal", "serve", "--host", host, "--port", str(ports["apportal"])],
+                ports["apportal"],
+                host=host,
+                env=env,
+                cwd=PROJECT_ROOT,
+            ),
+        ),
+        (
+            "portal",
+            "portal",
+            ChildSpec(
+                "portal",
+                [*relance, "portal", "--host", host, "--port", str(ports["portal"])],
+                ports["portal"],
+                host=host,
+                env=env,
+                cwd=PROJECT_ROOT,
+            ),
+        ),
+        (
+            "dagster",
+            None,
+            ChildSpec(
+                "dagster",
+                [
+                    python,
+                    "-m",
+                    "dagster",
+                    "dev",
+                    "-w",
+                    str(PROJECT_ROOT / "workspace.yaml"),
+                    "-h",
+                    host,
+                    "-p",
+                    str(ports["dagster"]),
+                ],
+                ports["dagster"],
+                host=host,
+                ready_path="/server_info",
+                ready_timeout=180,
+                env=env,
+                cwd=PROJECT_ROOT,
+            ),
+        ),
+        (
+            "dashboard",
+            None,
+            ChildSpec(
+                "dashboard",
+                [
+                    python,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    str(PROJECT_ROOT / "dashboard" / "app.py"),
+                    "--server.headless",
+                    "true",
+                    "--server.address",
+                    host,
+                    "--server.port",
+                    str(ports["dashboard"]),
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                ports["dashboard"],
+                host=host,
+                ready_path="/_stcore/health",
+                ready_timeout=120,
+                env=env,
+                cwd=PROJECT_ROOT,
+            ),
+        ),
     ]
     specs, missing = [], []
     for name, command, spec in wanted:
@@ -160,13 +258,16 @@ def materialize_all(run_date, *, documents_since=None) -> int:
     job = defs.resolve_implicit_global_asset_job_def()
     run_config = {}
     if documents_since is not None and "documents__invoice_documents" in job.graph.node_names():
-        run_config = {"ops": {"documents__invoice_documents": {"config": {"issued_since": documents_since.isoformat()}}}}
+        run_config = {
+            "ops": {"documents__invoice_documents": {"config": {"issued_since": documents_since.isoformat()}}}
+        }
     tags = {}
     partitions = job.partitions_def
     if partitions is not None and partitions.has_partition_key(run_date.isoformat()):
         # daily-partitioned assets (dunning batches) run for the business date; the others ignore it
         tags["dagster/partition"] = run_date.isoformat()
     with tqdm(total=step_count(job), unit="step", desc=f"materialize {run_date}", file=sys.stderr) as bar:
+
         def advance(step_key: str) -> None:
             bar.set_postfix_str(step_key[-40:])
             bar.update(1)
@@ -210,11 +311,14 @@ def handle(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("relance demo: interrupted while generating the demo company", file=sys.stderr)
             return 130
-        print(f"demo company written to {home.inbox}: {counts['customers']:,} customers, {counts['invoices']:,} "
-              f"invoices, {counts['credit_notes']:,} credit notes, {counts['payments']:,} payments, "
-              f"{counts['disputes']:,} disputes ({counts['open_invoices']:,} invoices open, "
-              f"{counts['overdue_invoices']:,} overdue on {config.as_of}); ground truth in "
-              f"{home.root / DEMO_FOLDER / 'ground_truth'}", flush=True)
+        print(
+            f"demo company written to {home.inbox}: {counts['customers']:,} customers, {counts['invoices']:,} "
+            f"invoices, {counts['credit_notes']:,} credit notes, {counts['payments']:,} payments, "
+            f"{counts['disputes']:,} disputes ({counts['open_invoices']:,} invoices open, "
+            f"{counts['overdue_invoices']:,} overdue on {config.as_of}); ground truth in "
+            f"{home.root / DEMO_FOLDER / 'ground_truth'}",
+            flush=True,
+        )
     if not args.skip_materialize:
         from datetime import timedelta
 
@@ -229,15 +333,24 @@ def handle(args: argparse.Namespace) -> int:
             print("relance demo: interrupted during the materialization", file=sys.stderr)
             return 130
         except Exception as exc:  # noqa: BLE001 - e.g. definitions that do not load: the Dagster UI shows why
-            print(f"relance demo: the materialization could not run: {type(exc).__name__}: {exc}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"relance demo: the materialization could not run: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
             code = 1
         if code != 0:
-            print("relance demo: the materialization reported failures (details above and in the Dagster UI); "
-                  "starting the servers anyway so you can inspect them", file=sys.stderr, flush=True)
+            print(
+                "relance demo: the materialization reported failures (details above and in the Dagster UI); "
+                "starting the servers anyway so you can inspect them",
+                file=sys.stderr,
+                flush=True,
+            )
     for name in missing:
-        print(f"relance demo: `relance {name}` is not available in this checkout, the {name} server is not started",
-              file=sys.stderr)
+        print(
+            f"relance demo: `relance {name}` is not available in this checkout, the {name} server is not started",
+            file=sys.stderr,
+        )
 
     def started(_supervisor) -> None:
         print(f"\nRelance demo is running (logs in {supervisor.log_dir}). Press Ctrl-C to stop.", flush=True)
@@ -246,8 +359,12 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         code = supervise(supervisor, on_started=started)
-        print("Relance demo stopped: every server is down." if code == 0 else
-              "Relance demo stopped because a server failed (see above).", flush=True)
+        print(
+            "Relance demo stopped: every server is down."
+            if code == 0
+            else "Relance demo stopped because a server failed (see above).",
+            flush=True,
+        )
         return code
     except (PortBusyError, ChildFailedError) as exc:
         print(f"relance demo: {exc}", file=sys.stderr)

@@ -9,14 +9,20 @@ import sys
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "dispatch", help="send every due outbox row through its channel",
+        "dispatch",
+        help="send every due outbox row through its channel",
         description="Run the dispatch job: chunks of the outbox drained in parallel processes (Dagster's "
-                    "multiprocess executor), every outcome recorded as events. Prints a JSON summary.")
+        "multiprocess executor), every outcome recorded as events. Prints a JSON summary.",
+    )
     parser.add_argument("--chunks", type=int, default=2, help="parallel chunks (processes), default 2")
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the job's chunks one after another in this process (no subprocesses)")
-    parser.add_argument("--direct", action="store_true",
-                        help="skip Dagster: run the drain loop in this process (one chunk)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the job's chunks one after another in this process (no subprocesses)",
+    )
+    parser.add_argument(
+        "--direct", action="store_true", help="skip Dagster: run the drain loop in this process (one chunk)"
+    )
     from channels.worker import add_drain_options
 
     add_drain_options(parser)
@@ -37,16 +43,21 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     from pipelines.delivery import dispatch_run_config
 
-    run_config = dispatch_run_config(args.chunks, batch_size=args.batch or 50, lease_seconds=args.lease or 300.0,
-                                     wait_for_leases=args.wait_for_leases)
+    run_config = dispatch_run_config(
+        args.chunks,
+        batch_size=args.batch or 50,
+        lease_seconds=args.lease or 300.0,
+        wait_for_leases=args.wait_for_leases,
+    )
     run_config["loggers"] = {"console": {"config": {"log_level": "ERROR"}}}
     if args.in_process:
         from pipelines.delivery import resolved_dispatch_job
         from pipelines.runs import dagster_instance
 
         with dagster_instance() as instance:
-            result = resolved_dispatch_job().execute_in_process(run_config=run_config, instance=instance,
-                                                                raise_on_error=False)
+            result = resolved_dispatch_job().execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False
+            )
         success, summary = result.success, (result.output_for_node("dispatch_summary") if result.success else None)
     else:
         success, summary = _multiprocess(run_config)
@@ -73,8 +84,9 @@ def _multiprocess(run_config: dict):
         folder.mkdir(parents=True, exist_ok=True)
         instance_cm = dg.DagsterInstance.local_temp(tempdir=str(folder))
     with instance_cm as instance:
-        with dg.execute_job(dg.reconstructable(resolved_dispatch_job), instance=instance,
-                            run_config=run_config) as result:
+        with dg.execute_job(
+            dg.reconstructable(resolved_dispatch_job), instance=instance, run_config=run_config
+        ) as result:
             if not result.success:
                 return False, None
             return True, result.output_for_node("dispatch_summary")

@@ -15,22 +15,31 @@ def register(subparsers) -> None:
         "document",
         help="write one invoice's PDF / Factur-X XML / UBL / EDIFACT and print its validation result",
         description="Build one invoice's document from the warehouse (opened read-only; the serving snapshot "
-                    "with --snapshot or when the warehouse is busy), validate it (XSD + EN 16931 + BR-FR rules) "
-                    "and write it. Exit 0 when valid, 1 when written but invalid, 2 when it cannot be built.",
+        "with --snapshot or when the warehouse is busy), validate it (XSD + EN 16931 + BR-FR rules) "
+        "and write it. Exit 0 when valid, 1 when written but invalid, 2 when it cannot be built.",
     )
     parser.add_argument("invoice_number", metavar="INVOICE_NUMBER")
-    parser.add_argument("--format", choices=FORMATS, default="pdf",
-                        help="pdf: Factur-X PDF/A-3b with the XML and attachments embedded; facturx: the CII XML "
-                             "(factur-x.xml); ubl: UBL 2.1; edifact: INVOIC D96A EANCOM (default: pdf)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="pdf",
+        help="pdf: Factur-X PDF/A-3b with the XML and attachments embedded; facturx: the CII XML "
+        "(factur-x.xml); ubl: UBL 2.1; edifact: INVOIC D96A EANCOM (default: pdf)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="file to write (a folder: named after the invoice)")
     parser.add_argument("--snapshot", action="store_true", help="read the serving snapshot instead of the warehouse")
     parser.add_argument("--warehouse", type=Path, help="DuckDB file to read (default: RELANCE_HOME/warehouse.duckdb)")
-    parser.add_argument("--company", type=Path, help="company file (default: RELANCE_COMPANY_CONFIG or config/company.toml)")
+    parser.add_argument(
+        "--company", type=Path, help="company file (default: RELANCE_COMPANY_CONFIG or config/company.toml)"
+    )
     parser.add_argument("--language", choices=("fr", "en"), help="override the customer's language")
     parser.add_argument("--ubl-profile", choices=("fr-ctc", "peppol"), help="override [documents].ubl_profile")
-    parser.add_argument("--interchange-reference", type=int,
-                        help="EDIFACT interchange control reference (default: the next number of the "
-                             "operational store's never-repeating sequence)")
+    parser.add_argument(
+        "--interchange-reference",
+        type=int,
+        help="EDIFACT interchange control reference (default: the next number of the "
+        "operational store's never-repeating sequence)",
+    )
     parser.set_defaults(handler=run)
 
 

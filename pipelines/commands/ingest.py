@@ -15,12 +15,19 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "ingest", help="ingest ERP export files (CSV, TSV, XLSX, Parquet, FEC) into the warehouse",
-        description="Ingest ERP export files into RELANCE_HOME's warehouse and report every row.")
-    parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="export files to ingest; a folder stands for the files directly inside it")
-    parser.add_argument("--profile", metavar="NAME",
-                        help="mapping profile from config/profiles (or a .toml path); default: recognised")
+        "ingest",
+        help="ingest ERP export files (CSV, TSV, XLSX, Parquet, FEC) into the warehouse",
+        description="Ingest ERP export files into RELANCE_HOME's warehouse and report every row.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="export files to ingest; a folder stands for the files directly inside it",
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="mapping profile from config/profiles (or a .toml path); default: recognised"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=handle)
 
@@ -38,7 +45,8 @@ def _quarantine_details(reports: list[dict]) -> None:
         for report in wanted:
             rows = con.execute(
                 "select source_line, reason from raw.quarantine where file_sha256 = ? order by source_line",
-                [report["sha256"]]).fetchall()
+                [report["sha256"]],
+            ).fetchall()
             report["quarantine"] = [{"line": line, "reason": reason} for line, reason in rows]
     finally:
         con.close()
@@ -83,8 +91,10 @@ def _table(reports: list[dict]) -> str:
         if r.get("error"):
             lines.append(f"{name:<40} cannot be read: {r['error']}")
             continue
-        lines.append(f"{name:<40} {r['profile'] or '':<26} {r['rows_read']:>10} {r['accepted']:>10} "
-                     f"{r['quarantined']:>11} {r['duplicates']:>10}")
+        lines.append(
+            f"{name:<40} {r['profile'] or '':<26} {r['rows_read']:>10} {r['accepted']:>10} "
+            f"{r['quarantined']:>11} {r['duplicates']:>10}"
+        )
         if r.get("already_ingested"):
             lines.append("    already ingested (same bytes): nothing changed")
         if r.get("footer_lines"):
@@ -101,8 +111,11 @@ def _expand(paths: list[Path]) -> list[str]:
     files: list[str] = []
     for path in paths:
         if path.is_dir():
-            files += [str(p) for p in sorted(path.iterdir())
-                      if p.is_file() and not p.name.startswith((".", "~")) and not p.name.endswith((".part", ".tmp"))]
+            files += [
+                str(p)
+                for p in sorted(path.iterdir())
+                if p.is_file() and not p.name.startswith((".", "~")) and not p.name.endswith((".part", ".tmp"))
+            ]
         else:
             files.append(str(path))
     return files

@@ -9,9 +9,12 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("mail", help="local SMTP server keeping every message (demo): serve, list, show",
-                                   description="A real SMTP server (aiosmtpd) that keeps each message it receives "
-                                               "under RELANCE_HOME/mail, and commands to browse them.")
+    parser = subparsers.add_parser(
+        "mail",
+        help="local SMTP server keeping every message (demo): serve, list, show",
+        description="A real SMTP server (aiosmtpd) that keeps each message it receives "
+        "under RELANCE_HOME/mail, and commands to browse them.",
+    )
     actions = parser.add_subparsers(dest="mail_action", metavar="ACTION", required=True)
 
     serve = actions.add_parser("serve", help="run the SMTP server until interrupted")
@@ -20,16 +23,30 @@ def register(subparsers) -> None:
     serve.add_argument("--folder", type=Path, default=None, help="where to keep messages (default RELANCE_HOME/mail)")
     serve.add_argument("--tls-cert", type=Path, default=None, help="certificate (PEM) to offer STARTTLS")
     serve.add_argument("--tls-key", type=Path, default=None, help="private key (PEM) of --tls-cert")
-    serve.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (SMTPS) instead of STARTTLS")
-    serve.add_argument("--user", action="append", default=[], metavar="USER:PASSWORD",
-                       help="accept AUTH PLAIN/LOGIN for this user (repeatable)")
+    serve.add_argument(
+        "--implicit-tls", action="store_true", help="TLS from the first byte (SMTPS) instead of STARTTLS"
+    )
+    serve.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="accept AUTH PLAIN/LOGIN for this user (repeatable)",
+    )
     serve.add_argument("--require-auth", action="store_true", help="refuse mail from clients that did not log in")
-    serve.add_argument("--bounce-folder", type=Path, default=None,
-                       help="Maildir where bounce reports for recipients in a .invalid domain are written "
-                            "(default RELANCE_DSN_MAILDIR, else RELANCE_HOME/bounces)")
+    serve.add_argument(
+        "--bounce-folder",
+        type=Path,
+        default=None,
+        help="Maildir where bounce reports for recipients in a .invalid domain are written "
+        "(default RELANCE_DSN_MAILDIR, else RELANCE_HOME/bounces)",
+    )
     serve.add_argument("--no-bounces", action="store_true", help="never write bounce reports")
-    serve.add_argument("--fsync", action="store_true",
-                       help="flush every message to disk before answering 250 (survives power loss; slower)")
+    serve.add_argument(
+        "--fsync",
+        action="store_true",
+        help="flush every message to disk before answering 250 (survives power loss; slower)",
+    )
     serve.set_defaults(handler=_serve)
 
     listing = actions.add_parser("list", help="list received messages, oldest first")
@@ -71,16 +88,27 @@ def _serve(args: argparse.Namespace) -> int:
         name, password = entry.split(":", 1)
         users[name] = password
     try:
-        controller = start_mail_server(_folder(args), host=args.host, port=args.port, tls_cert=args.tls_cert,
-                                       tls_key=args.tls_key, implicit_tls=args.implicit_tls, users=users or None,
-                                       require_auth=args.require_auth, fsync=args.fsync,
-                                       bounce_folder=None if args.no_bounces else _bounce_folder(args))
+        controller = start_mail_server(
+            _folder(args),
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            implicit_tls=args.implicit_tls,
+            users=users or None,
+            require_auth=args.require_auth,
+            fsync=args.fsync,
+            bounce_folder=None if args.no_bounces else _bounce_folder(args),
+        )
     except (ValueError, OSError) as exc:
         print(f"relance mail serve: {exc}", file=sys.stderr)
         return 2
     mode = "implicit TLS" if args.implicit_tls else ("STARTTLS" if args.tls_cert else "plain")
-    print(f"SMTP server on {args.host}:{args.port} ({mode}{', AUTH' if users else ''}), "
-          f"keeping messages in {_folder(args)}", flush=True)
+    print(
+        f"SMTP server on {args.host}:{args.port} ({mode}{', AUTH' if users else ''}), "
+        f"keeping messages in {_folder(args)}",
+        flush=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -125,6 +153,8 @@ def _show(args: argparse.Namespace) -> int:
     print()
     print(body.get_content() if body is not None else "(no text body)")
     for part in message.iter_attachments():
-        print(f"[attachment] {part.get_filename()} ({part.get_content_type()}, "
-              f"{len(part.get_payload(decode=True) or b'')} bytes)")
+        print(
+            f"[attachment] {part.get_filename()} ({part.get_content_type()}, "
+            f"{len(part.get_payload(decode=True) or b'')} bytes)"
+        )
     return 0

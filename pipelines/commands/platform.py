@@ -12,14 +12,24 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("platform", help="e-invoice platform stand-in: answer submitted invoices")
     actions = parser.add_subparsers(dest="platform_action", metavar="ACTION", required=True)
     simulate = actions.add_parser(
-        "simulate", help="write lifecycle status files for every submission not answered yet",
+        "simulate",
+        help="write lifecycle status files for every submission not answered yet",
         description="For each manifest in the platform outbox folder that has no answer yet, write a status "
-                    "file in the platform status folder with the given lifecycle codes (200 Déposée ... 213 "
-                    "Rejetée).")
-    simulate.add_argument("--codes", default="200,201,202,203",
-                          help="comma-separated lifecycle codes for each submission (default 200,201,202,203)")
-    simulate.add_argument("--reject-every", type=int, default=0, metavar="N",
-                          help="answer every N-th submission with 213 Rejetée instead (default: never)")
+        "file in the platform status folder with the given lifecycle codes (200 Déposée ... 213 "
+        "Rejetée).",
+    )
+    simulate.add_argument(
+        "--codes",
+        default="200,201,202,203",
+        help="comma-separated lifecycle codes for each submission (default 200,201,202,203)",
+    )
+    simulate.add_argument(
+        "--reject-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer every N-th submission with 213 Rejetée instead (default: never)",
+    )
     simulate.set_defaults(handler=_simulate)
 
 
@@ -31,8 +41,11 @@ def _simulate(args: argparse.Namespace) -> int:
     codes = [c.strip() for c in args.codes.split(",") if c.strip()]
     unknown = [c for c in codes if c not in LIFECYCLE_STATUSES]
     if unknown or not codes:
-        print(f"relance platform simulate: unknown lifecycle codes {unknown or args.codes!r}; "
-              f"known: {', '.join(LIFECYCLE_STATUSES)}", file=sys.stderr)
+        print(
+            f"relance platform simulate: unknown lifecycle codes {unknown or args.codes!r}; "
+            f"known: {', '.join(LIFECYCLE_STATUSES)}",
+            file=sys.stderr,
+        )
         return 2
     simulator = PlatformSimulator(*platform_dirs(relance_home()))
     answered = simulator.answered()

@@ -8,16 +8,21 @@ import sys
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "portal", help="customer portal: serve it, print or revoke signed links, create API keys",
+        "portal",
+        help="customer portal: serve it, print or revoke signed links, create API keys",
         description="Without a sub-command, serve the customer portal (and its JSON API) with uvicorn.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8070, help="port to listen on (default 8070)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="uvicorn worker processes (default 1; rate limits are per process)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default 1; rate limits are per process)"
+    )
     parser.add_argument("--no-access-log", action="store_true", help="do not write the (redacted) access log")
-    parser.add_argument("--proxy-headers", action="store_true",
-                        help="trust X-Forwarded-For/Proto from --forwarded-allow-ips (behind a reverse proxy)")
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/Proto from --forwarded-allow-ips (behind a reverse proxy)",
+    )
     parser.add_argument("--forwarded-allow-ips", default=None, help="proxy addresses to trust (default 127.0.0.1)")
     parser.set_defaults(handler=_serve)
     actions = parser.add_subparsers(dest="portal_action", metavar="ACTION")
@@ -25,8 +30,11 @@ def register(subparsers) -> None:
     link = actions.add_parser("link", help="print a new signed portal link for a customer")
     link.add_argument("customer_id", metavar="CUSTOMER_ID")
     link.add_argument("--days", type=int, default=30, help="validity in days (1-366, default 30)")
-    link.add_argument("--base-url", default=None,
-                      help="public address of the portal (default RELANCE_PORTAL_BASE_URL or http://127.0.0.1:8070)")
+    link.add_argument(
+        "--base-url",
+        default=None,
+        help="public address of the portal (default RELANCE_PORTAL_BASE_URL or http://127.0.0.1:8070)",
+    )
     link.set_defaults(handler=_link)
 
     revoke = actions.add_parser("revoke", help="revoke a customer's links, one link by its token id, or an API key")
@@ -54,8 +62,14 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("relance portal: --workers must be at least 1", file=sys.stderr)
         return 2
-    serve(host=args.host, port=args.port, workers=args.workers, access_log=not args.no_access_log,
-          proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
+    serve(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
     return 0
 
 
@@ -65,8 +79,9 @@ def _link(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        token, grant = links.issue_token(ops.open_store(settings.operational_url), settings.secret,
-                                         args.customer_id, args.days)
+        token, grant = links.issue_token(
+            ops.open_store(settings.operational_url), settings.secret, args.customer_id, args.days
+        )
     except ValueError as exc:
         print(f"relance portal link: {exc}", file=sys.stderr)
         return 2
@@ -88,8 +103,10 @@ def _warn_if_unknown(settings, customer_id: str) -> None:
     finally:
         reader.close()
     if view.customer is None and not view.invoices:
-        print(f"warning: customer {customer_id} is not in the serving snapshot (no customer row, no invoice)",
-              file=sys.stderr)
+        print(
+            f"warning: customer {customer_id} is not in the serving snapshot (no customer row, no invoice)",
+            file=sys.stderr,
+        )
 
 
 def _revoke(args: argparse.Namespace) -> int:
@@ -127,6 +144,9 @@ def _apikey(args: argparse.Namespace) -> int:
         print(f"relance portal apikey: {exc}", file=sys.stderr)
         return 2
     print(key)
-    print(f"key id {key_id} for customer {args.customer_id}: shown once, store it now "
-          "(send it as `Authorization: Bearer <key>`)", file=sys.stderr)
+    print(
+        f"key id {key_id} for customer {args.customer_id}: shown once, store it now "
+        "(send it as `Authorization: Bearer <key>`)",
+        file=sys.stderr,
+    )
     return 0

@@ -23,17 +23,25 @@ def register(subparsers) -> None:
         "backtest",
         help="train on invoices issued before the cut-off, score those issued after, compare with a baseline",
         description="Trains the risk model on invoices issued before --cutoff (with outcomes as known the day "
-                    "before), scores the invoices issued on or after it, and prints AUC, Brier score and "
-                    "accuracy of the model and of the baseline (each customer's own past late rate). Reads "
-                    "a copy of the warehouse (RELANCE_HOME), or an ERP export given with --input.",
+        "before), scores the invoices issued on or after it, and prints AUC, Brier score and "
+        "accuracy of the model and of the baseline (each customer's own past late rate). Reads "
+        "a copy of the warehouse (RELANCE_HOME), or an ERP export given with --input.",
     )
     backtest.add_argument("--cutoff", type=_date, required=True, metavar="DATE", help="cut-off date, YYYY-MM-DD")
     backtest.add_argument("--json", action="store_true", help="print the result as JSON")
-    backtest.add_argument("--input", type=Path, default=None, metavar="PATH",
-                          help="an ERP export to take in through the ingest path instead of the warehouse")
-    backtest.add_argument("--profile", default=None, metavar="NAME",
-                          help="ingest profile for --input (e.g. ibm_accounts_receivable); default: recognised "
-                               "from the headers")
+    backtest.add_argument(
+        "--input",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="an ERP export to take in through the ingest path instead of the warehouse",
+    )
+    backtest.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="ingest profile for --input (e.g. ibm_accounts_receivable); default: recognised from the headers",
+    )
     backtest.set_defaults(handler=run_backtest)
 
 
@@ -54,8 +62,10 @@ def _format(result: dict) -> str:
     lines += ["", "Calibration on the test invoices (predicted vs observed late rate):"]
     for row in result["calibration"]:
         if row["invoices"]:
-            lines.append(f"  {row['probability_from']:.1f}-{row['probability_to']:.1f}: {row['invoices']:>5} invoices, "
-                         f"predicted {row['mean_predicted']:.2f}, observed {row['observed_late_rate']:.2f}")
+            lines.append(
+                f"  {row['probability_from']:.1f}-{row['probability_to']:.1f}: {row['invoices']:>5} invoices, "
+                f"predicted {row['mean_predicted']:.2f}, observed {row['observed_late_rate']:.2f}"
+            )
     return "\n".join(lines)
 
 
@@ -68,8 +78,9 @@ def run_backtest(args) -> int:
         print("relance risk backtest: --profile needs --input", file=sys.stderr)
         return 2
     try:
-        con = data.from_export(args.input, args.profile) if args.input else data.from_warehouse(
-            relance_home().warehouse)
+        con = (
+            data.from_export(args.input, args.profile) if args.input else data.from_warehouse(relance_home().warehouse)
+        )
         data.build_features(con, data.latest_known_date(con))
         result = backtest(con, args.cutoff)
     except (data.BacktestInputError, NotEnoughHistory, FileNotFoundError) as exc:

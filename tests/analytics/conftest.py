@@ -34,7 +34,8 @@ def ingest_export(home: Path, path: Path, profile: str, run_date: date) -> None:
     defs = dg.Definitions.merge(ingest.defs, dg.Definitions(resources={"relance": RelanceResource(home=str(home))}))
     result = defs.resolve_job_def(ingest.INGEST_JOB).execute_in_process(
         run_config={"ops": {"raw_ingest": {"config": {"paths": [str(path)], "profile": profile}}}},
-        tags={ingest.RUN_DATE_TAG: run_date.isoformat()}, instance=dg.DagsterInstance.ephemeral(),
+        tags={ingest.RUN_DATE_TAG: run_date.isoformat()},
+        instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success
     con = warehouse.connect(home / "warehouse.duckdb")

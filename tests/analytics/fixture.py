@@ -139,15 +139,34 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
         paid = sum((_money(p[4]) for p in PAYMENTS if p[2] == number), Decimal("0.00"))
         credit = credited.get(number, Decimal("0.00"))
         open_amount = max(amount_d - paid - credit, Decimal("0.00")) if kind == "invoice" else Decimal("0.00")
-        status = "credited" if kind == "credit_note" else ("paid" if open_amount == 0 else
-                                                           "partially_paid" if paid else "open")
+        status = (
+            "credited"
+            if kind == "credit_note"
+            else ("paid" if open_amount == 0 else "partially_paid" if paid else "open")
+        )
         con.execute(
             "insert into marts.invoices (issuer_id, invoice_number, document_type, customer_id, issue_date, "
             "delivery_date, due_date, amount_excl_tax, tax_amount, amount_incl_tax, currency, purchase_order, "
             "original_invoice_number, paid_amount, credited_amount, open_amount, settled_date, status, "
             "extracted_at) values ('ISS', ?, ?, ?, ?, ?, ?, ?, 0, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [number, kind, cid, _d(issue), _d(delivery), _d(due), amount_d, amount_d, po, original, paid,
-             credit, open_amount, _d(settled), status, extracted],
+            [
+                number,
+                kind,
+                cid,
+                _d(issue),
+                _d(delivery),
+                _d(due),
+                amount_d,
+                amount_d,
+                po,
+                original,
+                paid,
+                credit,
+                open_amount,
+                _d(settled),
+                status,
+                extracted,
+            ],
         )
     for pid, cid, number, paid_on, amount in PAYMENTS:
         con.execute(
@@ -155,13 +174,26 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
             [pid, cid, number, _d(paid_on), _money(amount), extracted],
         )
     for number, cid, opened, reason, amount, resolved in DISPUTES:
-        con.execute("insert into staging.disputes values (?, ?, ?, ?, ?, ?)",
-                    [number, cid, _d(opened), reason, _money(amount), _d(resolved)])
+        con.execute(
+            "insert into staging.disputes values (?, ?, ?, ?, ?, ?)",
+            [number, cid, _d(opened), reason, _money(amount), _d(resolved)],
+        )
     customer_of = {row[0]: row[2] for row in INVOICES}
     for position, (number, kind, at, channel, code, step, evidence) in enumerate(EVENTS, start=1):
         occurred = datetime.fromisoformat(at).replace(tzinfo=timezone.utc)
         con.execute(
             "insert into staging.events values (?, ?, ?, ?, ?, ?, ?, ?, 'fixture', ?, ?, null, ?)",
-            [position, f"e{position}", kind, occurred, occurred, number, customer_of[number], channel, code,
-             step, json.dumps(evidence)],
+            [
+                position,
+                f"e{position}",
+                kind,
+                occurred,
+                occurred,
+                number,
+                customer_of[number],
+                channel,
+                code,
+                step,
+                json.dumps(evidence),
+            ],
         )

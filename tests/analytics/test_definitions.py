@@ -16,15 +16,33 @@ def test_code_location_wires_analytics_to_the_other_domains():
 
     graph = defs.get_repository_def().asset_graph
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    for table in ("kpi_summary", "kpi_aging", "late_rates", "late_invoice_causes", "late_origin_by_customer",
-                  "reminder_effectiveness", "risk_scores", "risk_calibration", "risk_model_metrics"):
+    for table in (
+        "kpi_summary",
+        "kpi_aging",
+        "late_rates",
+        "late_invoice_causes",
+        "late_origin_by_customer",
+        "reminder_effectiveness",
+        "risk_scores",
+        "risk_calibration",
+        "risk_model_metrics",
+    ):
         assert f"marts/{table}" in keys
     parents = graph.get(dg.AssetKey(["intermediate", "analytics_invoices"])).parent_keys
-    assert parents == {dg.AssetKey(k) for k in (["marts", "invoices"], ["marts", "customers"],
-                                                ["staging", "payments"], ["staging", "disputes"],
-                                                ["intermediate", "analytics_invoice_events"])}
-    assert dg.AssetKey(["staging", "events"]) in graph.get(
-        dg.AssetKey(["intermediate", "analytics_invoice_events"])).parent_keys
+    assert parents == {
+        dg.AssetKey(k)
+        for k in (
+            ["marts", "invoices"],
+            ["marts", "customers"],
+            ["staging", "payments"],
+            ["staging", "disputes"],
+            ["intermediate", "analytics_invoice_events"],
+        )
+    }
+    assert (
+        dg.AssetKey(["staging", "events"])
+        in graph.get(dg.AssetKey(["intermediate", "analytics_invoice_events"])).parent_keys
+    )
     # the serving snapshot publishes the analytics marts
     assert dg.AssetKey(["marts", "risk_scores"]) in graph.get(dg.AssetKey(["serving", "snapshot"])).parent_keys
 

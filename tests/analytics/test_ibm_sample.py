@@ -26,8 +26,14 @@ def _late_rates(con) -> dict[tuple[str, str], tuple[int, int, float]]:
 def ibm_marts(tmp_path_factory):
     home = tmp_path_factory.mktemp("ibm-marts")
     ingest_export(home, shared_path(*IBM_CSV), "ibm_accounts_receivable", AS_OF)
-    wanted = {"analytics_invoice_events", "analytics_invoices", "late_rates", "late_cause_candidates",
-              "late_invoice_causes", "late_origin_summary"}
+    wanted = {
+        "analytics_invoice_events",
+        "analytics_invoices",
+        "late_rates",
+        "late_cause_candidates",
+        "late_invoice_causes",
+        "late_origin_summary",
+    }
     materialize_analytics(home, AS_OF, [a for a in analytics.ASSETS if {k.path[-1] for k in a.keys} & wanted])
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     yield con
@@ -65,6 +71,7 @@ def test_late_rate_disputed_against_undisputed(ibm_marts):
 
 def test_877_late_of_2466(ibm_marts):
     invoices, late = ibm_marts.execute(
-        "select count(*), count(*) filter (where is_late) from intermediate.analytics_invoices").fetchall()[0]
+        "select count(*), count(*) filter (where is_late) from intermediate.analytics_invoices"
+    ).fetchall()[0]
     assert (invoices, late) == (2466, 877)
     assert ibm_marts.execute("select late_invoices from marts.late_origin_summary").fetchall()[0][0] == 877

@@ -67,13 +67,20 @@ def test_on_time_rate_and_days_to_pay(book):
 
 
 def test_days_to_pay_distribution(book):
-    found = rows(book, "select measure, band, invoice_count, amount from marts.kpi_days_to_pay "
-                       "order by measure, band_order")
+    found = rows(
+        book, "select measure, band, invoice_count, amount from marts.kpi_days_to_pay order by measure, band_order"
+    )
     assert [(r["measure"], r["band"], r["invoice_count"]) for r in found] == [
-        ("days_late", "on time", 1), ("days_late", "1-15", 4), ("days_late", "16-30", 1),
-        ("days_late", "31-60", 1), ("days_late", "60+", 0),
-        ("days_to_pay", "0-30", 1), ("days_to_pay", "31-45", 4), ("days_to_pay", "46-60", 1),
-        ("days_to_pay", "61-90", 1), ("days_to_pay", "90+", 0),
+        ("days_late", "on time", 1),
+        ("days_late", "1-15", 4),
+        ("days_late", "16-30", 1),
+        ("days_late", "31-60", 1),
+        ("days_late", "60+", 0),
+        ("days_to_pay", "0-30", 1),
+        ("days_to_pay", "31-45", 4),
+        ("days_to_pay", "46-60", 1),
+        ("days_to_pay", "61-90", 1),
+        ("days_to_pay", "90+", 0),
     ]
     # 31-45 days: I2 2000 + I12 1000 + I13 250 + I17 500
     assert found[6]["amount"] == Decimal("3750.00")
@@ -97,7 +104,9 @@ def test_overdue_by_segment(book):
     found = {r["segment"]: r for r in rows(book, "select * from marts.kpi_overdue_by_segment")}
     assert (found["sme"]["open_amount"], found["sme"]["overdue_amount"]) == (Decimal("5900.00"), Decimal("5100.00"))
     assert (found["enterprise"]["open_amount"], found["enterprise"]["overdue_amount"]) == (
-        Decimal("700.00"), Decimal("700.00"))
+        Decimal("700.00"),
+        Decimal("700.00"),
+    )
     assert found["sme"]["customers"] == 2
 
 
@@ -114,8 +123,7 @@ def test_monthly_trends(book):
     assert february["overdue_at_month_end"] == Decimal("5200.00")  # I4, I6, I9, I10
     march = months["2026-03-01"]
     assert march["collected_amount"] == Decimal("1900.00")  # the payment of 2026-04-05 is not in March
-    assert (march["receivable_at_month_end"], march["overdue_at_month_end"]) == (Decimal("6600.00"),
-                                                                                 Decimal("5800.00"))
+    assert (march["receivable_at_month_end"], march["overdue_at_month_end"]) == (Decimal("6600.00"), Decimal("5800.00"))
 
 
 def test_postage_spend_and_savings(book):
@@ -124,8 +132,11 @@ def test_postage_spend_and_savings(book):
     assert postage["paper_letters"] == 4
     assert postage["postage_spend"] == Decimal("4.77")  # 1.16 x 3 + 1.29
     # electronic documents never posted: 8 invoices (I2, I3, I7, I8, I10, I11, I12, I13) + 4 reminders
-    assert (postage["letters_avoided"], postage["invoice_letters_avoided"],
-            postage["reminder_letters_avoided"]) == (12, 8, 4)
+    assert (postage["letters_avoided"], postage["invoice_letters_avoided"], postage["reminder_letters_avoided"]) == (
+        12,
+        8,
+        4,
+    )
     assert postage["postage_savings"] == Decimal("13.92")  # 12 x 1.16
 
 
@@ -133,16 +144,27 @@ def test_late_rates_by_channel_retrieval_and_dispute(book):
     found = {(r["dimension"], r["value"]): r for r in rows(book, "select * from marts.late_rates")}
     # known outcomes: 16 invoices (I5 is not yet due); only I1 and I8 were paid on time
     assert (found[("channel_class", "paper")]["invoices"], found[("channel_class", "paper")]["late_invoices"]) == (2, 2)
-    assert (found[("channel_class", "electronic")]["invoices"],
-            found[("channel_class", "electronic")]["late_invoices"]) == (14, 12)
+    assert (
+        found[("channel_class", "electronic")]["invoices"],
+        found[("channel_class", "electronic")]["late_invoices"],
+    ) == (14, 12)
     assert (found[("channel", "email")]["invoices"], found[("channel", "email")]["late_invoices"]) == (9, 8)
     # retrieval is measured where delivery is tracked: I1, I8, I10, I11 retrieved (I10, I11 late), I3 not
     assert (found[("retrieval", "retrieved")]["invoices"], found[("retrieval", "retrieved")]["late_invoices"]) == (4, 2)
-    assert (found[("retrieval", "never retrieved")]["invoices"],
-            found[("retrieval", "never retrieved")]["late_invoices"]) == (1, 1)
+    assert (
+        found[("retrieval", "never retrieved")]["invoices"],
+        found[("retrieval", "never retrieved")]["late_invoices"],
+    ) == (1, 1)
     assert {v: (r["invoices"], r["late_invoices"]) for (d, v), r in found.items() if d == "time_to_retrieval"} == {
-        "1-2 days": (2, 0), "3-7 days": (1, 1), "8-14 days": (1, 1), "never": (1, 1)}
-    assert (found[("dispute", "disputed")]["late_invoices"], found[("dispute", "undisputed")]["late_invoices"]) == (1, 13)
+        "1-2 days": (2, 0),
+        "3-7 days": (1, 1),
+        "8-14 days": (1, 1),
+        "never": (1, 1),
+    }
+    assert (found[("dispute", "disputed")]["late_invoices"], found[("dispute", "undisputed")]["late_invoices"]) == (
+        1,
+        13,
+    )
     # Wilson 95% interval of 2 late out of 4: 0.5 -/+ 0.349967
     assert found[("retrieval", "retrieved")]["late_rate_low"] == pytest.approx(0.150033, abs=1e-5)
     assert found[("retrieval", "retrieved")]["late_rate_high"] == pytest.approx(0.849967, abs=1e-5)
@@ -167,14 +189,20 @@ EXPECTED_CAUSES = {
 
 
 def test_one_primary_cause_per_late_invoice(book):
-    found = {r["invoice_number"]: (r["primary_cause"], r["side"])
-             for r in rows(book, "select * from marts.late_invoice_causes")}
+    found = {
+        r["invoice_number"]: (r["primary_cause"], r["side"])
+        for r in rows(book, "select * from marts.late_invoice_causes")
+    }
     assert found == EXPECTED_CAUSES
 
 
 def test_cause_evidence_and_secondary_causes(book):
-    found = {r["invoice_number"]: r for r in rows(book, "select invoice_number, evidence::varchar as evidence, "
-                                                        "all_causes from marts.late_invoice_causes")}
+    found = {
+        r["invoice_number"]: r
+        for r in rows(
+            book, "select invoice_number, evidence::varchar as evidence, all_causes from marts.late_invoice_causes"
+        )
+    }
     assert '"status_code":"550"' in found["I2"]["evidence"] and "user unknown" in found["I2"]["evidence"]
     assert '"status_code":"213"' in found["I7"]["evidence"]
     assert found["I7"]["all_causes"] == ["rejected_or_invalid", "chronic_late_payer"]
@@ -191,8 +219,11 @@ def test_share_of_lateness_from_issuer_side(book):
     # days late of the 14 late invoices: 415 in all, 196 from issuer-side causes
     assert (summary["days_late"], summary["issuer_side_days_late"]) == (415, 196)
     assert summary["issuer_share_of_days_late"] == pytest.approx(196 / 415)
-    assert (summary["issuer_side_invoices"], summary["customer_side_invoices"],
-            summary["undetermined_invoices"]) == (8, 3, 3)
+    assert (summary["issuer_side_invoices"], summary["customer_side_invoices"], summary["undetermined_invoices"]) == (
+        8,
+        3,
+        3,
+    )
 
 
 def test_share_of_lateness_from_issuer_side_per_customer(book):
@@ -214,8 +245,10 @@ def test_lateness_by_cause(book):
 
 
 def test_reminder_effectiveness(book):
-    found = {(r["grouping"], r["reminder_step"], r["channel"], r["variant"]): r
-             for r in rows(book, "select * from marts.reminder_effectiveness")}
+    found = {
+        (r["grouping"], r["reminder_step"], r["channel"], r["variant"]): r
+        for r in rows(book, "select * from marts.reminder_effectiveness")
+    }
     first = found[("step", "first", "all", "all")]
     # first reminders: I4 (paid 28 days later), I2 (7 days), I10 and I7 (unpaid after 14 days);
     # I3's was sent 2026-03-25, its 14 days are not over: not observable yet
@@ -236,8 +269,9 @@ def test_reminder_effectiveness(book):
 
 
 def test_events_and_payments_after_the_as_of_date_are_ignored(book):
-    (i7,) = rows(book, "select open_amount_as_of, settled_on from intermediate.analytics_invoices "
-                       "where invoice_number = 'I7'")
+    (i7,) = rows(
+        book, "select open_amount_as_of, settled_on from intermediate.analytics_invoices where invoice_number = 'I7'"
+    )
     assert i7 == {"open_amount_as_of": Decimal("1500.00"), "settled_on": None}
     (i5,) = rows(book, "select is_retrieved from intermediate.analytics_invoices where invoice_number = 'I5'")
     assert i5["is_retrieved"] is False
@@ -245,7 +279,10 @@ def test_events_and_payments_after_the_as_of_date_are_ignored(book):
 
 def test_asset_checks_pass_and_risk_waits_for_history(book_home, book):
     assert (book_home / "checks.txt").read_text().split("\n") == [
-        "aging_adds_up True", "every_open_invoice_scored True", "one_cause_per_late_invoice True"]
+        "aging_adds_up True",
+        "every_open_invoice_scored True",
+        "one_cause_per_late_invoice True",
+    ]
     (metrics,) = rows(book, "select status, scored_invoices from marts.risk_model_metrics")
     assert metrics["status"].startswith("not enough history") and metrics["scored_invoices"] == 0
 
@@ -263,9 +300,14 @@ def test_figures_do_not_depend_on_the_session_time_zone(tmp_path):
         con.execute(f"set TimeZone = '{zone}'")
         for layer, name, _ in SQL_MODELS:
             warehouse.build_model(con, layer, name, AnalyticsSettings().parameters(fixture.AS_OF))
-        return [con.execute(f"select * exclude ({skip}) from {table} order by all").fetchall()
-                for table, skip in (("marts.kpi_postage", "as_of"), ("marts.late_rates", "as_of"),
-                                    ("marts.late_invoice_causes", "evidence"),
-                                    ("intermediate.reminder_outcomes", "reminded_at"))]
+        return [
+            con.execute(f"select * exclude ({skip}) from {table} order by all").fetchall()
+            for table, skip in (
+                ("marts.kpi_postage", "as_of"),
+                ("marts.late_rates", "as_of"),
+                ("marts.late_invoice_causes", "evidence"),
+                ("intermediate.reminder_outcomes", "reminded_at"),
+            )
+        ]
 
     assert build("UTC") == build("Pacific/Kiritimati")

@@ -112,15 +112,20 @@ def ibm_home(tmp_path_factory):
 @pytest.mark.slow
 def test_risk_asset_scores_every_open_invoice_with_calibrated_probabilities(ibm_home):
     as_of = date(2013, 9, 30)
-    selection = [a for a in analytics.ASSETS
-                 if {k.path[-1] for k in a.keys} & {"analytics_invoice_events", "risk_features", "risk_scores"}]
+    selection = [
+        a
+        for a in analytics.ASSETS
+        if {k.path[-1] for k in a.keys} & {"analytics_invoice_events", "risk_features", "risk_scores"}
+    ]
     result = materialize_analytics(ibm_home, as_of, selection)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks.get("every_open_invoice_scored") is True
     con = duckdb.connect(str(ibm_home / "warehouse.duckdb"), read_only=True)
     (metrics,) = rows(con, "select * from marts.risk_model_metrics")
-    open_count = con.execute("select count(*) from marts.invoices where issue_date <= ? and "
-                             "(settled_date is null or settled_date > ?)", [as_of, as_of]).fetchall()[0][0]
+    open_count = con.execute(
+        "select count(*) from marts.invoices where issue_date <= ? and (settled_date is null or settled_date > ?)",
+        [as_of, as_of],
+    ).fetchall()[0][0]
     assert metrics["status"] == "trained" and metrics["scored_invoices"] == open_count > 50
     assert metrics["calibration_method"] == "isotonic"
     assert 0 < metrics["model_brier"] < 0.25  # far better than a coin (0.25)
@@ -146,8 +151,19 @@ def test_risk_asset_scores_every_open_invoice_with_calibrated_probabilities(ibm_
 @pytest.mark.slow
 def test_backtest_command_beats_the_baseline_on_the_ibm_sample(capsys):
     csv = shared_path(*IBM_CSV)
-    code = cli.main(["risk", "backtest", "--cutoff", "2013-07-01", "--json", "--input", str(csv),
-                     "--profile", "ibm_accounts_receivable"])
+    code = cli.main(
+        [
+            "risk",
+            "backtest",
+            "--cutoff",
+            "2013-07-01",
+            "--json",
+            "--input",
+            str(csv),
+            "--profile",
+            "ibm_accounts_receivable",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["train_invoices"] + result["test_invoices"] > 2300

@@ -29,8 +29,17 @@ def pdf_bytes(pages: int = 1, pad_to: int = 0, title: str = "invoice") -> bytes:
     return buffer.getvalue()
 
 
-def queue_invoices(engine, home: Home, numbers: list[str], *, customer_id: str = "C1", channel: str = "email",
-                   pdf: bytes | None = None, payload_extra: dict | None = None, formats: dict | None = None) -> list[int]:
+def queue_invoices(
+    engine,
+    home: Home,
+    numbers: list[str],
+    *,
+    customer_id: str = "C1",
+    channel: str = "email",
+    pdf: bytes | None = None,
+    payload_extra: dict | None = None,
+    formats: dict | None = None,
+) -> list[int]:
     store = DocumentStore(home.documents)
     ids = []
     with engine.begin() as conn:
@@ -38,25 +47,61 @@ def queue_invoices(engine, home: Home, numbers: list[str], *, customer_id: str =
             documents = {"pdf": store.put(pdf if pdf is not None else pdf_bytes(title=number))}
             for fmt, data in (formats or {}).items():
                 documents[fmt] = store.put(data)
-            new_id = ob.enqueue(conn, idempotency_key=f"invoice:{number}:{channel}", kind="invoice",
-                                customer_id=customer_id, channel=channel, invoice_number=number,
-                                payload={"documents": documents, "language": "fr", **(payload_extra or {})})
+            new_id = ob.enqueue(
+                conn,
+                idempotency_key=f"invoice:{number}:{channel}",
+                kind="invoice",
+                customer_id=customer_id,
+                channel=channel,
+                invoice_number=number,
+                payload={"documents": documents, "language": "fr", **(payload_extra or {})},
+            )
             ids.append(new_id)
     return ids
 
 
 def directory(**overrides) -> RecipientDirectory:
-    base = dict(customer_id="C1", name="Dupont SA", email="compta@dupont.example", language="fr",
-                preferred_channel="email", fallback_channels=(), address_line1="1 rue de la Paix",
-                postcode="75002", city="Paris", country="FR", edi_gln="3012345000004", platform_id="PLAT-C1",
-                ap_portal_id="AP-C1")
+    base = dict(
+        customer_id="C1",
+        name="Dupont SA",
+        email="compta@dupont.example",
+        language="fr",
+        preferred_channel="email",
+        fallback_channels=(),
+        address_line1="1 rue de la Paix",
+        postcode="75002",
+        city="Paris",
+        country="FR",
+        edi_gln="3012345000004",
+        platform_id="PLAT-C1",
+        ap_portal_id="AP-C1",
+    )
     base.update(overrides)
     return RecipientDirectory([Recipient(**base)])
 
 
 def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key

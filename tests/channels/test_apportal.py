@@ -30,8 +30,12 @@ def _config(server, **overrides):
 
 def _events(engine, event_type):
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(ops.events).where(ops.events.c.event_type == event_type).order_by(ops.events.c.id))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(ops.events).where(ops.events.c.event_type == event_type).order_by(ops.events.c.id)
+            )
+        ]
 
 
 @pytest.mark.parametrize("kind", ["rest", "chorus"])
@@ -40,9 +44,13 @@ def test_upload_deposits_each_invoice_once_and_polls_its_status(relance_home, po
     adapter = (RestPortalAdapter if kind == "rest" else ChorusLikeAdapter)(_config(server))
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1", "F-2"], channel="ap_portal")
-    dispatcher = Dispatcher(engine, relance_home, directory(preferred_channel="ap_portal"),
-                            adapters=AdapterFactory(relance_home, overrides={"ap_portal": adapter}),
-                            settings=DispatchSettings())
+    dispatcher = Dispatcher(
+        engine,
+        relance_home,
+        directory(preferred_channel="ap_portal"),
+        adapters=AdapterFactory(relance_home, overrides={"ap_portal": adapter}),
+        settings=DispatchSettings(),
+    )
     assert dispatcher.drain().sent == 2
     deposits = list(state.deposits.values())
     assert len(deposits) == 2 and all(d.data.startswith(b"%PDF-") for d in deposits)
@@ -61,10 +69,17 @@ def test_after_a_crash_the_deposit_is_found_not_repeated(tmp_path, portal, kind)
     cls = RestPortalAdapter if kind == "rest" else ChorusLikeAdapter
     pdf = tmp_path / "f.pdf"
     pdf.write_bytes(pdf_bytes())
-    item = DeliveryItem(outbox_id=42, idempotency_key="invoice:F-42:ap_portal", kind="invoice",
-                        invoice_number="F-42", payload={}, documents={"pdf": pdf})
-    delivery = Delivery(channel="ap_portal", recipient=Recipient(customer_id="C1", ap_portal_id="AP-C1"),
-                        items=(item,), claim_token="t")
+    item = DeliveryItem(
+        outbox_id=42,
+        idempotency_key="invoice:F-42:ap_portal",
+        kind="invoice",
+        invoice_number="F-42",
+        payload={},
+        documents={"pdf": pdf},
+    )
+    delivery = Delivery(
+        channel="ap_portal", recipient=Recipient(customer_id="C1", ap_portal_id="AP-C1"), items=(item,), claim_token="t"
+    )
     adapter = cls(_config(server))
     assert adapter.lookup(delivery) is None  # never deposited: safe to send
     receipt = adapter.send(delivery)
@@ -85,8 +100,13 @@ def test_non_pdf_is_rejected_permanently_and_bad_credentials_are_retried(relance
     queue_invoices(engine, relance_home, ["F-1"], channel="ap_portal", pdf=b"<html>not a pdf</html>")
     queue_invoices(engine, relance_home, ["F-2"], channel="ap_portal")
     adapters = {"ap_portal": ChorusLikeAdapter(_config(server, client_secret="wrong"))}
-    dispatcher = Dispatcher(engine, relance_home, directory(preferred_channel="ap_portal"),
-                            adapters=AdapterFactory(relance_home, overrides=adapters), settings=DispatchSettings())
+    dispatcher = Dispatcher(
+        engine,
+        relance_home,
+        directory(preferred_channel="ap_portal"),
+        adapters=AdapterFactory(relance_home, overrides=adapters),
+        settings=DispatchSettings(),
+    )
     stats = dispatcher.drain()
     assert stats.failed == 1 and stats.retried == 1
     [failed] = _events(engine, "failed")
@@ -101,13 +121,20 @@ def test_server_side_refusals_carry_clear_reasons(portal):
 
     server, _ = portal
     with httpx.Client(base_url=server.url) as client:
-        r = client.post("/api/v1/invoices", headers={"Authorization": "Bearer demo-token"},
-                        files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")})
+        r = client.post(
+            "/api/v1/invoices",
+            headers={"Authorization": "Bearer demo-token"},
+            files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")},
+        )
         assert r.status_code == 422 and "Idempotency-Key" in r.json()["error"]
         r = client.post("/api/v1/invoices", headers={"Authorization": "Bearer nope", "Idempotency-Key": "k"})
         assert r.status_code == 401
-        r = client.post("/api/v1/invoices", headers={"Authorization": "Bearer demo-token", "Idempotency-Key": "k"},
-                        data={"invoice_number": "F-1"}, files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")})
+        r = client.post(
+            "/api/v1/invoices",
+            headers={"Authorization": "Bearer demo-token", "Idempotency-Key": "k"},
+            data={"invoice_number": "F-1"},
+            files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")},
+        )
         assert r.status_code == 422 and "buyer_id" in r.json()["error"]
 
 
@@ -115,9 +142,13 @@ def test_portal_down_is_a_transient_error(relance_home):
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1"], channel="ap_portal")
     adapter = RestPortalAdapter(PortalConfig(url=f"http://127.0.0.1:{free_port()}", timeout=2))
-    dispatcher = Dispatcher(engine, relance_home, directory(preferred_channel="ap_portal"),
-                            adapters=AdapterFactory(relance_home, overrides={"ap_portal": adapter}),
-                            settings=DispatchSettings())
+    dispatcher = Dispatcher(
+        engine,
+        relance_home,
+        directory(preferred_channel="ap_portal"),
+        adapters=AdapterFactory(relance_home, overrides={"ap_portal": adapter}),
+        settings=DispatchSettings(),
+    )
     stats = dispatcher.drain()
     assert stats.retried == 1
     with engine.connect() as conn:

@@ -52,13 +52,19 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_a_message(tmp_path, 
     try:
         for trial in range(TRIALS):
             home = Home(tmp_path / f"home-{trial}").ensure()
-            env = {**os.environ, "RELANCE_HOME": str(home.root), "RELANCE_SMTP_HOST": "127.0.0.1",
-                   "RELANCE_SMTP_PORT": str(port), "RELANCE_SMTP_SECURITY": "none",
-                   "RELANCE_SMTP_ARCHIVE": str(received.root), "RELANCE_SMTP_FROM": f"f{trial}@acme.example",
-                   "PYTHONPATH": str(REPO_ROOT),
-                   # the messages carry real signed portal links; a fixed secret keeps the portal's
-                   # first-run secret file out of the kill zone
-                   "RELANCE_PORTAL_SECRET": "k" * 48}
+            env = {
+                **os.environ,
+                "RELANCE_HOME": str(home.root),
+                "RELANCE_SMTP_HOST": "127.0.0.1",
+                "RELANCE_SMTP_PORT": str(port),
+                "RELANCE_SMTP_SECURITY": "none",
+                "RELANCE_SMTP_ARCHIVE": str(received.root),
+                "RELANCE_SMTP_FROM": f"f{trial}@acme.example",
+                "PYTHONPATH": str(REPO_ROOT),
+                # the messages carry real signed portal links; a fixed secret keeps the portal's
+                # first-run secret file out of the kill zone
+                "RELANCE_PORTAL_SECRET": "k" * 48,
+            }
             env.pop("RELANCE_OPERATIONAL_URL", None)
             engine = ops.open_store(home.operational_url)
             numbers = [f"T{trial}-F{i}" for i in range(INVOICES_PER_TRIAL)]
@@ -69,9 +75,22 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_a_message(tmp_path, 
             # kill once or twice per trial, each time at a random moment after sending started
             for _ in range(rng.choice((1, 2))):
                 worker = subprocess.Popen(
-                    [sys.executable, "-m", "channels.worker", "--batch", "3", "--lease", str(LEASE_SECONDS),
-                     "--recipients", str(recipients_file)],
-                    cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    [
+                        sys.executable,
+                        "-m",
+                        "channels.worker",
+                        "--batch",
+                        "3",
+                        "--lease",
+                        str(LEASE_SECONDS),
+                        "--recipients",
+                        str(recipients_file),
+                    ],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
                 _wait_for_first_claim(engine, worker)
                 time.sleep(rng.uniform(0, 0.15))
                 worker.send_signal(signal.SIGKILL)
@@ -85,8 +104,13 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_a_message(tmp_path, 
             for key, value in env.items():
                 if key.startswith("RELANCE_"):
                     monkeypatch.setenv(key, value)
-            restart = Dispatcher(engine, home, recipients, adapters=AdapterFactory(home, link_builder=None),
-                                 settings=DispatchSettings(batch_size=3, lease_seconds=LEASE_SECONDS))
+            restart = Dispatcher(
+                engine,
+                home,
+                recipients,
+                adapters=AdapterFactory(home, link_builder=None),
+                settings=DispatchSettings(batch_size=3, lease_seconds=LEASE_SECONDS),
+            )
             for _ in range(10):  # a drain stops early if a very loaded machine outruns its short lease
                 stats = restart.drain(wait_for_leases=True, poll_seconds=0.05)
                 for key, value in stats.recovered.items():
@@ -94,12 +118,13 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_a_message(tmp_path, 
                 if ob.counts_by_state(engine) == {"sent": INVOICES_PER_TRIAL}:
                     break
 
-            per_message = Counter(r.message_id for r in received.list()
-                                  if r.mail_from == f"f{trial}@acme.example")
+            per_message = Counter(r.message_id for r in received.list() if r.mail_from == f"f{trial}@acme.example")
             with engine.connect() as conn:
                 states = Counter(s for (s,) in conn.execute(select(ops.outbox.c.state)))
-                sent_ids = [e.evidence["message_id"] for e in conn.execute(
-                    select(ops.events.c.evidence).where(ops.events.c.event_type == "sent"))]
+                sent_ids = [
+                    e.evidence["message_id"]
+                    for e in conn.execute(select(ops.events.c.evidence).where(ops.events.c.event_type == "sent"))
+                ]
             assert states == {"sent": INVOICES_PER_TRIAL}, f"trial {trial}: {states}"
             assert len(per_message) == INVOICES_PER_TRIAL, f"trial {trial}: messages lost"
             assert max(per_message.values()) == 1, f"trial {trial}: duplicates {per_message.most_common(2)}"

@@ -34,19 +34,24 @@ def _warehouse_with_customers(home, rows):
         address_line1 varchar, address_line2 varchar, postcode varchar, city varchar, country varchar,
         edi_gln varchar, platform_id varchar, ap_portal_id varchar, siren varchar)""")
     for r in rows:
-        con.execute("insert into staging.customers values (?, ?, ?, 'fr', 'Europe/Paris', ?, ?, '1 rue A', null, "
-                    "'75001', 'Paris', 'FR', null, ?, null, '732829320')",
-                    [r["id"], r["name"], r["email"], r["channel"], r.get("fallbacks", []), r.get("platform_id")])
+        con.execute(
+            "insert into staging.customers values (?, ?, ?, 'fr', 'Europe/Paris', ?, ?, '1 rue A', null, "
+            "'75001', 'Paris', 'FR', null, ?, null, '732829320')",
+            [r["id"], r["name"], r["email"], r["channel"], r.get("fallbacks", []), r.get("platform_id")],
+        )
     con.close()
 
 
 @pytest.fixture
 def customers(relance_home):
-    _warehouse_with_customers(relance_home, [
-        {"id": "C1", "name": "Dupont SA", "email": "compta@dupont.example", "channel": "email"},
-        {"id": "C2", "name": "Martin SARL", "email": "ap@martin.example", "channel": "email"},
-        {"id": "C3", "name": "Durand SAS", "email": None, "channel": "platform", "platform_id": "PLAT-3"},
-    ])
+    _warehouse_with_customers(
+        relance_home,
+        [
+            {"id": "C1", "name": "Dupont SA", "email": "compta@dupont.example", "channel": "email"},
+            {"id": "C2", "name": "Martin SARL", "email": "ap@martin.example", "channel": "email"},
+            {"id": "C3", "name": "Durand SAS", "email": None, "channel": "platform", "platform_id": "PLAT-3"},
+        ],
+    )
     return relance_home
 
 
@@ -101,8 +106,12 @@ def test_feedback_job_reads_platform_statuses(customers):
     assert result.success
     assert result.output_for_node("read_delivery_feedback")["platform"]["events"] == 2
     with engine.connect() as conn:
-        codes = [c for (c,) in conn.execute(select(ops.events.c.status_code)
-                                            .where(ops.events.c.event_type == "lifecycle").order_by(ops.events.c.id))]
+        codes = [
+            c
+            for (c,) in conn.execute(
+                select(ops.events.c.status_code).where(ops.events.c.event_type == "lifecycle").order_by(ops.events.c.id)
+            )
+        ]
     assert codes == ["200", "201"]
 
 
@@ -113,13 +122,23 @@ def test_relance_dispatch_runs_chunks_in_separate_processes(customers, smtp_env)
     queue_invoices(engine, home, [f"A-{i}" for i in range(6)], customer_id="C1")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("DAGSTER_HOME", None)
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "dispatch", "--chunks", "2"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "dispatch", "--chunks", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout)
     assert summary["sent"] == 6
     assert len(smtp_env[1].list()) == 6
     with engine.connect() as conn:
-        claimers = {c.split(":")[1] for (c,) in conn.execute(
-            select(ops.events.c.evidence["claimed_by"].as_string()).where(ops.events.c.event_type == "sending"))}
+        claimers = {
+            c.split(":")[1]
+            for (c,) in conn.execute(
+                select(ops.events.c.evidence["claimed_by"].as_string()).where(ops.events.c.event_type == "sending")
+            )
+        }
     assert len(claimers) == 2  # two worker processes (pids) claimed rows

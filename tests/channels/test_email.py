@@ -20,9 +20,10 @@ from tests.conftest import free_port
 
 
 def _dispatcher(engine, home, recipients=None, link=True, **settings):
-    factory = AdapterFactory(home, link_builder=(lambda cid: f"https://portal.example/c/{cid}?t=signed") if link else None)
-    return Dispatcher(engine, home, recipients or directory(), adapters=factory,
-                      settings=DispatchSettings(**settings))
+    factory = AdapterFactory(
+        home, link_builder=(lambda cid: f"https://portal.example/c/{cid}?t=signed") if link else None
+    )
+    return Dispatcher(engine, home, recipients or directory(), adapters=factory, settings=DispatchSettings(**settings))
 
 
 def _events(engine, *types):
@@ -81,8 +82,9 @@ def test_digest_mode_sends_one_message_per_customer(relance_home, smtp_env):
 def test_starttls_with_auth_and_a_self_signed_certificate(relance_home, tmp_path, tls_files, monkeypatch):
     cert, key = tls_files
     port = free_port()
-    controller = start_mail_server(tmp_path / "tls-mail", port=port, tls_cert=cert, tls_key=key,
-                                   users={"relance": "s3cret"}, require_auth=True)
+    controller = start_mail_server(
+        tmp_path / "tls-mail", port=port, tls_cert=cert, tls_key=key, users={"relance": "s3cret"}, require_auth=True
+    )
     try:
         monkeypatch.setenv("RELANCE_SMTP_HOST", "localhost")
         monkeypatch.setenv("RELANCE_SMTP_PORT", str(port))
@@ -189,11 +191,13 @@ def test_4xx_is_retried_and_5xx_is_rejected_at_once(relance_home, rejecting_serv
     queue_invoices(engine, relance_home, ["F-3"], customer_id="C3")
     from channels.recipients import Recipient, RecipientDirectory
 
-    recipients = RecipientDirectory([
-        Recipient(customer_id="C1", name="Grey", email="greylisted@ex.example"),
-        Recipient(customer_id="C2", name="Gone", email="nobody@ex.example"),
-        Recipient(customer_id="C3", name="Fine", email="ok@ex.example"),
-    ])
+    recipients = RecipientDirectory(
+        [
+            Recipient(customer_id="C1", name="Grey", email="greylisted@ex.example"),
+            Recipient(customer_id="C2", name="Gone", email="nobody@ex.example"),
+            Recipient(customer_id="C3", name="Fine", email="ok@ex.example"),
+        ]
+    )
     stats = _dispatcher(engine, relance_home, recipients).drain()
     assert (stats.sent, stats.retried, stats.failed) == (1, 1, 1)
     assert _states(engine) == {"F-1": "queued", "F-2": "failed", "F-3": "sent"}
@@ -206,11 +210,14 @@ def test_4xx_is_retried_and_5xx_is_rejected_at_once(relance_home, rejecting_serv
     assert "sending" not in _states(engine).values()
 
 
-@pytest.mark.parametrize("field,value,reason", [
-    ("name", "Dupont\r\nBcc: victim@evil.example", "recipient name contains CR/LF"),
-    ("email", "compta@dupont.example\nBcc: victim@evil.example", "recipient address contains CR/LF"),
-    ("email", "not-an-address", "invalid e-mail address"),
-])
+@pytest.mark.parametrize(
+    "field,value,reason",
+    [
+        ("name", "Dupont\r\nBcc: victim@evil.example", "recipient name contains CR/LF"),
+        ("email", "compta@dupont.example\nBcc: victim@evil.example", "recipient address contains CR/LF"),
+        ("email", "not-an-address", "invalid e-mail address"),
+    ],
+)
 def test_header_injection_and_bad_addresses_are_refused(relance_home, smtp_env, field, value, reason):
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1"])
@@ -241,8 +248,12 @@ def test_bad_attachments_are_refused_and_recorded(relance_home, smtp_env, tmp_pa
     big.write_bytes(pdf_bytes(pad_to=300_000))
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1"], payload_extra={"attachments": [{"path": str(outside)}]})
-    queue_invoices(engine, relance_home, ["F-2"], payload_extra={"attachments": [
-        {"path": str(relance_home.documents / ".." / ".." / "elsewhere.pdf")}]})
+    queue_invoices(
+        engine,
+        relance_home,
+        ["F-2"],
+        payload_extra={"attachments": [{"path": str(relance_home.documents / ".." / ".." / "elsewhere.pdf")}]},
+    )
     queue_invoices(engine, relance_home, ["F-3"], payload_extra={"attachments": [{"path": str(not_pdf)}]})
     queue_invoices(engine, relance_home, ["F-4"], payload_extra={"attachments": [{"path": str(big)}]})
     queue_invoices(engine, relance_home, ["F-5"], pdf=b"GIF89a not a pdf at all")

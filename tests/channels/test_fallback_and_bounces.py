@@ -29,8 +29,9 @@ def _outbox(engine):
 
 
 def _drain(engine, home, recipients):
-    return Dispatcher(engine, home, recipients, adapters=AdapterFactory(home, link_builder=None),
-                      settings=DispatchSettings()).drain()
+    return Dispatcher(
+        engine, home, recipients, adapters=AdapterFactory(home, link_builder=None), settings=DispatchSettings()
+    ).drain()
 
 
 @pytest.mark.slow
@@ -107,8 +108,9 @@ def test_dsn_reports_become_bounced_and_delivered_events_once(relance_home, smtp
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True)
     (maildir / "new" / "1.eml").write_bytes(_dsn(sent["F-1"]["evidence"]["message_id"], "failed", "5.1.1"))
-    (maildir / "new" / "2.eml").write_bytes(_dsn(sent["F-2"]["evidence"]["message_id"], "delivered", "2.0.0",
-                                                 outbox_header=str(sent["F-2"]["outbox_id"])))
+    (maildir / "new" / "2.eml").write_bytes(
+        _dsn(sent["F-2"]["evidence"]["message_id"], "delivered", "2.0.0", outbox_header=str(sent["F-2"]["outbox_id"]))
+    )
     (maildir / "new" / "3.eml").write_bytes(b"From: someone\r\nSubject: out of office\r\n\r\nI am away.\r\n")
     (maildir / "cur" / "4.eml").write_bytes(_dsn("<unknown@acme.example>", "failed", "5.1.1"))
 
@@ -121,7 +123,10 @@ def test_dsn_reports_become_bounced_and_delivered_events_once(relance_home, smtp
     [delivered] = _events(engine, "delivered")
     assert delivered["invoice_number"] == "F-2"
     assert "not a delivery status notification" in (maildir / "rejected" / "3.eml.reason.txt").read_text()
-    assert "no sent e-mail with Message-ID <unknown@acme.example>" in (maildir / "rejected" / "4.eml.reason.txt").read_text()
+    assert (
+        "no sent e-mail with Message-ID <unknown@acme.example>"
+        in (maildir / "rejected" / "4.eml.reason.txt").read_text()
+    )
     assert [r["channel"] for r in _outbox(engine)] == ["email", "email", "paper"]
 
     # the same reports again (a crash before they were moved): no second event, no second fallback
@@ -139,8 +144,7 @@ def test_parse_dsn_reads_the_per_recipient_fields():
     assert (rcpt.final_recipient, rcpt.action, rcpt.status) == ("full@x.example", "failed", "5.2.2")
 
 
-def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_event(relance_home, tmp_path,
-                                                                                     monkeypatch):
+def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_event(relance_home, tmp_path, monkeypatch):
     from channels.mailserver import start_mail_server
     from channels.mailstore import MailStore
     from tests.conftest import free_port
@@ -156,8 +160,12 @@ def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_eve
         queue_invoices(engine, relance_home, ["F-2"], customer_id="C2")
         from channels.recipients import Recipient, RecipientDirectory
 
-        recipients = RecipientDirectory([Recipient(customer_id="C1", email="ap@dupont.example"),
-                                         Recipient(customer_id="C2", email="ap@closed-down.invalid")])
+        recipients = RecipientDirectory(
+            [
+                Recipient(customer_id="C1", email="ap@dupont.example"),
+                Recipient(customer_id="C2", email="ap@closed-down.invalid"),
+            ]
+        )
         assert _drain(engine, relance_home, recipients).sent == 2
         assert len(MailStore(tmp_path / "mail").list()) == 2
         stats = read_dsn_folder(engine, tmp_path / "bounces", recipients)
@@ -175,14 +183,24 @@ def test_fallback_to_the_platform_finds_the_xml_in_the_document_index(relance_ho
     engine = ops.open_store(relance_home.operational_url)
     ubl = b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
     with engine.begin() as conn:
-        conn.execute(ops.document_index.insert().values(
-            invoice_number="F-1", customer_id="C1", format="ubl", sha256=DocumentStore(relance_home.documents).put(ubl),
-            filename="F-1.xml", created_at=ops.utcnow()))
+        conn.execute(
+            ops.document_index.insert().values(
+                invoice_number="F-1",
+                customer_id="C1",
+                format="ubl",
+                sha256=DocumentStore(relance_home.documents).put(ubl),
+                filename="F-1.xml",
+                created_at=ops.utcnow(),
+            )
+        )
     queue_invoices(engine, relance_home, ["F-1"])
     queue_invoices(engine, relance_home, ["R-1"], payload_extra={"step": "j+15"})
     with engine.begin() as conn:  # a reminder row that attaches nothing
-        conn.execute(ops.outbox.update().where(ops.outbox.c.invoice_number == "R-1")
-                     .values(kind="reminder", payload={"language": "fr", "step": "j+15", "subject": "Relance"}))
+        conn.execute(
+            ops.outbox.update()
+            .where(ops.outbox.c.invoice_number == "R-1")
+            .values(kind="reminder", payload={"language": "fr", "step": "j+15", "subject": "Relance"})
+        )
     recipients = directory(email="nobody@ex.example", fallback_channels=("platform",), siren="732829320")
     stats = _drain(engine, relance_home, recipients)
     assert stats.fell_back == 2

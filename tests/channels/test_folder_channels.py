@@ -21,27 +21,44 @@ from stores import operational as ops
 from stores.home import Home
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 
-EDIFACT = ("UNA:+.? '\nUNB+UNOC:3+3012345000000:14+3012345000004:14+261127:1010+PLACEHOLDER'\n"
-           "UNH+1+INVOIC:D:96A:UN:EAN008'\nBGM+380+F-1+9'\nDTM+137:20261127:102'\n"
-           "NAD+BY+3012345000004::9'\nNAD+SU+3012345000000::9'\nMOA+77:120.00'\nUNT+8+1'\nUNZ+1+PLACEHOLDER'\n")
+EDIFACT = (
+    "UNA:+.? '\nUNB+UNOC:3+3012345000000:14+3012345000004:14+261127:1010+PLACEHOLDER'\n"
+    "UNH+1+INVOIC:D:96A:UN:EAN008'\nBGM+380+F-1+9'\nDTM+137:20261127:102'\n"
+    "NAD+BY+3012345000004::9'\nNAD+SU+3012345000000::9'\nMOA+77:120.00'\nUNT+8+1'\nUNZ+1+PLACEHOLDER'\n"
+)
 
 
 def _dispatch(engine, home, recipients, **settings):
-    return Dispatcher(engine, home, recipients, adapters=AdapterFactory(home, link_builder=None),
-                      settings=DispatchSettings(**settings)).drain()
+    return Dispatcher(
+        engine,
+        home,
+        recipients,
+        adapters=AdapterFactory(home, link_builder=None),
+        settings=DispatchSettings(**settings),
+    ).drain()
 
 
 def _events(engine, event_type):
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(ops.events).where(ops.events.c.event_type == event_type).order_by(ops.events.c.id))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(ops.events).where(ops.events.c.event_type == event_type).order_by(ops.events.c.id)
+            )
+        ]
 
 
 def test_platform_manifest_and_lifecycle_statuses_round_trip(relance_home):
     engine = ops.open_store(relance_home.operational_url)
-    queue_invoices(engine, relance_home, ["F-1", "F-2"], channel="platform",
-                   formats={"ubl": b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:"
-                                   b"schema:xsd:Invoice-2'/>"})
+    queue_invoices(
+        engine,
+        relance_home,
+        ["F-1", "F-2"],
+        channel="platform",
+        formats={
+            "ubl": b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
+        },
+    )
     stats = _dispatch(engine, relance_home, directory(preferred_channel="platform", siren="732829320"))
     assert stats.sent == 2
     outbox_dir, status_dir = platform_dirs(relance_home)
@@ -58,14 +75,19 @@ def test_platform_manifest_and_lifecycle_statuses_round_trip(relance_home):
     simulator.report(manifests[0], ["200", "202", "204"])
     simulator.report(manifests[1], ["213"], reason="BR-FR-12: SIREN acheteur absent")
     (status_dir / "garbage.json").write_text("{not json")
-    (status_dir / "bad-code.json").write_text(json.dumps({"submission": manifests[0]["submission"],
-                                                          "status_code": "299"}))
+    (status_dir / "bad-code.json").write_text(
+        json.dumps({"submission": manifests[0]["submission"], "status_code": "299"})
+    )
     first = read_platform_statuses(engine, status_dir)
     assert first.events == 4 and sorted(first.rejected_files) == ["bad-code.json", "garbage.json"]
     assert "unknown lifecycle status code '299'" in (status_dir / "rejected" / "bad-code.json.reason.txt").read_text()
     lifecycle = _events(engine, "lifecycle")
     assert [(e["invoice_number"], e["status_code"]) for e in lifecycle] == [
-        ("F-1", "200"), ("F-1", "202"), ("F-1", "204"), ("F-2", "213")]
+        ("F-1", "200"),
+        ("F-1", "202"),
+        ("F-1", "204"),
+        ("F-2", "213"),
+    ]
     assert lifecycle[3]["evidence"]["status_label"] == "Rejetée"
     assert lifecycle[3]["evidence"]["reason"].startswith("BR-FR-12")
     assert [e["invoice_number"] for e in _events(engine, "rejected")] == ["F-2"]
@@ -89,8 +111,13 @@ def test_platform_refuses_invoices_without_an_e_invoice_or_an_address(relance_ho
 
 def test_edi_interchanges_get_unique_control_numbers_in_their_envelope(relance_home):
     engine = ops.open_store(relance_home.operational_url)
-    queue_invoices(engine, relance_home, [f"F-{i}" for i in range(3)], channel="edi",
-                   formats={"edifact": EDIFACT.encode("iso-8859-1")})
+    queue_invoices(
+        engine,
+        relance_home,
+        [f"F-{i}" for i in range(3)],
+        channel="edi",
+        formats={"edifact": EDIFACT.encode("iso-8859-1")},
+    )
     stats = _dispatch(engine, relance_home, directory(preferred_channel="edi"))
     assert stats.sent == 3
     files = sorted(relance_home.outbox("edi").glob("*.edi"))
@@ -125,8 +152,14 @@ def test_edi_control_numbers_never_repeat_under_concurrency(opstore_url, tmp_pat
         adapter = EdiAdapter(out, EdiConfig(sender_gln="3012345000000"), engine)
         try:
             for i in range(15):
-                item = DeliveryItem(outbox_id=offset * 100 + i, idempotency_key=f"k{offset}-{i}", kind="invoice",
-                                    invoice_number=f"F-{offset}-{i}", payload={}, documents={"edifact": source})
+                item = DeliveryItem(
+                    outbox_id=offset * 100 + i,
+                    idempotency_key=f"k{offset}-{i}",
+                    kind="invoice",
+                    invoice_number=f"F-{offset}-{i}",
+                    payload={},
+                    documents={"edifact": source},
+                )
                 receipt = adapter.send(Delivery(channel="edi", recipient=recipient, items=(item,), claim_token="t"))
                 with lock:
                     references.append(int(receipt.reference))
@@ -172,8 +205,14 @@ def test_tariff_with_float_prices_is_refused(tmp_path):
 def test_paper_batch_has_one_address_sheet_per_letter_and_postage_totals(relance_home):
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1", "F-2"], channel="paper", pdf=pdf_bytes(pages=2))
-    queue_invoices(engine, relance_home, ["F-3"], channel="paper", pdf=pdf_bytes(pages=4),
-                   payload_extra={"postal_service": "recommandee_ar"})
+    queue_invoices(
+        engine,
+        relance_home,
+        ["F-3"],
+        channel="paper",
+        pdf=pdf_bytes(pages=4),
+        payload_extra={"postal_service": "recommandee_ar"},
+    )
     stats = _dispatch(engine, relance_home, directory(preferred_channel="paper", name="Dupont & Fils"))
     assert stats.sent == 3
     [batch] = list((relance_home.outbox("paper") / "batches").iterdir())
@@ -208,9 +247,24 @@ def test_relance_platform_simulate_answers_each_submission_once(relance_home):
     _dispatch(engine, relance_home, directory(preferred_channel="platform"))
 
     def simulate():
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "platform", "simulate", "--codes", "200,201",
-                               "--reject-every", "3"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                              env={**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)})
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "platform",
+                "simulate",
+                "--codes",
+                "200,201",
+                "--reject-every",
+                "3",
+            ],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -230,8 +284,17 @@ def test_parallel_chunks_seal_each_letter_into_exactly_one_batch(relance_home):
     recipients = directory(preferred_channel="paper")
 
     def chunk(index):
-        return Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
-                          settings=DispatchSettings()).drain(chunk_index=index, chunk_count=3).sent
+        return (
+            Dispatcher(
+                engine,
+                relance_home,
+                recipients,
+                adapters=AdapterFactory(relance_home, link_builder=None),
+                settings=DispatchSettings(),
+            )
+            .drain(chunk_index=index, chunk_count=3)
+            .sent
+        )
 
     with ThreadPoolExecutor(3) as pool:
         assert sum(pool.map(chunk, range(3))) == 6
@@ -250,18 +313,29 @@ def test_a_crash_after_the_file_was_written_is_settled_without_writing_it_again(
     from channels import outbox as ob
 
     engine = ops.open_store(relance_home.operational_url)
-    queue_invoices(engine, relance_home, ["F-1", "F-2"], channel=channel,
-                   formats={"edifact": EDIFACT.encode("iso-8859-1")})
+    queue_invoices(
+        engine, relance_home, ["F-1", "F-2"], channel=channel, formats={"edifact": EDIFACT.encode("iso-8859-1")}
+    )
     recipients = directory(preferred_channel=channel)
-    crashed = Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
-                         settings=DispatchSettings(lease_seconds=1.5))
+    crashed = Dispatcher(
+        engine,
+        relance_home,
+        recipients,
+        adapters=AdapterFactory(relance_home, link_builder=None),
+        settings=DispatchSettings(lease_seconds=1.5),
+    )
     token, rows = ob.claim_due(engine, limit=2)
     [first] = [d for _, d in crashed.group(rows[:1], token)]
     crashed.adapters.get(channel).send(first)  # handed over, then the worker "dies": no record, no seal
     time.sleep(1.6)  # the dead worker's lease runs out
 
-    restart = Dispatcher(engine, relance_home, recipients, adapters=AdapterFactory(relance_home, link_builder=None),
-                         settings=DispatchSettings(lease_seconds=1.5))
+    restart = Dispatcher(
+        engine,
+        relance_home,
+        recipients,
+        adapters=AdapterFactory(relance_home, link_builder=None),
+        settings=DispatchSettings(lease_seconds=1.5),
+    )
     stats = restart.drain()
     assert stats.recovered["recovered_sent"] == 1 and stats.recovered["requeued"] == 1
     assert stats.sent == 1
@@ -287,14 +361,20 @@ def test_a_real_invoic_is_re_enveloped_and_still_passes_its_structural_check(rel
     from channels.documents.loading import build_invoice
     from tests.documents.conftest import customer_row, invoice_row, line_rows
 
-    invoice = build_invoice(load_company(home_root=tmp_path), invoice_row(),
-                            customer_row(edi_gln="3041234567898"), line_rows())
+    invoice = build_invoice(
+        load_company(home_root=tmp_path), invoice_row(), customer_row(edi_gln="3041234567898"), line_rows()
+    )
     engine = ops.open_store(relance_home.operational_url)
     with engine.begin() as conn:  # numbers already used for other partners
         for _ in range(41):
             ops.next_sequence(conn, "edi-interchange")
-    queue_invoices(engine, relance_home, ["FA-2026-0042"], channel="edi",
-                   formats={"edifact": write_invoic(invoice, interchange_reference="DRAFT")})
+    queue_invoices(
+        engine,
+        relance_home,
+        ["FA-2026-0042"],
+        channel="edi",
+        formats={"edifact": write_invoic(invoice, interchange_reference="DRAFT")},
+    )
     stats = _dispatch(engine, relance_home, directory(preferred_channel="edi", edi_gln="3041234567898"))
     assert stats.sent == 1
     [written] = relance_home.outbox("edi").glob("*.edi")

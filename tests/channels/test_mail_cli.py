@@ -14,15 +14,26 @@ from tests.conftest import REPO_ROOT, free_port
 
 
 def _relance(*args, env):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_serve_list_and_show(tmp_path):
     env = {**os.environ, "RELANCE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO_ROOT)}
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "mail", "serve", "--port", str(port),
-                               "--user", "demo:pw"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "mail", "serve", "--port", str(port), "--user", "demo:pw"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "SMTP server on 127.0.0.1" in server.stdout.readline()
         message = EmailMessage()

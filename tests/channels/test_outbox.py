@@ -15,8 +15,18 @@ from stores import operational as ops
 
 def _enqueue(engine, n, channel="email"):
     with engine.begin() as conn:
-        return [ob.enqueue(conn, idempotency_key=f"invoice:F-{i}:{channel}", kind="invoice", customer_id="C1",
-                           channel=channel, invoice_number=f"F-{i}", payload={"documents": {}}) for i in range(n)]
+        return [
+            ob.enqueue(
+                conn,
+                idempotency_key=f"invoice:F-{i}:{channel}",
+                kind="invoice",
+                customer_id="C1",
+                channel=channel,
+                invoice_number=f"F-{i}",
+                payload={"documents": {}},
+            )
+            for i in range(n)
+        ]
 
 
 def _events(engine, outbox_id=None):
@@ -96,8 +106,7 @@ def test_transient_failures_back_off_exponentially_then_die(opstore_url):
         token, rows = ob.claim_due(engine, limit=5, now=now)
         assert [r["id"] for r in rows] == [row_id] and rows[0]["attempts"] == attempt
         with engine.begin() as conn:
-            state = ob.mark_transient_failure(conn, rows[0], token, "451 try later", policy=policy, now=now,
-                                              code="451")
+            state = ob.mark_transient_failure(conn, rows[0], token, "451 try later", policy=policy, now=now, code="451")
         with engine.connect() as conn:
             row = conn.execute(select(ops.outbox).where(ops.outbox.c.id == row_id)).one()
         if attempt < 3:
@@ -120,9 +129,11 @@ def test_a_recovered_claim_cannot_be_overwritten_by_its_old_worker(opstore_url):
     old_token, rows = ob.claim_due(engine, limit=1)
     later = ops.utcnow() + timedelta(minutes=10)
     assert ob.recover_stale(engine, lease_seconds=60, resolve=lambda stale: {r["id"]: None for r in stale}) == {
-        "recovered_sent": 0, "requeued": 0, "in_doubt": 0}  # still within its lease: left alone
-    counts = ob.recover_stale(engine, lease_seconds=60, now=later,
-                              resolve=lambda stale: {r["id"]: None for r in stale})
+        "recovered_sent": 0,
+        "requeued": 0,
+        "in_doubt": 0,
+    }  # still within its lease: left alone
+    counts = ob.recover_stale(engine, lease_seconds=60, now=later, resolve=lambda stale: {r["id"]: None for r in stale})
     assert counts == {"recovered_sent": 0, "requeued": 1, "in_doubt": 0}
     with engine.begin() as conn:
         assert ob.mark_sent(conn, rows[0], old_token, {"reference": "late"}) is False
@@ -139,8 +150,9 @@ def test_stale_claims_are_settled_by_lookup(opstore_url):
             return {"reference": "<m@x>", "recovered_after_crash": True}
 
     outcomes = {ids[0]: Found(), ids[1]: None, ids[2]: RuntimeError("no archive to look in")}
-    counts = ob.recover_stale(engine, lease_seconds=60, now=ops.utcnow() + timedelta(minutes=10),
-                              resolve=lambda rows: outcomes)
+    counts = ob.recover_stale(
+        engine, lease_seconds=60, now=ops.utcnow() + timedelta(minutes=10), resolve=lambda rows: outcomes
+    )
     assert counts == {"recovered_sent": 1, "requeued": 1, "in_doubt": 1}
     with engine.connect() as conn:
         states = dict(conn.execute(select(ops.outbox.c.id, ops.outbox.c.state)).all())
@@ -156,8 +168,9 @@ def test_a_row_that_kills_its_worker_every_time_ends_dead(opstore_url):
     for attempt in range(1, 4):
         ob.claim_due(engine, limit=1, now=later)  # ... and the worker dies
         later += timedelta(minutes=10)
-        counts = ob.recover_stale(engine, lease_seconds=60, now=later, max_attempts=3,
-                                  resolve=lambda rows: {r["id"]: None for r in rows})
+        counts = ob.recover_stale(
+            engine, lease_seconds=60, now=later, max_attempts=3, resolve=lambda rows: {r["id"]: None for r in rows}
+        )
         assert counts.get("dead", 0) == (1 if attempt == 3 else 0)
     assert ob.counts_by_state(engine) == {"dead": 1}
     [dead] = [e for e in _events(engine, row_id) if e.event_type == "dead"]

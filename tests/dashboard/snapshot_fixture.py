@@ -26,14 +26,25 @@ PUBLISHED_AT = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
 SEGMENTS = ("sme", "key_account", "public")
 CHANNELS = ("email", "platform", "edi", "paper")
 TABLES = (
-    "marts.invoices", "marts.customers", "staging.payments", "staging.disputes",
-    "marts.access_invoice_retrieval", "marts.delivery_channel_performance", "marts.late_invoice_causes",
-    "marts.risk_scores", "marts.kpi_postage", "marts.kpi_summary", "marts.dashboard_invoices", "marts.dashboard_channel_daily",
+    "marts.invoices",
+    "marts.customers",
+    "staging.payments",
+    "staging.disputes",
+    "marts.access_invoice_retrieval",
+    "marts.delivery_channel_performance",
+    "marts.late_invoice_causes",
+    "marts.risk_scores",
+    "marts.kpi_postage",
+    "marts.kpi_summary",
+    "marts.dashboard_invoices",
+    "marts.dashboard_channel_daily",
 )
 # Built from the tables above with the project's SQL, in this order.
 MODELS = (
-    ("intermediate", "access_invoice_activity"), ("marts", "access_invoice_retrieval"),
-    ("marts", "delivery_channel_performance"), ("marts", "dashboard_invoices"),
+    ("intermediate", "access_invoice_activity"),
+    ("marts", "access_invoice_retrieval"),
+    ("marts", "delivery_channel_performance"),
+    ("marts", "dashboard_invoices"),
     ("marts", "dashboard_channel_daily"),
 )
 
@@ -79,7 +90,8 @@ def fill_warehouse(con: duckdb.DuckDBPyConnection, *, invoices: int = 400, custo
 
 
 def _customers(con, params) -> None:
-    con.execute("""
+    con.execute(
+        """
         create table marts.customers as
         select
             'C' || lpad(k::varchar, 5, '0') as customer_id,
@@ -97,12 +109,15 @@ def _customers(con, params) -> None:
             30 as payment_terms_days, k % 17 = 0 as on_hold,
             'customers.csv' as source_file, $as_of::timestamptz as extracted_at
         from range(1, $nc + 1) t(k)
-    """, {"nc": params["nc"], "as_of": params["as_of"]})
+    """,
+        {"nc": params["nc"], "as_of": params["as_of"]},
+    )
 
 
 def _invoices(con, params) -> None:
     # Issue dates spread over 400 days; invoices older than ~100 days are mostly settled, some late.
-    con.execute("""
+    con.execute(
+        """
         create table marts.invoices as
         with base as (
             select
@@ -146,7 +161,9 @@ def _invoices(con, params) -> None:
             -- most exports do not say how an invoice was sent; some say paper
             case when n % 13 = 0 then 'paper' end as billing_channel
         from settled
-    """, params)
+    """,
+        params,
+    )
 
 
 def _evidence_customer(con) -> None:
@@ -236,7 +253,8 @@ def _events(con) -> None:
 
 
 def _analytics(con) -> None:
-    con.execute("""
+    con.execute(
+        """
         create table marts.late_invoice_causes as
         select $as_of as as_of, i.invoice_number, i.customer_id, c.name as customer_name, c.segment,
                c.preferred_channel as billing_channel, i.amount_incl_tax as amount, i.settled_date as settled_on,
@@ -251,8 +269,11 @@ def _analytics(con) -> None:
                json_object('days_late', i.days_late, 'purchase_order', i.purchase_order) as evidence,
                ['chronic_late_payer']::varchar[] as all_causes
         from marts.invoices i join marts.customers c using (customer_id) where i.is_late
-    """, {"as_of": AS_OF})
-    con.execute("""
+    """,
+        {"as_of": AS_OF},
+    )
+    con.execute(
+        """
         create table marts.risk_scores as
         select invoice_number, customer_id, $as_of as scored_on,
                round(((source_line * 13) % 100) / 100.0, 2)::double as probability_late,
@@ -263,23 +284,32 @@ def _analytics(con) -> None:
                         {'feature': 'amount', 'contribution': -0.05, 'value': source_line::varchar}]
                        [1:1 + source_line % 2]) as top_factors
         from marts.invoices where open_amount > 0
-    """, {"as_of": AS_OF})
-    con.execute("""
+    """,
+        {"as_of": AS_OF},
+    )
+    con.execute(
+        """
         create table marts.kpi_postage as
         select $as_of as as_of, 12 as paper_letters, 19.56::decimal(18, 2) as postage_spend,
                340 as letters_avoided, 1.63::decimal(18, 2) as postage_tariff,
                554.20::decimal(18, 2) as postage_savings
-    """, {"as_of": AS_OF})
-    con.execute("""
+    """,
+        {"as_of": AS_OF},
+    )
+    con.execute(
+        """
         create table marts.kpi_summary as
         select $as_of as as_of, 90 as period_days, 61.4::double as dso_standard, 58.2::double as dso_countback,
                22.5::double as best_possible_dso, 38.9::double as average_days_delinquent,
                71.3::double as collection_effectiveness_index
-    """, {"as_of": AS_OF})
+    """,
+        {"as_of": AS_OF},
+    )
 
 
 def _customer_totals(con) -> None:
-    con.execute("""
+    con.execute(
+        """
         create or replace table marts.customers as
         select c.*, coalesce(t.open_amount, 0)::decimal(18, 2) as open_amount,
                coalesce(t.overdue_amount, 0)::decimal(18, 2) as overdue_amount,
@@ -289,4 +319,6 @@ def _customer_totals(con) -> None:
                    sum(open_amount) filter (where due_date < $as_of) as overdue_amount, count(*) as invoice_count
             from marts.invoices group by customer_id
         ) t using (customer_id)
-    """, {"as_of": AS_OF})
+    """,
+        {"as_of": AS_OF},
+    )

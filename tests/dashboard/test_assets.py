@@ -27,12 +27,19 @@ def test_dashboard_marts_materialize_with_one_row_per_invoice(relance_home):
                    count(rejected_at), count(disputed_on) from marts.dashboard_invoices""").fetchone()
         expected_rejected = con.execute("""select count(distinct invoice_number) from staging.events
             where event_type = 'rejected' or (event_type = 'lifecycle' and status_code = '213')""").fetchone()[0]
-        erp_disputed = {r[0] for r in con.execute(
-            "select invoice_number from staging.disputes where resolved_on is null").fetchall()}
-        disputed_flags = dict(con.execute("select invoice_number, disputed_on is not null from marts.dashboard_invoices "
-                                          "where invoice_number in ('F0000037', 'F0000074')").fetchall())
+        erp_disputed = {
+            r[0]
+            for r in con.execute("select invoice_number from staging.disputes where resolved_on is null").fetchall()
+        }
+        disputed_flags = dict(
+            con.execute(
+                "select invoice_number, disputed_on is not null from marts.dashboard_invoices "
+                "where invoice_number in ('F0000037', 'F0000074')"
+            ).fetchall()
+        )
         daily_sent = con.execute(
-            "select sum(events) from marts.dashboard_channel_daily where event_type = 'sent'").fetchone()[0]
+            "select sum(events) from marts.dashboard_channel_daily where event_type = 'sent'"
+        ).fetchone()[0]
         sent = con.execute("select count(*) from staging.events where event_type = 'sent'").fetchone()[0]
     finally:
         con.close()
@@ -50,8 +57,11 @@ def test_the_code_location_has_the_dashboard_marts_before_the_snapshot_and_a_ref
 
     graph = defs.resolve_asset_graph()
     snapshot_parents = graph.get(dg.AssetKey(["serving", "snapshot"])).parent_keys
-    assert {dg.AssetKey(["marts", "dashboard_invoices"]), dg.AssetKey(["marts", "dashboard_channel_daily"])} \
-        <= snapshot_parents
+    assert {
+        dg.AssetKey(["marts", "dashboard_invoices"]),
+        dg.AssetKey(["marts", "dashboard_channel_daily"]),
+    } <= snapshot_parents
     job = defs.resolve_job_def("dashboard_refresh_job")
-    assert {"marts__dashboard_invoices", "marts__dashboard_channel_daily", "serving__snapshot"} \
-        <= set(job.graph.node_names())
+    assert {"marts__dashboard_invoices", "marts__dashboard_channel_daily", "serving__snapshot"} <= set(
+        job.graph.node_names()
+    )

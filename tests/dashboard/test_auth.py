@@ -65,12 +65,28 @@ def test_cli_adds_lists_and_removes_users(tmp_path, capsys, monkeypatch):
 
     path = tmp_path / "users.toml"
     monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-pw\n"))
-    assert main(["dashboard", "user", "add", "fiona", "--role", "finance_lead", "--password-stdin",
-                 "--users-file", str(path)]) == 0
+    assert (
+        main(
+            [
+                "dashboard",
+                "user",
+                "add",
+                "fiona",
+                "--role",
+                "finance_lead",
+                "--password-stdin",
+                "--users-file",
+                str(path),
+            ]
+        )
+        == 0
+    )
     assert auth.load_users(path).authenticate("fiona", "long-enough-pw").role == "finance_lead"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert main(["dashboard", "user", "add", "bob", "--role", "viewer", "--password-stdin",
-                 "--users-file", str(path)]) == 2
+    assert (
+        main(["dashboard", "user", "add", "bob", "--role", "viewer", "--password-stdin", "--users-file", str(path)])
+        == 2
+    )
     assert "at least 8 characters" in capsys.readouterr().err
     assert main(["dashboard", "user", "list", "--users-file", str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == ["fiona\tfinance_lead\tfiona"]

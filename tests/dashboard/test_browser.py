@@ -20,9 +20,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboard"
 # Each page with a text it shows last: once it is there the whole script has run.
-PAGES = {"Overview": "Pre-due alerts", "Retrieval": "Download XLSX", "Late-payment origins": "Drill down",
-         "At-risk invoices": "Remind selected invoices", "Customer 360": "Invoice timeline",
-         "Channels": "Delivery rate, bounce rate and time to retrieval", "Campaigns": "4. Progress and result"}
+PAGES = {
+    "Overview": "Pre-due alerts",
+    "Retrieval": "Download XLSX",
+    "Late-payment origins": "Drill down",
+    "At-risk invoices": "Remind selected invoices",
+    "Customer 360": "Invoice timeline",
+    "Channels": "Delivery rate, bounce rate and time to retrieval",
+    "Campaigns": "4. Progress and result",
+}
 
 
 @pytest.fixture
@@ -34,9 +40,28 @@ def running_app(dashboard_home, opstore, tmp_path):
     env = dict(os.environ, RELANCE_HOME=str(dashboard_home.root), PYTHONPATH=str(REPO_ROOT))
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            APP,
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -67,10 +92,18 @@ def test_every_page_renders_in_chromium_and_is_screenshotted(running_app, tmp_pa
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-gpu"],
-            viewport={"width": 1440, "height": 2600})
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+            ],
+            viewport={"width": 1440, "height": 2600},
+        )
         try:
             page = context.new_page()
             page.goto(running_app)
@@ -85,8 +118,7 @@ def test_every_page_renders_in_chromium_and_is_screenshotted(running_app, tmp_pa
                     page.get_by_role("textbox", name="Find a customer (id or name)").fill("Evidence")
                     page.keyboard.press("Enter")
                     expect(page.get_by_text("Evidence & Co", exact=False).first).to_be_visible(timeout=30_000)
-                    expect(page.get_by_text("9 entries, 3 delivery or retrieval events.")).to_be_visible(
-                        timeout=30_000)
+                    expect(page.get_by_text("9 entries, 3 delivery or retrieval events.")).to_be_visible(timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 charts = page.get_by_test_id("stPlotlyChart")
                 for index in range(charts.count()):

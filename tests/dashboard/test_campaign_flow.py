@@ -58,11 +58,18 @@ def campaign_world(relance_home, users_file, monkeypatch):
         warehouse.build_model(world.con, "marts", "invoices", {"run_date": today})
         warehouse.build_model(world.con, "marts", "customers", {"run_date": today})
         copy_events(ops.open_store(relance_home.operational_url), world.con)
-        for layer, name in (("staging", "events"), ("intermediate", "access_invoice_activity"),
-                            ("marts", "access_invoice_retrieval"), ("marts", "dashboard_invoices")):
+        for layer, name in (
+            ("staging", "events"),
+            ("intermediate", "access_invoice_activity"),
+            ("marts", "access_invoice_retrieval"),
+            ("marts", "dashboard_invoices"),
+        ):
             warehouse.build_model(world.con, layer, name)
-        snapshot_store.publish(world.con, ["marts.invoices", "marts.customers", "staging.payments",
-                                           "staging.disputes", "marts.dashboard_invoices"], relance_home.snapshot)
+        snapshot_store.publish(
+            world.con,
+            ["marts.invoices", "marts.customers", "staging.payments", "staging.disputes", "marts.dashboard_invoices"],
+            relance_home.snapshot,
+        )
     finally:
         world.close()
     return relance_home
@@ -85,8 +92,11 @@ def _metrics(at) -> dict[str, str]:
 
 def _reasons(at) -> list[dict[str, int]]:
     """The (reason, invoices) tables on the page: the preview's, then the result's once the run is done."""
-    return [dict(zip(f.value["reason"], f.value["invoices"])) for f in at.dataframe
-            if {"reason", "invoices"} <= set(f.value.columns)]
+    return [
+        dict(zip(f.value["reason"], f.value["invoices"]))
+        for f in at.dataframe
+        if {"reason", "invoices"} <= set(f.value.columns)
+    ]
 
 
 def _received(store: MailStore) -> list[email.message.EmailMessage]:
@@ -124,8 +134,11 @@ def test_campaign_from_page_to_smtp_and_back(campaign_world, smtp_server):
     engine = ops.open_store(home.operational_url)
     with engine.connect() as conn:
         request = conn.execute(select(ops.requests)).mappings().one()
-        audit = conn.execute(select(ops.audit_log).where(ops.audit_log.c.action == "campaign.reminder.requested")
-                             ).mappings().one()
+        audit = (
+            conn.execute(select(ops.audit_log).where(ops.audit_log.c.action == "campaign.reminder.requested"))
+            .mappings()
+            .one()
+        )
     assert request["state"] == "pending" and request["requested_by"] == "fiona"
     assert request["target"] == {"filters": {"min_days_late": 1}} and request["template"] == "reminder_friendly"
     assert audit["actor"] == "fiona" and audit["item_count"] == 3

@@ -14,9 +14,12 @@ from stores import operational as ops
 def _open_invoices(path, n):
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("""select invoice_number, customer_id, open_amount from marts.dashboard_invoices
+        return con.execute(
+            """select invoice_number, customer_id, open_amount from marts.dashboard_invoices
                               where open_amount > 0 and not on_hold and disputed_on is null
-                              order by invoice_number limit ?""", [n]).fetchall()
+                              order by invoice_number limit ?""",
+            [n],
+        ).fetchall()
     finally:
         con.close()
 
@@ -29,16 +32,33 @@ def test_preview_skips_promised_held_and_portal_disputes_like_the_dunning_engine
     (disputed, _, _), (resolved, _, _), (sendable, _, amount) = others[0], others[1], others[2]
     at = lambda hour: datetime(2026, 6, 20, hour, tzinfo=timezone.utc)  # noqa: E731
     with opstore.begin() as conn:
-        ops.record_event(conn, "promised", source="portal", invoice_number=promised, customer_id="x",
-                         evidence={"promised_date": "2026-07-15"}, occurred_at=at(9))  # after the snapshot date
-        ops.record_event(conn, "disputed", source="portal", invoice_number=disputed, customer_id="x",
-                         evidence={"reason": "price"}, occurred_at=at(9))
-        ops.record_event(conn, "disputed", source="portal", invoice_number=resolved, customer_id="x",
-                         occurred_at=at(9))
-        ops.record_event(conn, "dispute_resolved", source="portal", invoice_number=resolved, customer_id="x",
-                         occurred_at=at(10))
-        conn.execute(insert(ops.customer_holds).values(customer_id=held_customer, active=True, reason="legal",
-                                                       set_by="carl", set_at=datetime.now(timezone.utc)))
+        ops.record_event(
+            conn,
+            "promised",
+            source="portal",
+            invoice_number=promised,
+            customer_id="x",
+            evidence={"promised_date": "2026-07-15"},
+            occurred_at=at(9),
+        )  # after the snapshot date
+        ops.record_event(
+            conn,
+            "disputed",
+            source="portal",
+            invoice_number=disputed,
+            customer_id="x",
+            evidence={"reason": "price"},
+            occurred_at=at(9),
+        )
+        ops.record_event(conn, "disputed", source="portal", invoice_number=resolved, customer_id="x", occurred_at=at(9))
+        ops.record_event(
+            conn, "dispute_resolved", source="portal", invoice_number=resolved, customer_id="x", occurred_at=at(10)
+        )
+        conn.execute(
+            insert(ops.customer_holds).values(
+                customer_id=held_customer, active=True, reason="legal", set_by="carl", set_at=datetime.now(timezone.utc)
+            )
+        )
     target = campaigns.Target(invoices=(promised, held, disputed, resolved, sendable))
     preview = campaigns.preview(snap, opstore, target)
     assert preview.skipped == {"promise_not_due": 1, "customer_on_hold": 1, "disputed": 1}
@@ -48,13 +68,27 @@ def test_preview_skips_promised_held_and_portal_disputes_like_the_dunning_engine
 
 def test_a_passed_promise_no_longer_suppresses(dashboard_home, opstore):
     snap = data.snapshot(dashboard_home.snapshot)
-    (number, _, _), = _open_invoices(dashboard_home.snapshot, 1)
+    ((number, _, _),) = _open_invoices(dashboard_home.snapshot, 1)
     with opstore.begin() as conn:
-        ops.record_event(conn, "promised", source="portal", invoice_number=number, customer_id="x",
-                         evidence={"promised_date": "2026-07-20"}, occurred_at=datetime(2026, 6, 1, tzinfo=timezone.utc))
+        ops.record_event(
+            conn,
+            "promised",
+            source="portal",
+            invoice_number=number,
+            customer_id="x",
+            evidence={"promised_date": "2026-07-20"},
+            occurred_at=datetime(2026, 6, 1, tzinfo=timezone.utc),
+        )
         # a later promise replaces the earlier one, and its date has passed
-        ops.record_event(conn, "promised", source="portal", invoice_number=number, customer_id="x",
-                         evidence={"promised_date": "2026-06-15"}, occurred_at=datetime(2026, 6, 2, tzinfo=timezone.utc))
+        ops.record_event(
+            conn,
+            "promised",
+            source="portal",
+            invoice_number=number,
+            customer_id="x",
+            evidence={"promised_date": "2026-06-15"},
+            occurred_at=datetime(2026, 6, 2, tzinfo=timezone.utc),
+        )
     assert campaigns.preview(snap, opstore, campaigns.Target(invoices=(number,))).skipped == {}
 
 

@@ -61,8 +61,11 @@ def test_aging_buckets_sum_to_open_receivables(snap):
 def test_segment_filter_narrows_every_figure(snap):
     everything = data.overview_kpis(snap)
     sme = data.overview_kpis(snap, InvoiceFilters(segments=("sme",)))
-    expected = _rows(snap.path, """select sum(i.open_amount) as s from marts.invoices i
-                                  join marts.customers c using (customer_id) where c.segment = 'sme'""")[0]["s"]
+    expected = _rows(
+        snap.path,
+        """select sum(i.open_amount) as s from marts.invoices i
+                                  join marts.customers c using (customer_id) where c.segment = 'sme'""",
+    )[0]["s"]
     assert sme["open_amount"] == expected < everything["open_amount"]
     funnel = data.funnel(snap, InvoiceFilters(segments=("sme",)), by="segment")
     assert set(funnel["group"]) == {"sme"}
@@ -81,11 +84,22 @@ def test_pre_due_alerts_name_every_threat(snap):
     assert (alerts["due_date"] >= AS_OF).all() and (alerts["due_date"] <= AS_OF + timedelta(days=30)).all()
     for row in alerts.to_dict("records"):
         named = set(row["alerts"].split(", "))
-        assert named == {n for n, flag in [("not retrieved", row["not_retrieved"]), ("bounced", row["bounced"]),
-                                           ("rejected", row["rejected"]), ("disputed", row["disputed"])] if flag}
-    bounced = _rows(snap.path, """select r.invoice_number from marts.access_invoice_retrieval r
+        assert named == {
+            n
+            for n, flag in [
+                ("not retrieved", row["not_retrieved"]),
+                ("bounced", row["bounced"]),
+                ("rejected", row["rejected"]),
+                ("disputed", row["disputed"]),
+            ]
+            if flag
+        }
+    bounced = _rows(
+        snap.path,
+        """select r.invoice_number from marts.access_invoice_retrieval r
         join marts.invoices i using (invoice_number) where r.bounced_at is not null and i.open_amount > 0
-        and i.due_date between date '2026-06-30' and date '2026-07-30'""")
+        and i.due_date between date '2026-06-30' and date '2026-07-30'""",
+    )
     assert set(alerts.loc[alerts["bounced"], "invoice_number"]) == {r["invoice_number"] for r in bounced}
 
 
@@ -99,8 +113,11 @@ def test_late_causes_pareto_is_sorted_and_cumulative(snap):
     issuer = _rows(snap.path, "select sum(amount) as a from marts.late_invoice_causes where side = 'issuer'")[0]["a"]
     assert split.loc["issuer", "late_amount"] == issuer
     sme = data.late_cause_pareto(snap, InvoiceFilters(segments=("sme",)))
-    assert sme["invoices"].sum() == _rows(snap.path, "select count(*) as n from marts.late_invoice_causes "
-                                                     "where segment = 'sme'")[0]["n"] < pareto["invoices"].sum()
+    assert (
+        sme["invoices"].sum()
+        == _rows(snap.path, "select count(*) as n from marts.late_invoice_causes where segment = 'sme'")[0]["n"]
+        < pareto["invoices"].sum()
+    )
     drill = data.late_invoices_for_cause(snap, "missing_purchase_order")
     assert len(drill) == pareto.set_index("cause").loc["missing_purchase_order", "invoices"]
     assert drill["evidence"].str.contains('"purchase_order":null').all()
@@ -112,7 +129,8 @@ def test_at_risk_is_ranked_by_probability_times_open_amount(snap):
     assert exposures == sorted(exposures, reverse=True)
     first = ranked.iloc[0]
     assert first["exposure"] == (Decimal(str(first["probability_late"])) * first["open_amount"]).quantize(
-        Decimal("0.01"))
+        Decimal("0.01")
+    )
 
 
 def test_channel_activity_counts_match_the_portal_channel_metrics(snap):
@@ -124,8 +142,9 @@ def test_channel_activity_counts_match_the_portal_channel_metrics(snap):
             assert per_channel.get(channel, 0) == row[event_type], (channel, event_type)
     only_email = data.channel_activity(snap, days=1000, channels=["email"], grain="month")
     assert set(only_email["channel"]) == {"email"}
-    assert only_email["events"].sum() == sum(performance["email"][t] for t in ("sent", "delivered", "bounced",
-                                                                               "rejected"))
+    assert only_email["events"].sum() == sum(
+        performance["email"][t] for t in ("sent", "delivered", "bounced", "rejected")
+    )
     assert all(p.day == 1 for p in only_email["period"])
 
 
@@ -156,8 +175,14 @@ def test_a_missing_table_says_which_and_what_to_run(tmp_path):
 
 
 def test_filter_descriptions_name_only_what_was_chosen():
-    filters = InvoiceFilters(segments=("sme",), channels=("paper",), min_days_overdue=10,
-                             min_open_amount=Decimal("250.00"), only_open=True)
-    assert filters.describe() == {"segments": ["sme"], "channels": ["paper"], "min_days_overdue": 10,
-                                  "min_open_amount": "250.00", "only_open": True}
+    filters = InvoiceFilters(
+        segments=("sme",), channels=("paper",), min_days_overdue=10, min_open_amount=Decimal("250.00"), only_open=True
+    )
+    assert filters.describe() == {
+        "segments": ["sme"],
+        "channels": ["paper"],
+        "min_days_overdue": 10,
+        "min_open_amount": "250.00",
+        "only_open": True,
+    }
     assert data.NO_FILTERS.describe() == {}

@@ -26,11 +26,13 @@ def test_harmless_text_and_numbers_are_unchanged():
 
 
 def _frame():
-    return pd.DataFrame({
-        "customer_name": HOSTILE + ["Dupont SA"],
-        "open_amount": [Decimal("-12.50")] + [Decimal("100.00")] * 6,
-        "due_date": [date(2026, 6, 1)] * 7,
-    })
+    return pd.DataFrame(
+        {
+            "customer_name": HOSTILE + ["Dupont SA"],
+            "open_amount": [Decimal("-12.50")] + [Decimal("100.00")] * 6,
+            "due_date": [date(2026, 6, 1)] * 7,
+        }
+    )
 
 
 def test_csv_export_neutralises_every_hostile_cell():

@@ -23,8 +23,7 @@ def _scalar(path, sql):
 
 def _audit(engine, action):
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(ops.audit_log).where(ops.audit_log.c.action == action))
-                .mappings()]
+        return [dict(r) for r in conn.execute(select(ops.audit_log).where(ops.audit_log.c.action == action)).mappings()]
 
 
 def _table(at, *columns):
@@ -54,8 +53,10 @@ def test_overview_shows_receivables_aging_and_alerts(dashboard_home):
     at = sign_in("vera")
     _no_failures(at)
     metrics = {m.label: m.value for m in at.metric}
-    overdue = _scalar(dashboard_home.snapshot, "select sum(open_amount) from marts.invoices "
-                                               "where open_amount > 0 and due_date < date '2026-06-30'")
+    overdue = _scalar(
+        dashboard_home.snapshot,
+        "select sum(open_amount) from marts.invoices where open_amount > 0 and due_date < date '2026-06-30'",
+    )
     assert metrics["Overdue"] == ui.money_short(overdue)
     overdue_metric = next(m for m in at.metric if m.label == "Overdue")
     assert overdue_metric.proto.help.startswith(ui.money(overdue))
@@ -74,8 +75,11 @@ def test_a_sidebar_filter_narrows_the_overview(dashboard_home):
     before = {m.label: m.value for m in at.metric}["Open receivables"]
     at.sidebar.multiselect(key="filter_segments").select("public").run()
     _no_failures(at)
-    public = _scalar(dashboard_home.snapshot, "select sum(i.open_amount) from marts.invoices i join "
-                                              "marts.customers c using (customer_id) where c.segment = 'public'")
+    public = _scalar(
+        dashboard_home.snapshot,
+        "select sum(i.open_amount) from marts.invoices i join "
+        "marts.customers c using (customer_id) where c.segment = 'public'",
+    )
     after = {m.label: m.value for m in at.metric}["Open receivables"]
     assert after == ui.money_short(public) != before
 
@@ -84,8 +88,10 @@ def test_retrieval_lists_customers_and_lets_credit_managers_export(dashboard_hom
     at = sign_in("carl", "app_pages/retrieval.py")
     _no_failures(at)
     table = _table(at, "customer_id", "retrieval_rate")
-    expected = _scalar(dashboard_home.snapshot,
-                       "select count(distinct customer_id) from marts.access_invoice_retrieval where sent_at is not null")
+    expected = _scalar(
+        dashboard_home.snapshot,
+        "select count(distinct customer_id) from marts.access_invoice_retrieval where sent_at is not null",
+    )
     assert len(table) == expected
     assert list(table["retrieval_rate"]) == sorted(table["retrieval_rate"])
     assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download XLSX"}
@@ -107,8 +113,10 @@ def test_late_payment_origins_drill_down_shows_evidence(dashboard_home):
     assert at.selectbox(key="drill_cause").options[0] == "chronic_late_payer"
     at.selectbox(key="drill_cause").select("missing_purchase_order").run()
     late = _table(at, "invoice_number", "evidence", "all_causes")
-    expected = _scalar(dashboard_home.snapshot,
-                       "select count(*) from marts.late_invoice_causes where primary_cause = 'missing_purchase_order'")
+    expected = _scalar(
+        dashboard_home.snapshot,
+        "select count(*) from marts.late_invoice_causes where primary_cause = 'missing_purchase_order'",
+    )
     assert len(late) == expected and late["evidence"].str.contains("purchase_order").all()
     assert "Issuer side" in [m.label for m in at.metric]
 
@@ -167,12 +175,12 @@ def test_campaigns_is_for_finance_leads_only(dashboard_home):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page("app_pages/campaigns.py")
     # Opening the page file directly (a stale link) is refused by the page itself.
-    page = AppTest.from_file(str(dashboard_home.root.parent) and APP.replace("app.py", "app_pages/campaigns.py"),
-                             default_timeout=30)
+    page = AppTest.from_file(
+        str(dashboard_home.root.parent) and APP.replace("app.py", "app_pages/campaigns.py"), default_timeout=30
+    )
     page.session_state[ui.USER_KEY] = auth.User("vera", "Vera", "viewer")
     page.run()
-    assert [e.value for e in page.error] == [
-        "Campaigns is for the finance lead role; you are signed in as viewer."]
+    assert [e.value for e in page.error] == ["Campaigns is for the finance lead role; you are signed in as viewer."]
     at = sign_in("fiona", "app_pages/campaigns.py")
     _no_failures(at)
     assert [t.value for t in at.title] == ["Campaigns"]
@@ -180,9 +188,13 @@ def test_campaigns_is_for_finance_leads_only(dashboard_home):
 
 def test_with_oidc_configured_the_sign_in_page_offers_the_identity_provider(dashboard_home):
     at = AppTest.from_file(APP, default_timeout=30)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                          "client_id": "relance-dashboard", "client_secret": "secret",
-                          "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "relance-dashboard",
+        "client_secret": "secret",
+        "server_metadata_url": "https://login.example.com/.well-known/openid-configuration",
+    }
     at.run()
     _no_failures(at)
     assert [b.label for b in at.button] == ["Sign in"]
@@ -206,7 +218,9 @@ def test_remind_selected_at_risk_invoices_opens_campaigns_with_them(dashboard_ho
     _no_failures(at)
     assert [t.value for t in at.title] == ["Campaigns"]
     assert at.radio(key="target_mode").value == "selection in a table"
-    assert "2 invoices selected (open invoices of the sidebar filters, latest due first)." in [c.value for c in at.caption]
+    assert "2 invoices selected (open invoices of the sidebar filters, latest due first)." in [
+        c.value for c in at.caption
+    ]
     expected = set(ranked["invoice_number"].iloc[[0, 2]])
     table = _table(at, "invoice_number", "retrieved")
     assert set(table["invoice_number"].head(2)) == expected

@@ -35,8 +35,9 @@ def test_asset_renders_validates_indexes_and_queues_new_invoices(relance_home, o
     assert metadata["enqueued"].value == 4
     engine = open_store(opstore_url)
     with engine.connect() as conn:
-        index = conn.execute(select(document_index.c.invoice_number, document_index.c.format,
-                                    document_index.c.sha256)).all()
+        index = conn.execute(
+            select(document_index.c.invoice_number, document_index.c.format, document_index.c.sha256)
+        ).all()
         queued = [dict(r._mapping) for r in conn.execute(select(outbox))]
         evts = [dict(r._mapping) for r in conn.execute(select(events).order_by(events.c.id))]
     formats = {}
@@ -85,9 +86,16 @@ def test_rendering_in_two_worker_processes_gives_the_same_documents(relance_home
     from tests.documents.conftest import customer_row, invoice_row, line_rows
 
     company = load_company(home_root=relance_home.root)
-    tasks = [RenderTask(invoice_row(invoice_number=f"FA-2026-{n:04d}"), customer_row(),
-                        [{**line, "invoice_number": f"FA-2026-{n:04d}"} for line in line_rows()], None, ("pdf", "cii"))
-             for n in range(1, 9)]
+    tasks = [
+        RenderTask(
+            invoice_row(invoice_number=f"FA-2026-{n:04d}"),
+            customer_row(),
+            [{**line, "invoice_number": f"FA-2026-{n:04d}"} for line in line_rows()],
+            None,
+            ("pdf", "cii"),
+        )
+        for n in range(1, 9)
+    ]
     outcomes = list(render_chunks(tasks, company, workers=2, chunk_size=2))
     assert [o.invoice_number for o in outcomes] == [f"FA-2026-{n:04d}" for n in range(1, 9)]
     assert all(o.valid for o in outcomes)

@@ -22,16 +22,22 @@ from tests.ingest.helpers import ingest_and_build
 @pytest.mark.slow
 def test_generated_exports_become_valid_documents_with_their_attachments(relance_home):
     export = relance_home.inbox / "export-2026-09"
-    generated = generate(GeneratorConfig(customers=8, invoices=30, seed=3, as_of=date(2026, 9, 30), months=2,
-                                         attachment_share=0.5, write_fec=False), export)
+    generated = generate(
+        GeneratorConfig(
+            customers=8, invoices=30, seed=3, as_of=date(2026, 9, 30), months=2, attachment_share=0.5, write_fec=False
+        ),
+        export,
+    )
     assert generated.counts["credit_notes"] >= 1
     # Only what documents read: payments and disputes do not change an invoice's documents.
     exports = [str(generated.files[name]) for name in ("customers", "invoices", "invoice_lines")]
     con, _ = ingest_and_build(relance_home.warehouse, exports)
     expected_attachments = {
         number: sorted(p.split("/")[-1] for p in paths)
-        for number, paths in con.execute("select invoice_number, attachments from staging.invoices "
-                                         "where len(attachments) > 0").fetchall()}
+        for number, paths in con.execute(
+            "select invoice_number, attachments from staging.invoices where len(attachments) > 0"
+        ).fetchall()
+    }
     total = con.execute("select count(*) from staging.invoices").fetchone()[0]
     company = load_company(home_root=relance_home.root)
     engine = open_store(relance_home.operational_url)
@@ -45,8 +51,14 @@ def test_generated_exports_become_valid_documents_with_their_attachments(relance
     assert expected_attachments, "the generator was asked for supporting documents"
     store = DocumentStore(relance_home.documents)
     with engine.connect() as conn:
-        index = conn.execute(select(document_index.c.invoice_number, document_index.c.format,
-                                    document_index.c.sha256, document_index.c.filename)).all()
+        index = conn.execute(
+            select(
+                document_index.c.invoice_number,
+                document_index.c.format,
+                document_index.c.sha256,
+                document_index.c.filename,
+            )
+        ).all()
     for number, names in expected_attachments.items():
         pdf_hash = next(h for n, f, h, _ in index if n == number and f == "pdf")
         embedded = set(PdfReader(io.BytesIO(store.get(pdf_hash))).attachments)

@@ -17,9 +17,14 @@ from tests.documents.conftest import customer_row, invoice_row, line_rows
 
 
 def _credit_note(company):
-    row = invoice_row(invoice_number="AV-2026-0003", document_type="credit_note",
-                      original_invoice_number="FA-2026-0042", amount_excl_tax=Decimal("-100.00"),
-                      tax_amount=Decimal("-20.00"), amount_incl_tax=Decimal("-120.00"))
+    row = invoice_row(
+        invoice_number="AV-2026-0003",
+        document_type="credit_note",
+        original_invoice_number="FA-2026-0042",
+        amount_excl_tax=Decimal("-100.00"),
+        tax_amount=Decimal("-20.00"),
+        amount_incl_tax=Decimal("-120.00"),
+    )
     return build_invoice(company, row, customer_row(), [], preceding_invoice_date=date(2026, 9, 15))
 
 
@@ -67,10 +72,19 @@ def test_cii_carries_bt23_siren_delivery_and_notes(french_invoice):
     root = etree.fromstring(write_cii(french_invoice))
     ns = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
     assert root.xpath("string(//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID)", namespaces=ns) == "S1"
-    assert root.xpath("string(//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID)", namespaces=ns) == "732829320"
-    assert root.xpath("string(//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID)", namespaces=ns) == "542107651"
+    assert (
+        root.xpath("string(//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID)", namespaces=ns) == "732829320"
+    )
+    assert (
+        root.xpath("string(//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID)", namespaces=ns) == "542107651"
+    )
     assert root.xpath("string(//ram:ShipToTradeParty//ram:CityName)", namespaces=ns) == "Lyon"
-    assert sorted(root.xpath("//ram:IncludedNote/ram:SubjectCode/text()", namespaces=ns)) == ["AAB", "BAR", "PMD", "PMT"]
+    assert sorted(root.xpath("//ram:IncludedNote/ram:SubjectCode/text()", namespaces=ns)) == [
+        "AAB",
+        "BAR",
+        "PMD",
+        "PMT",
+    ]
     assert root.xpath("string(//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID)", namespaces=ns) == "PO-4521"
 
 
@@ -88,10 +102,14 @@ def test_vat_on_debits_sets_bt8_and_the_mention_and_stays_valid(company, french_
 def test_ubl_carries_peppol_identifiers(french_invoice):
     xml = write_ubl(french_invoice, profile="peppol", peppol_endpoint_scheme="0009")
     root = etree.fromstring(xml)
-    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
-          "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
-    assert root.xpath("string(cbc:CustomizationID)", namespaces=ns) == \
-        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    ns = {
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    }
+    assert (
+        root.xpath("string(cbc:CustomizationID)", namespaces=ns)
+        == "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    )
     assert root.xpath("string(cbc:ProfileID)", namespaces=ns) == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
     seller_endpoint = root.xpath("cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", namespaces=ns)[0]
     assert (seller_endpoint.get("schemeID"), seller_endpoint.text) == ("0009", "73282932000074")
@@ -113,7 +131,11 @@ def test_edifact_invoic_d96a_round_trips_through_pydifact(company):
         assert tag in tags
     unh = next(s for s in segments if s.tag == "UNH")
     assert unh.elements[1] == ["INVOIC", "D", "96A", "UN", "EAN008"]
-    moa = {s.elements[0][0]: s.elements[0][1] for s in segments if s.tag == "MOA" and s.elements[0][0] in ("77", "79", "176")}
+    moa = {
+        s.elements[0][0]: s.elements[0][1]
+        for s in segments
+        if s.tag == "MOA" and s.elements[0][0] in ("77", "79", "176")
+    }
     assert moa == {"77": "1234.56", "79": "1050.00", "176": "184.56"}
     assert data.rstrip().endswith(b"UNZ+1+1207'")
     assert check_invoic(data).valid

@@ -16,9 +16,22 @@ def _pages(invoice) -> list[str]:
 
 def test_one_page_invoice_shows_every_block_in_reading_order(french_invoice):
     [text] = _pages(french_invoice)
-    blocks = [french_invoice.seller.name, "Facture", french_invoice.number, "CLIENT", french_invoice.buyer.name,
-              "Désignation", french_invoice.lines[0].name, "Base HT", "Total HT", "Net à payer", "RÈGLEMENT",
-              "IBAN", "MENTIONS LÉGALES", "Pénalités de retard"]  # headings in capitals (CSS)
+    blocks = [
+        french_invoice.seller.name,
+        "Facture",
+        french_invoice.number,
+        "CLIENT",
+        french_invoice.buyer.name,
+        "Désignation",
+        french_invoice.lines[0].name,
+        "Base HT",
+        "Total HT",
+        "Net à payer",
+        "RÈGLEMENT",
+        "IBAN",
+        "MENTIONS LÉGALES",
+        "Pénalités de retard",
+    ]  # headings in capitals (CSS)
     positions = [text.find(block) for block in blocks]
     assert -1 not in positions, [b for b, p in zip(blocks, positions) if p == -1]
     assert positions == sorted(positions), "blocks out of order: the layout overlaps or reorders them"
@@ -41,18 +54,31 @@ def test_invoice_html_is_well_formed_and_renders_as_weasyprint_alone_renders_it(
 
     from weasyprint import HTML
 
-    from channels.documents.pdf import (TEMPLATES, _url_fetcher_for, font_configuration, html_to_pdf, render_html,
-                                        stylesheet)
+    from channels.documents.pdf import (
+        TEMPLATES,
+        _url_fetcher_for,
+        font_configuration,
+        html_to_pdf,
+        render_html,
+        stylesheet,
+    )
 
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><rect width="40" height="10"/></svg>')
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><rect width="40" height="10"/></svg>'
+    )
     english = replace(french_invoice, language="en", number="FA-2026-0043")
     html = render_html([french_invoice, english], logo)
     ElementTree.fromstring(html)  # well-formed: the fast path is taken, not the fallback
 
     fast = PdfReader(io.BytesIO(html_to_pdf(html, logo)))
-    plain = PdfReader(io.BytesIO(HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_url_fetcher_for(logo))
-                                 .write_pdf(stylesheets=[stylesheet()], font_config=font_configuration())))
+    plain = PdfReader(
+        io.BytesIO(
+            HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_url_fetcher_for(logo)).write_pdf(
+                stylesheets=[stylesheet()], font_config=font_configuration()
+            )
+        )
+    )
     assert len(fast.pages) == len(plain.pages) == 2
     assert [p.extract_text() for p in fast.pages] == [p.extract_text() for p in plain.pages]
 
@@ -93,9 +119,17 @@ def test_lines_laid_out_as_columns_stay_level_with_their_amounts_and_look_like_r
     from channels.documents.pdf import _Document
 
     template_line = french_invoice.lines[0]
-    lines = [replace(template_line, line_id=str(n + 1), name=_widest_description_that_fits(f"Ligne {n + 1} "),
-                     quantity=Decimal(2), net_price=Decimal(100 + n), line_amount=None)
-             for n in range(6)]
+    lines = [
+        replace(
+            template_line,
+            line_id=str(n + 1),
+            name=_widest_description_that_fits(f"Ligne {n + 1} "),
+            quantity=Decimal(2),
+            net_price=Decimal(100 + n),
+            line_amount=None,
+        )
+        for n in range(6)
+    ]
     invoice = replace(french_invoice, lines=lines)
     assert _Document(invoice, None).lines_as_columns
     columns = _text_by_baseline(pdf.render_pdf(invoice))
@@ -114,8 +148,9 @@ def test_a_description_too_long_for_one_line_gets_a_row_of_its_own(french_invoic
     from channels.documents.pdf import _Document
 
     long_name = "Prestation de conseil et d'accompagnement sur le projet de dématérialisation des factures"
-    invoice = replace(french_invoice, lines=[replace(french_invoice.lines[0], name=long_name)]
-                      + list(french_invoice.lines[1:]))
+    invoice = replace(
+        french_invoice, lines=[replace(french_invoice.lines[0], name=long_name)] + list(french_invoice.lines[1:])
+    )
     assert not _Document(invoice, None).lines_as_columns
     text = _pages(invoice)[0]
     assert "dématérialisation" in text.replace("\n", " ")

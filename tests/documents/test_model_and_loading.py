@@ -15,14 +15,19 @@ from tests.documents.conftest import customer_row, invoice_row, line_rows
 
 
 def _invoice(company, lines):
-    return Invoice(number="T-1", issue_date=date(2026, 1, 5), seller=company.seller,
-                   buyer=build_invoice(company, invoice_row(), customer_row(), line_rows()).buyer,
-                   lines=tuple(lines))
+    return Invoice(
+        number="T-1",
+        issue_date=date(2026, 1, 5),
+        seller=company.seller,
+        buyer=build_invoice(company, invoice_row(), customer_row(), line_rows()).buyer,
+        lines=tuple(lines),
+    )
 
 
 def _line(n, amount, rate):
-    return InvoiceLine(line_id=str(n), name=f"l{n}", quantity=Decimal(1), net_price=Decimal(amount),
-                       vat_rate=Decimal(rate))
+    return InvoiceLine(
+        line_id=str(n), name=f"l{n}", quantity=Decimal(1), net_price=Decimal(amount), vat_rate=Decimal(rate)
+    )
 
 
 def test_vat_is_computed_per_category_total_not_summed_per_line(company):
@@ -60,8 +65,14 @@ def test_money_refuses_floats():
 
 
 def test_one_line_is_made_from_totals_when_no_lines_are_exported(company):
-    invoice = build_invoice(company, invoice_row(amount_excl_tax=Decimal("1000.00"), tax_amount=Decimal("55.00"),
-                                                 amount_incl_tax=Decimal("1055.00")), customer_row(), [])
+    invoice = build_invoice(
+        company,
+        invoice_row(
+            amount_excl_tax=Decimal("1000.00"), tax_amount=Decimal("55.00"), amount_incl_tax=Decimal("1055.00")
+        ),
+        customer_row(),
+        [],
+    )
     [line] = invoice.lines
     assert line.name == "Prestations septembre"
     assert line.vat_rate == Decimal("5.5") and line.net_amount == Decimal("1000.00")
@@ -97,14 +108,17 @@ def test_operation_category_accepts_words_and_codes():
         OperationCategory.parse("rental")
 
 
-@pytest.mark.parametrize("find, replace_with, message", [
-    ('siren = "732829320"', 'siren = "732829321"', "not a valid SIREN"),
-    ('iban = "FR7630006000011234567890189"', 'iban = "FR7630006000011234567890188"', "not a valid IBAN"),
-    ('bic = "AGRIFRPPXXX"', 'bic = "DEUTDEFFXXX"', "is for country DE"),
-    ('vat_id = "FR44732829320"', 'vat_id = "FR45732829320"', "not a valid EU VAT number"),
-    ('ubl_profile = "fr-ctc"', 'ubl_profile = "xrechnung"', "ubl_profile must be one of"),
-    ('city = "Paris"', 'city = ""', "address.city is missing"),
-])
+@pytest.mark.parametrize(
+    "find, replace_with, message",
+    [
+        ('siren = "732829320"', 'siren = "732829321"', "not a valid SIREN"),
+        ('iban = "FR7630006000011234567890189"', 'iban = "FR7630006000011234567890188"', "not a valid IBAN"),
+        ('bic = "AGRIFRPPXXX"', 'bic = "DEUTDEFFXXX"', "is for country DE"),
+        ('vat_id = "FR44732829320"', 'vat_id = "FR45732829320"', "not a valid EU VAT number"),
+        ('ubl_profile = "fr-ctc"', 'ubl_profile = "xrechnung"', "ubl_profile must be one of"),
+        ('city = "Paris"', 'city = ""', "address.city is missing"),
+    ],
+)
 def test_company_configuration_errors_name_the_field(tmp_path, find, replace_with, message):
     from channels.documents.company import DEFAULT_COMPANY_FILE
 

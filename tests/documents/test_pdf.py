@@ -38,8 +38,9 @@ def attachments_root(company, tmp_path):
 
 @pytest.mark.slow
 def test_facturx_pdf_is_pdfa3b_with_the_xml_and_the_attachments_embedded(company, attachments_root):
-    task = RenderTask(invoice_row(attachments=["bons/bon_livraison_4521.pdf"]), customer_row(), line_rows(),
-                      None, ("pdf", "cii"))
+    task = RenderTask(
+        invoice_row(attachments=["bons/bon_livraison_4521.pdf"]), customer_row(), line_rows(), None, ("pdf", "cii")
+    )
     outcome = render_task(task, company)
     assert outcome.valid, outcome.evidence()
     pdf = next(d for d in outcome.documents if d.format == "pdf").data
@@ -64,7 +65,10 @@ def test_facturx_pdf_is_pdfa3b_with_the_xml_and_the_attachments_embedded(company
     assert set(reader.attachments) == {"factur-x.xml", "bon_livraison_4521.pdf", "timesheet-sept.pdf"}
     assert reader.attachments["bon_livraison_4521.pdf"][0].startswith(b"%PDF-")
     assert {name: relationship for name, (relationship, _, _) in _structure(pdf)["files"].items()} == {
-        "factur-x.xml": "/Data", "bon_livraison_4521.pdf": "/Supplement", "timesheet-sept.pdf": "/Supplement"}
+        "factur-x.xml": "/Data",
+        "bon_livraison_4521.pdf": "/Supplement",
+        "timesheet-sept.pdf": "/Supplement",
+    }
     info, dc = reader.metadata, xmp.rdf_root.toxml()  # PDF/A: the Info entries repeat the XMP ones
     assert info["/Title"] in dc and info["/Author"] in dc and info["/Subject"] in dc
     indexed = sorted(d.filename for d in outcome.documents if d.format == "attachment")
@@ -89,8 +93,13 @@ def _structure(pdf: bytes) -> dict:
             properties[(element.namespaceURI, element.localName)] = text
         for (namespace, name), value in element.attributes.itemsNS() if element.localName == "Description" else ():
             properties[(namespace, name)] = value
-    return {"catalog": set(root) - {"/Pages"}, "files": files, "info": set(reader.metadata), "xmp": properties,
-            "outline": (root.get("/PageMode"), root["/Lang"])}
+    return {
+        "catalog": set(root) - {"/Pages"},
+        "files": files,
+        "info": set(reader.metadata),
+        "xmp": properties,
+        "outline": (root.get("/PageMode"), root["/Lang"]),
+    }
 
 
 @pytest.mark.slow
@@ -103,8 +112,11 @@ def test_facturx_pdf_has_everything_the_factur_x_package_would_write(french_invo
 
     cii = write_cii(french_invoice)
     ours = _structure(facturx_pdf(french_invoice, cii))
-    reference = _structure(generate_from_binary(render_pdf(french_invoice), cii, flavor="factur-x",
-                                                level="en16931", check_xsd=False, lang="fr-FR"))
+    reference = _structure(
+        generate_from_binary(
+            render_pdf(french_invoice), cii, flavor="factur-x", level="en16931", check_xsd=False, lang="fr-FR"
+        )
+    )
     assert ours["catalog"] == reference["catalog"]
     assert ours["files"] == reference["files"] == {"factur-x.xml": ("/Data", "/text/xml", True)}
     assert ours["info"] >= reference["info"] - {"/Creator"} and "/Creator" in ours["info"]
@@ -140,8 +152,9 @@ def test_pdf_text_shows_the_amount_due(french_invoice):
 
 
 def test_customer_data_is_escaped_in_the_template(company):
-    invoice = build_invoice(company, invoice_row(), customer_row(name='Evil <script>alert(1)</script> & Co'),
-                            line_rows())
+    invoice = build_invoice(
+        company, invoice_row(), customer_row(name="Evil <script>alert(1)</script> & Co"), line_rows()
+    )
     html = render_html([invoice])
     assert "<script>" not in html
     assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
@@ -187,8 +200,7 @@ def test_oversized_and_non_pdf_attachments_are_refused(company, attachments_root
 
 
 def test_refused_attachment_fails_the_invoice_and_produces_no_document(company, attachments_root):
-    task = RenderTask(invoice_row(attachments=["../../etc/passwd"]), customer_row(), line_rows(), None,
-                      ("pdf", "cii"))
+    task = RenderTask(invoice_row(attachments=["../../etc/passwd"]), customer_row(), line_rows(), None, ("pdf", "cii"))
     outcome = render_task(task, company)
     assert not outcome.valid
     assert outcome.documents == []
@@ -202,8 +214,11 @@ def test_configured_logo_is_drawn_and_other_local_files_cannot_be_fetched(compan
     from channels.documents.pdf import html_to_pdf
 
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
-                    '<rect width="40" height="20" fill="#036"/></svg>', encoding="utf-8")
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+        '<rect width="40" height="20" fill="#036"/></svg>',
+        encoding="utf-8",
+    )
     invoice = dc_replace(french_invoice)
     html = render_html([invoice], logo)
     assert f'src="{logo.resolve().as_uri()}"' in html

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from channels.documents.validation import (RULE_SET_CODE_LISTS, RULE_SET_FILES, _executable, _saxon_document,
-                                           code_list_as_parameter, parse_svrl, saxon_processor, validate_xml)
+from channels.documents.validation import (
+    RULE_SET_CODE_LISTS,
+    RULE_SET_FILES,
+    _executable,
+    _saxon_document,
+    code_list_as_parameter,
+    parse_svrl,
+    saxon_processor,
+    validate_xml,
+)
 from lxml import etree
 from tests.conftest import shared_path
 
@@ -15,8 +23,11 @@ MINIMAL = ("reference", "cii", "minimal-fr-b2b-en16931-generated.xml")
 
 def _with_unknown_codes() -> bytes:
     xml = shared_path(*MINIMAL).read_bytes()
-    xml = xml.replace(b"<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>",
-                      b"<ram:InvoiceCurrencyCode>EUX</ram:InvoiceCurrencyCode>", 1)
+    xml = xml.replace(
+        b"<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>",
+        b"<ram:InvoiceCurrencyCode>EUX</ram:InvoiceCurrencyCode>",
+        1,
+    )
     return xml.replace(b"<ram:CountryID>FR</ram:CountryID>", b"<ram:CountryID>XF</ram:CountryID>", 1)
 
 

@@ -29,35 +29,103 @@ DDL = [
        line_amount_excl_tax decimal(18,2))""",
 ]
 
-CUSTOMER_COLUMNS = ["customer_id", "name", "email", "phone", "siren", "vat_number", "country", "language",
-                    "timezone", "segment", "tags", "preferred_channel", "fallback_channels", "address_line1",
-                    "address_line2", "postcode", "city", "edi_gln", "platform_id", "ap_portal_id",
-                    "payment_terms_days", "on_hold", "source_file", "extracted_at"]
-INVOICE_COLUMNS = ["issuer_id", "invoice_number", "document_type", "customer_id", "issue_date", "delivery_date",
-                   "due_date", "amount_excl_tax", "tax_amount", "amount_incl_tax", "currency", "purchase_order",
-                   "original_invoice_number", "description", "attachments", "source_file", "source_line",
-                   "extracted_at"]
-LINE_COLUMNS = ["invoice_number", "line_number", "description", "quantity", "unit_price", "vat_rate",
-                "line_amount_excl_tax"]
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "siren",
+    "vat_number",
+    "country",
+    "language",
+    "timezone",
+    "segment",
+    "tags",
+    "preferred_channel",
+    "fallback_channels",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "edi_gln",
+    "platform_id",
+    "ap_portal_id",
+    "payment_terms_days",
+    "on_hold",
+    "source_file",
+    "extracted_at",
+]
+INVOICE_COLUMNS = [
+    "issuer_id",
+    "invoice_number",
+    "document_type",
+    "customer_id",
+    "issue_date",
+    "delivery_date",
+    "due_date",
+    "amount_excl_tax",
+    "tax_amount",
+    "amount_incl_tax",
+    "currency",
+    "purchase_order",
+    "original_invoice_number",
+    "description",
+    "attachments",
+    "source_file",
+    "source_line",
+    "extracted_at",
+]
+LINE_COLUMNS = [
+    "invoice_number",
+    "line_number",
+    "description",
+    "quantity",
+    "unit_price",
+    "vat_rate",
+    "line_amount_excl_tax",
+]
 
 
 def _insert(con, table: str, columns: list[str], rows: list[dict]) -> None:
     placeholders = ", ".join("?" for _ in columns)
-    con.executemany(f"insert into {table} ({', '.join(columns)}) values ({placeholders})",
-                    [[row.get(c) for c in columns] for row in rows])
+    con.executemany(
+        f"insert into {table} ({', '.join(columns)}) values ({placeholders})",
+        [[row.get(c) for c in columns] for row in rows],
+    )
 
 
 def customers():
-    base = dict(timezone="Europe/Paris", segment="SME", tags=[], fallback_channels=["paper"], platform_id=None,
-                ap_portal_id=None, on_hold=False, source_file="customers.csv", extracted_at=EXTRACTED_AT)
+    base = dict(
+        timezone="Europe/Paris",
+        segment="SME",
+        tags=[],
+        fallback_channels=["paper"],
+        platform_id=None,
+        ap_portal_id=None,
+        on_hold=False,
+        source_file="customers.csv",
+        extracted_at=EXTRACTED_AT,
+    )
     return [
         {**customer_row(), **base, "edi_gln": None},
-        {**customer_row(customer_id="C077", name="Buyer Ltd", language="en", preferred_channel="platform",
-                        siren="732829320", vat_number="FR44732829320"), **base, "edi_gln": None},
-        {**customer_row(customer_id="C100", name="Grossiste EDI SA", preferred_channel="edi"), **base,
-         "edi_gln": "3041234567898"},
-        {**customer_row(customer_id="C200", name="Sans SIREN SARL", siren="", vat_number=""), **base,
-         "edi_gln": None},
+        {
+            **customer_row(
+                customer_id="C077",
+                name="Buyer Ltd",
+                language="en",
+                preferred_channel="platform",
+                siren="732829320",
+                vat_number="FR44732829320",
+            ),
+            **base,
+            "edi_gln": None,
+        },
+        {
+            **customer_row(customer_id="C100", name="Grossiste EDI SA", preferred_channel="edi"),
+            **base,
+            "edi_gln": "3041234567898",
+        },
+        {**customer_row(customer_id="C200", name="Sans SIREN SARL", siren="", vat_number=""), **base, "edi_gln": None},
     ]
 
 
@@ -69,9 +137,20 @@ def invoices():
         {**invoice_row(invoice_number="FA-2026-0043", customer_id="C077", **one_line), **common, "source_line": 3},
         {**invoice_row(invoice_number="FA-2026-0044", customer_id="C100", **one_line), **common, "source_line": 4},
         {**invoice_row(invoice_number="FA-2026-0045", customer_id="C200", **one_line), **common, "source_line": 5},
-        {**invoice_row(invoice_number="AV-2026-0001", document_type="credit_note", customer_id="C042",
-                       original_invoice_number="FA-2026-0042", amount_excl_tax="-100.00", tax_amount="-20.00",
-                       amount_incl_tax="-120.00", purchase_order=None), **common, "source_line": 6},
+        {
+            **invoice_row(
+                invoice_number="AV-2026-0001",
+                document_type="credit_note",
+                customer_id="C042",
+                original_invoice_number="FA-2026-0042",
+                amount_excl_tax="-100.00",
+                tax_amount="-20.00",
+                amount_incl_tax="-120.00",
+                purchase_order=None,
+            ),
+            **common,
+            "source_line": 6,
+        },
     ]
 
 

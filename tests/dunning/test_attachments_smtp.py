@@ -30,16 +30,22 @@ def test_invoice_pdf_and_statement_attached(relance_home, tmp_path, monkeypatch)
     from weasyprint import HTML
 
     policy_file = tmp_path / "firm.toml"
-    policy_file.write_text('name = "firm"\n[[steps]]\nname = "d10"\noffset = 10\nchannel = "email"\n'
-                           'template = "reminder_firm"\nlanguage = "en"\nattach_invoice = true\n'
-                           'attach_statement = true\n', encoding="utf-8")
+    policy_file.write_text(
+        'name = "firm"\n[[steps]]\nname = "d10"\noffset = 10\nchannel = "email"\n'
+        'template = "reminder_firm"\nlanguage = "en"\nattach_invoice = true\n'
+        "attach_statement = true\n",
+        encoding="utf-8",
+    )
     policies = [parse_policy(policy_file.read_text(), policy_file)]
     invoice_pdf = HTML(string="<h1>Invoice A-1</h1>").write_pdf()
     sha = DocumentStore(relance_home.documents).put(invoice_pdf)
     engine = ops.open_store(relance_home.operational_url)
     with engine.begin() as conn:
-        conn.execute(insert(ops.document_index).values(invoice_number="A-1", customer_id="A", format="pdf", sha256=sha,
-                                                       filename="A-1.pdf", created_at=NOW))
+        conn.execute(
+            insert(ops.document_index).values(
+                invoice_number="A-1", customer_id="A", format="pdf", sha256=sha, filename="A-1.pdf", created_at=NOW
+            )
+        )
     world = World(relance_home.warehouse)
     world.add_customer("A", language="fr")
     world.add_invoice("A-1", "A", RUN - timedelta(days=40), RUN - timedelta(days=10), "480.00")

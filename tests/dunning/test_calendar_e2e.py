@@ -63,14 +63,25 @@ EXPECTED = {
 }
 # Consolidated (group policy): one message a day per customer, in the voice of its most advanced step,
 # carrying each invoice's own step (X-Relance-Steps). J-2 is paid on 10-22; J-3 falls due a week later.
-EXPECTED_GROUP = [("available", "2026-10-08", "J-1=available,J-2=available"), ("d1", "2026-10-16", "J-1=d1,J-2=d1"),
-                  ("available", "2026-10-19", "J-3=available"), ("d10", "2026-10-26", "J-1=d10,J-3=d1"),
-                  ("d10", "2026-11-03", "J-3=d10"), ("d30", "2026-11-16", "J-1=d30"), ("d30", "2026-11-23", "J-3=d30")]
+EXPECTED_GROUP = [
+    ("available", "2026-10-08", "J-1=available,J-2=available"),
+    ("d1", "2026-10-16", "J-1=d1,J-2=d1"),
+    ("available", "2026-10-19", "J-3=available"),
+    ("d10", "2026-10-26", "J-1=d10,J-3=d1"),
+    ("d10", "2026-11-03", "J-3=d10"),
+    ("d30", "2026-11-16", "J-1=d30"),
+    ("d30", "2026-11-23", "J-3=d30"),
+]
 # Every 10 days from 2000-01-03, on the first run day of each period.
-EXPECTED_STATEMENTS = ["2026-10-01", "2026-10-05", "2026-10-13", "2026-10-23", "2026-11-02", "2026-11-12",
-                       "2026-11-23"]
-SETTLED_ON = {"B-1": D("2026-10-20"), "C-1": D("2026-11-05"), "D-1": D("2026-10-18"), "G-1": D("2026-10-29"),
-              "J-2": D("2026-10-22"), "Q-1": D("2026-10-10")}
+EXPECTED_STATEMENTS = ["2026-10-01", "2026-10-05", "2026-10-13", "2026-10-23", "2026-11-02", "2026-11-12", "2026-11-23"]
+SETTLED_ON = {
+    "B-1": D("2026-10-20"),
+    "C-1": D("2026-11-05"),
+    "D-1": D("2026-10-18"),
+    "G-1": D("2026-10-29"),
+    "J-2": D("2026-10-22"),
+    "Q-1": D("2026-10-10"),
+}
 
 
 def _utc(day: date, hour: int) -> datetime:
@@ -96,9 +107,17 @@ def build_world(world: World, engine) -> dict[date, list]:
     world.add_payment("PAY-0", "A", "Z-0", D("2026-09-01"), "10.00", _utc(START, 6))
     world.add_dispute("E-1", "E", D("2026-10-14"), resolved=D("2026-11-02"))
     with engine.begin() as conn:
-        conn.execute(insert(ops.customer_holds).values(customer_id="K", active=True, reason="legal review",
-                                                       set_by="credit.manager", set_at=_utc(D("2026-09-01"), 8)))
+        conn.execute(
+            insert(ops.customer_holds).values(
+                customer_id="K",
+                active=True,
+                reason="legal review",
+                set_by="credit.manager",
+                set_at=_utc(D("2026-09-01"), 8),
+            )
+        )
     arrivals: dict[date, list] = defaultdict(list)
+
     def pay(pid: str, cid: str, inv: str, day: str, amount: str, arrives: str | None = None) -> None:
         # a payment reaches the warehouse with the next extraction, possibly days after its date
         arrival = D(arrives or day)
@@ -111,14 +130,24 @@ def build_world(world: World, engine) -> dict[date, list]:
     pay("PAY-J2", "J", "J-2", "2026-10-22", "400.00")
     pay("PAY-Q", "Q", "Q-1", "2026-10-10", "500.00")
     arrivals[D("2026-10-18")].append(
-        lambda: world.add_invoice("AV-D", "D", D("2026-10-18"), D("2026-10-18"), "1200.00",
-                                  document_type="credit_note", original="D-1"))
+        lambda: world.add_invoice(
+            "AV-D", "D", D("2026-10-18"), D("2026-10-18"), "1200.00", document_type="credit_note", original="D-1"
+        )
+    )
 
     def portal(event_type: str, invoice: str, customer: str, day: str, **evidence):
         def record():
             with engine.begin() as conn:
-                ops.record_event(conn, event_type, source="portal", invoice_number=invoice, customer_id=customer,
-                                 occurred_at=_utc(D(day), 7), evidence=evidence)
+                ops.record_event(
+                    conn,
+                    event_type,
+                    source="portal",
+                    invoice_number=invoice,
+                    customer_id=customer,
+                    occurred_at=_utc(D(day), 7),
+                    evidence=evidence,
+                )
+
         arrivals[D(day)].append(record)
 
     portal("disputed", "F-1", "F", "2026-10-17", reason="goods damaged")
@@ -134,13 +163,18 @@ def received(mail_root: Path) -> list[dict]:
         _, data = store.get(record.id)
         message = email.message_from_bytes(data, policy=email.policy.default)
         body = message.get_body(preferencelist=("plain",))
-        out.append({
-            "invoices": str(message["X-Relance-Invoice"] or ""), "step": str(message["X-Relance-Step"]),
-            "steps": str(message["X-Relance-Steps"] or ""),
-            "day": str(message["X-Relance-Run-Date"]), "to": str(message["To"]), "subject": str(message["Subject"]),
-            "body": body.get_content() if body is not None else "",
-            "attachments": [part.get_filename() for part in message.iter_attachments()],
-        })
+        out.append(
+            {
+                "invoices": str(message["X-Relance-Invoice"] or ""),
+                "step": str(message["X-Relance-Step"]),
+                "steps": str(message["X-Relance-Steps"] or ""),
+                "day": str(message["X-Relance-Run-Date"]),
+                "to": str(message["To"]),
+                "subject": str(message["Subject"]),
+                "body": body.get_content() if body is not None else "",
+                "attachments": [part.get_filename() for part in message.iter_attachments()],
+            }
+        )
     return out
 
 
@@ -207,13 +241,22 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
             if number in SETTLED_ON:
                 assert D(m["day"]) < SETTLED_ON[number], m
         assert D(m["day"]).weekday() < 5 and m["day"] not in ("2026-11-01", "2026-11-11"), m
-    steps_sent = [tuple(pair.split("=")) for m in mails if m["step"] != "statement"
-                  for pair in (m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(","))).split(",")]
+    steps_sent = [
+        tuple(pair.split("="))
+        for m in mails
+        if m["step"] != "statement"
+        for pair in (m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(","))).split(",")
+    ]
     assert len(steps_sent) == len(set(steps_sent))
 
-    group = sorted([(m["step"], m["day"], m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(",")))
-                    for m in mails if m["invoices"].startswith("J-") and m["step"] != "statement"],
-                   key=lambda g: g[1])
+    group = sorted(
+        [
+            (m["step"], m["day"], m["steps"] or ",".join(f"{n}={m['step']}" for n in m["invoices"].split(",")))
+            for m in mails
+            if m["invoices"].startswith("J-") and m["step"] != "statement"
+        ],
+        key=lambda g: g[1],
+    )
     assert group == EXPECTED_GROUP
     # the consolidated reminder lists every overdue invoice of the customer, not only those at a step today
     j_d10 = next(m for m in mails if m["steps"] == "" and m["invoices"] == "J-3" and m["step"] == "d10")
@@ -231,21 +274,33 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     assert any(name.startswith("statement-J-") and name.endswith(".pdf") for name in j_d10["attachments"])
 
     with engine.connect() as conn:
-        statement_events = conn.execute(select(ops.events.c.customer_id).where(
-            ops.events.c.event_type == "statement_sent")).all()
+        statement_events = conn.execute(
+            select(ops.events.c.customer_id).where(ops.events.c.event_type == "statement_sent")
+        ).all()
     # each statement is confirmed when the next run reads the outbox back
     assert [r.customer_id for r in statement_events] == ["J"] * len(EXPECTED_STATEMENTS)
 
     # the lines tell the same story, with reasons for what was held back
     lines = lines_for(engine)
     reasons = {(l["invoice_number"], l["reason"]) for l in lines if l["state"] == "ignored"}
-    for expected in [("E-1", "disputed"), ("F-1", "disputed"), ("G-1", "promise_not_due"), ("B-1", "paid"),
-                     ("D-1", "credited"), ("K-1", "customer_on_hold"), ("L-1", "customer_on_hold"),
-                     ("A-1", "weekend"), ("O-1", "public_holiday"), ("E-1", "contacted_recently"),
-                     ("Q-1", "paid")]:
+    for expected in [
+        ("E-1", "disputed"),
+        ("F-1", "disputed"),
+        ("G-1", "promise_not_due"),
+        ("B-1", "paid"),
+        ("D-1", "credited"),
+        ("K-1", "customer_on_hold"),
+        ("L-1", "customer_on_hold"),
+        ("A-1", "weekend"),
+        ("O-1", "public_holiday"),
+        ("E-1", "contacted_recently"),
+        ("Q-1", "paid"),
+    ]:
         assert expected in reasons, expected
     # the blocked day's drafts were closed by the next run, which sent those steps itself
-    assert {(l["invoice_number"], l["step"], l["run_date"]) for l in lines if l["reason"] == "batch_not_dispatched"} \
-        == {("E-1", "d10", D("2026-11-05")), ("N-1", "d10", D("2026-11-05"))}
-    assert all(l["state"] in ("sent", "ignored") for l in lines if l["channel"] != "manual"), \
-        [l for l in lines if l["state"] not in ("sent", "ignored")]
+    assert {
+        (l["invoice_number"], l["step"], l["run_date"]) for l in lines if l["reason"] == "batch_not_dispatched"
+    } == {("E-1", "d10", D("2026-11-05")), ("N-1", "d10", D("2026-11-05"))}
+    assert all(l["state"] in ("sent", "ignored") for l in lines if l["channel"] != "manual"), [
+        l for l in lines if l["state"] not in ("sent", "ignored")
+    ]

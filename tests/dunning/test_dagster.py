@@ -35,10 +35,12 @@ def _setup(home, extracted_at: datetime) -> None:
 def _materialize(home):
     config = {"policies": POLICIES}
     return dg.materialize(
-        [reminder_batch, reminders_queued], partition_key=RUN_DATE.isoformat(),
+        [reminder_batch, reminders_queued],
+        partition_key=RUN_DATE.isoformat(),
         resources={"relance": RelanceResource(home=str(home.root))},
-        run_config={"ops": {"dunning__reminder_batch": {"config": config},
-                            "dunning__reminders_queued": {"config": config}}},
+        run_config={
+            "ops": {"dunning__reminder_batch": {"config": config}, "dunning__reminders_queued": {"config": config}}
+        },
         raise_on_error=False,
     )
 
@@ -82,7 +84,8 @@ def test_daily_schedule_and_request_sensor_are_defined():
     schedule = all_defs.get_schedule_def("dunning_daily_schedule")
     assert schedule.cron_schedule == "0 9 * * *" and schedule.execution_timezone == "Europe/Paris"
     when = datetime(2026, 10, 16, 9, tzinfo=ZoneInfo("Europe/Paris"))
-    (request,) = schedule.evaluate_tick(dg.build_schedule_context(
-        scheduled_execution_time=when, repository_def=all_defs.get_repository_def())).run_requests
+    (request,) = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=when, repository_def=all_defs.get_repository_def())
+    ).run_requests
     assert request.partition_key == "2026-10-16" and request.run_key == "dunning-2026-10-16T0900"
     assert all_defs.get_sensor_def("dunning_request_sensor").job_name == "dunning_request_job"

@@ -40,8 +40,13 @@ def test_assignment_is_deterministic_per_customer():
     again = [STEP.variant_for("ab", f"C{i}").name for i in range(500)]
     assert first == again
     # a different step or policy draws independently
-    other = [parse_policy(SPLIT.replace('name = "ab"', 'name = "other"'), Path("o.toml")).step("d1")
-             .variant_for("other", f"C{i}").name for i in range(500)]
+    other = [
+        parse_policy(SPLIT.replace('name = "ab"', 'name = "other"'), Path("o.toml"))
+        .step("d1")
+        .variant_for("other", f"C{i}")
+        .name
+        for i in range(500)
+    ]
     assert other != first
 
 
@@ -56,10 +61,16 @@ def test_variant_recorded_on_the_line_with_its_template_and_timing():
     customers = [customer(f"C{i}") for i in range(40)]
     invoices = [invoice(f"F-{i}", f"C{i}") for i in range(40)]
     planner = Planner([POLICY])
-    on_d1 = [l for l in planner.plan_reminders(facts(DUE + timedelta(days=1), invoices, customers), History())
-             if l.state == "draft"]
-    on_d3 = [l for l in planner.plan_reminders(facts(DUE + timedelta(days=3), invoices, customers), History())
-             if l.state == "draft"]
+    on_d1 = [
+        l
+        for l in planner.plan_reminders(facts(DUE + timedelta(days=1), invoices, customers), History())
+        if l.state == "draft"
+    ]
+    on_d3 = [
+        l
+        for l in planner.plan_reminders(facts(DUE + timedelta(days=3), invoices, customers), History())
+        if l.state == "draft"
+    ]
     expected = {f"C{i}": STEP.variant_for("ab", f"C{i}").name for i in range(40)}
     assert {l.customer_id for l in on_d1} == {c for c, v in expected.items() if v == "control"}
     assert all(l.variant == "control" and l.template == "reminder_friendly" for l in on_d1)

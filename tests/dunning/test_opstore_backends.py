@@ -44,18 +44,26 @@ def test_batch_dispatch_rerun_and_request(opstore_url, relance_home):
             keys = sorted(r.idempotency_key for r in conn.execute(select(outbox.c.idempotency_key)))
         assert keys[0] == "dunning:A-1:d1:email" and keys[1].startswith("dunning:J:d1:email:")
         assert keys[2].startswith("statement:J:") and len(keys) == 3
-        lines = {(l["invoice_number"], l["step"], l["state"], l["reason"]) for l in lines_for(engine, RUN)
-                 if l["reason"] != "due_date_passed"}
-        assert lines == {("A-1", "d1", "queued", None), ("B-1", "d1", "ignored", "paid"),
-                         ("J-1", "d1", "queued", None), ("J-2", "d1", "queued", None),
-                         (None, "statement", "queued", None)}
+        lines = {
+            (l["invoice_number"], l["step"], l["state"], l["reason"])
+            for l in lines_for(engine, RUN)
+            if l["reason"] != "due_date_passed"
+        }
+        assert lines == {
+            ("A-1", "d1", "queued", None),
+            ("B-1", "d1", "ignored", "paid"),
+            ("J-1", "d1", "queued", None),
+            ("J-2", "d1", "queued", None),
+            (None, "statement", "queued", None),
+        }
 
         with engine.begin() as conn:  # the channels' dispatcher sent everything
             conn.execute(update(outbox).values(state="sent"))
         assert sync_line_states(engine) == {"sent": 4}
 
-        request_id = create_request(engine, kind="reminder", requested_by="alice", reason="check",
-                                    invoices=["A-1", "B-1"], step="d1")
+        request_id = create_request(
+            engine, kind="reminder", requested_by="alice", reason="check", invoices=["A-1", "B-1"], step="d1"
+        )
         counts = execute_request(world.con, engine, relance_home, POLICIES, request_id, NOW)
         assert counts["sent"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
         with engine.connect() as conn:

@@ -21,8 +21,11 @@ NOW = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)
 
 def test_formal_notice_printed_as_a_letter(relance_home, tmp_path):
     policy_file = tmp_path / "notice.toml"
-    policy_file.write_text('name = "notice"\n[[steps]]\nname = "d30"\noffset = 30\nchannel = "paper"\n'
-                           'template = "formal_notice"\ntone = "formal"\n', encoding="utf-8")
+    policy_file.write_text(
+        'name = "notice"\n[[steps]]\nname = "d30"\noffset = 30\nchannel = "paper"\n'
+        'template = "formal_notice"\ntone = "formal"\n',
+        encoding="utf-8",
+    )
     policies = [parse_policy(policy_file.read_text(), policy_file)]
     world = World(relance_home.warehouse)
     world.add_customer("A", name="Dupont & Fils")
@@ -43,8 +46,9 @@ def test_formal_notice_printed_as_a_letter(relance_home, tmp_path):
     assert "Dupont & Fils" in text
     # the next day's run reads the outbox back: the line is sent, and the step is not planned again
     next_day = World(relance_home.warehouse)
-    summary = build_reminder_batch(next_day.con, engine, policies, RUN + timedelta(days=1), NOW + timedelta(days=1),
-                                   as_of=RUN + timedelta(days=1))
+    summary = build_reminder_batch(
+        next_day.con, engine, policies, RUN + timedelta(days=1), NOW + timedelta(days=1), as_of=RUN + timedelta(days=1)
+    )
     next_day.close()
     assert summary.drafts == 0
     assert [(l["step"], l["channel"], l["state"]) for l in lines_for(engine, RUN)] == [("d30", "paper", "sent")]

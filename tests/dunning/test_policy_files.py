@@ -40,21 +40,34 @@ def problems(path: Path) -> list[str]:
 
 def test_shipped_policy_loads_with_its_steps_and_split():
     (policy,) = load_policies(POLICY_DIR)
-    assert [(s.name, s.offset) for s in policy.steps] == [("available", -7), ("d1", 1), ("d10", 10), ("d30", 30),
-                                                         ("d45", 45)]
+    assert [(s.name, s.offset) for s in policy.steps] == [
+        ("available", -7),
+        ("d1", 1),
+        ("d10", 10),
+        ("d30", 30),
+        ("d45", 45),
+    ]
     assert [v.name for v in policy.step("d1").variants] == ["friendly", "short-later"]
     assert policy.step("d45").channel == "manual" and policy.statement.every_days == 10
 
 
-@pytest.mark.parametrize("old, new, line, message", [
-    ('channel = "email"', 'channel = "fax"', 6, "unknown channel 'fax'"),
-    ('template = "reminder_firm"', 'template = "reminder_angry"', 13, "missing template: template 'reminder_angry'"),
-    ("offset = 10", "offset = 1", 11, "overlapping steps: 'd1' and 'd10' are both at D+1"),
-    ("offset = 10", "offset = -3", 11, "bad offsets: step 'd10' (D-3) comes before the previous step 'd1'"),
-    ("offset = 10", 'offset = "ten"', 11, "bad offset 'ten' for step 'd10'"),
-    ("offset = 10", "offset = 900", 11, "bad offset 900 for step 'd10': must be between -90 and 365"),
-    ('name = "d10"', 'name = "d10"\ncolour = "red"', 11, "unknown key 'colour' in steps[2]"),
-])
+@pytest.mark.parametrize(
+    "old, new, line, message",
+    [
+        ('channel = "email"', 'channel = "fax"', 6, "unknown channel 'fax'"),
+        (
+            'template = "reminder_firm"',
+            'template = "reminder_angry"',
+            13,
+            "missing template: template 'reminder_angry'",
+        ),
+        ("offset = 10", "offset = 1", 11, "overlapping steps: 'd1' and 'd10' are both at D+1"),
+        ("offset = 10", "offset = -3", 11, "bad offsets: step 'd10' (D-3) comes before the previous step 'd1'"),
+        ("offset = 10", 'offset = "ten"', 11, "bad offset 'ten' for step 'd10'"),
+        ("offset = 10", "offset = 900", 11, "bad offset 900 for step 'd10': must be between -90 and 365"),
+        ('name = "d10"', 'name = "d10"\ncolour = "red"', 11, "unknown key 'colour' in steps[2]"),
+    ],
+)
 def test_mistakes_name_file_line_and_problem(tmp_path, old, new, line, message):
     path = write(tmp_path, GOOD.replace(old, new, 1))
     found = problems(path)
@@ -62,30 +75,39 @@ def test_mistakes_name_file_line_and_problem(tmp_path, old, new, line, message):
 
 
 def test_overlap_through_a_timing_variant(tmp_path):
-    text = GOOD.replace('template = "reminder_friendly"\n', 'template = "reminder_friendly"\n\n'
-                        '[[steps.variants]]\nname = "a"\nweight = 1\n\n'
-                        '[[steps.variants]]\nname = "late"\nweight = 1\noffset_shift = 9\n', 1)
+    text = GOOD.replace(
+        'template = "reminder_friendly"\n',
+        'template = "reminder_friendly"\n\n'
+        '[[steps.variants]]\nname = "a"\nweight = 1\n\n'
+        '[[steps.variants]]\nname = "late"\nweight = 1\noffset_shift = 9\n',
+        1,
+    )
     path = write(tmp_path, text)
     found = problems(path)
-    line = text.splitlines().index('offset = 10') + 1
+    line = text.splitlines().index("offset = 10") + 1
     assert found == [f"{path}:{line}: overlapping steps: with timing variants 'd1' can fall on D+10 and 'd10' on D+10"]
 
 
 def test_variant_errors_point_at_the_variant(tmp_path):
-    text = GOOD.replace('template = "reminder_friendly"\n', 'template = "reminder_friendly"\n\n'
-                        '[[steps.variants]]\nname = "only"\nweight = 0\nchannel = "pigeon"\n', 1)
+    text = GOOD.replace(
+        'template = "reminder_friendly"\n',
+        'template = "reminder_friendly"\n\n[[steps.variants]]\nname = "only"\nweight = 0\nchannel = "pigeon"\n',
+        1,
+    )
     path = write(tmp_path, text)
     lines = text.splitlines()
     found = problems(path)
     assert f"{path}:{lines.index('weight = 0') + 1}: variant weight must be a positive whole number, got 0" in found
     pigeon = lines.index('channel = "pigeon"') + 1
-    assert f"{path}:{pigeon}: unknown channel 'pigeon'; expected one of " \
-           "email, platform, edi, ap_portal, paper, customer, manual" in found
+    assert (
+        f"{path}:{pigeon}: unknown channel 'pigeon'; expected one of "
+        "email, platform, edi, ap_portal, paper, customer, manual" in found
+    )
     assert any("has a single variant" in p for p in found)
 
 
 def test_toml_syntax_error_has_its_line(tmp_path):
-    path = write(tmp_path, GOOD.replace("[[steps]]\nname = \"d10\"", "[[steps]\nname = \"d10\"", 1))
+    path = write(tmp_path, GOOD.replace('[[steps]]\nname = "d10"', '[[steps]\nname = "d10"', 1))
     assert problems(path) == [f"{path}:9: not valid TOML: Expected ']]' at the end of an array declaration"]
 
 
@@ -94,8 +116,9 @@ def test_missing_step_keys_and_empty_policy(tmp_path):
     found = problems(path)
     assert f"{path}:3: step 'd1' is missing 'offset' (days from the due date, e.g. -7 or 10)" in found
     assert f"{path}:3: steps[1] is missing 'channel'" in found
-    assert problems(write(tmp_path, 'name = "x"\n', "empty.toml")) == [f"{tmp_path / 'empty.toml'}: the policy is "
-                                                                       "missing 'steps'"]
+    assert problems(write(tmp_path, 'name = "x"\n', "empty.toml")) == [
+        f"{tmp_path / 'empty.toml'}: the policy is missing 'steps'"
+    ]
 
 
 def test_two_files_with_one_name_are_refused(tmp_path):

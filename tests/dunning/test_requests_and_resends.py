@@ -45,16 +45,36 @@ def _request_row(engine, request_id):
 
 def _run_request(home, request_id):
     job = defs.resolve_job_def("dunning_request_job")
-    return job.execute_in_process(run_config={"ops": {"run_dunning_request": {"config": {
-        "request_id": request_id, "policies": POLICIES}}}},
-        resources={"relance": RelanceResource(home=str(home.root))}, raise_on_error=False)
+    return job.execute_in_process(
+        run_config={"ops": {"run_dunning_request": {"config": {"request_id": request_id, "policies": POLICIES}}}},
+        resources={"relance": RelanceResource(home=str(home.root))},
+        raise_on_error=False,
+    )
 
 
 def test_request_from_the_cli_runs_through_the_sensor_and_records_counts(relance_home, capsys):
     today = datetime.now(timezone.utc).date()
     _world(relance_home, today)
-    assert main(["dunning", "request", "--invoices", "A-1", "B-1", "C-1", "X-404", "--step", "d1",
-                 "--by", "alice@finance", "--reason", "quarter close"]) == 0
+    assert (
+        main(
+            [
+                "dunning",
+                "request",
+                "--invoices",
+                "A-1",
+                "B-1",
+                "C-1",
+                "X-404",
+                "--step",
+                "d1",
+                "--by",
+                "alice@finance",
+                "--reason",
+                "quarter close",
+            ]
+        )
+        == 0
+    )
     request_id = capsys.readouterr().out.strip()
 
     context = dg.build_sensor_context(resources={"relance": RelanceResource(home=str(relance_home.root))})
@@ -85,8 +105,24 @@ def test_request_from_the_cli_runs_through_the_sensor_and_records_counts(relance
 def test_request_with_a_filter_and_refusals(relance_home, capsys):
     today = datetime.now(timezone.utc).date()
     _world(relance_home, today)
-    assert main(["dunning", "request", "--filter", "min_days_late=5", "segments=sme", "--template",
-                 "reminder_short", "--by", "carol", "--reason", "campaign"]) == 0
+    assert (
+        main(
+            [
+                "dunning",
+                "request",
+                "--filter",
+                "min_days_late=5",
+                "segments=sme",
+                "--template",
+                "reminder_short",
+                "--by",
+                "carol",
+                "--reason",
+                "campaign",
+            ]
+        )
+        == 0
+    )
     request_id = capsys.readouterr().out.strip()
     assert _run_request(relance_home, request_id).success
     engine = ops.open_store(relance_home.operational_url)
@@ -116,11 +152,18 @@ def test_unretrieved_invoice_is_resent_on_the_next_channel_before_due(relance_ho
     sent_at = now - timedelta(days=3)
     with engine.begin() as conn:
         for cid in "ABD":
-            row_id = enqueue(conn, idempotency_key=f"invoice:{cid}-1:email", kind="invoice", customer_id=cid,
-                             channel="email", invoice_number=f"{cid}-1")
+            row_id = enqueue(
+                conn,
+                idempotency_key=f"invoice:{cid}-1:email",
+                kind="invoice",
+                customer_id=cid,
+                channel="email",
+                invoice_number=f"{cid}-1",
+            )
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(state="sent", updated_at=sent_at))
-        ops.record_event(conn, "viewed", source="portal", invoice_number="B-1", customer_id="B",
-                         occurred_at=now - timedelta(days=1))
+        ops.record_event(
+            conn, "viewed", source="portal", invoice_number="B-1", customer_id="B", occurred_at=now - timedelta(days=1)
+        )
     policies = load_policies(POLICIES)
     summary = build_resend_batch(world.con, engine, policies, today, now, as_of=today)
     assert summary.drafts == 1
@@ -139,12 +182,34 @@ def test_resend_request_goes_on_the_next_channel_once(relance_home, capsys):
     _world(relance_home, today)
     engine = ops.open_store(relance_home.operational_url)
     with engine.begin() as conn:
-        row_id = enqueue(conn, idempotency_key="invoice:A-1:email", kind="invoice", customer_id="A", channel="email",
-                         invoice_number="A-1")
+        row_id = enqueue(
+            conn,
+            idempotency_key="invoice:A-1:email",
+            kind="invoice",
+            customer_id="A",
+            channel="email",
+            invoice_number="A-1",
+        )
         conn.execute(update(outbox).where(outbox.c.id == row_id).values(state="sent"))
     for attempt in range(2):
-        assert main(["dunning", "request", "--kind", "resend", "--invoices", "A-1", "B-1", "--by", "dan",
-                     "--reason", "customer says it never arrived"]) == 0
+        assert (
+            main(
+                [
+                    "dunning",
+                    "request",
+                    "--kind",
+                    "resend",
+                    "--invoices",
+                    "A-1",
+                    "B-1",
+                    "--by",
+                    "dan",
+                    "--reason",
+                    "customer says it never arrived",
+                ]
+            )
+            == 0
+        )
         request_id = capsys.readouterr().out.strip()
         assert _run_request(relance_home, request_id).success
         counts = _request_row(engine, request_id)["counts"]

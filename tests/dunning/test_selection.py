@@ -14,21 +14,29 @@ STEPS = '\n[[steps]]\nname = "d1"\noffset = 1\nchannel = "email"\ntemplate = "re
 
 
 def policy(name: str, priority: int, selector: str):
-    return parse_policy(f'name = "{name}"\npriority = {priority}\n[selector]\n{selector}\n{STEPS}', Path(f"{name}.toml"))
+    return parse_policy(
+        f'name = "{name}"\npriority = {priority}\n[selector]\n{selector}\n{STEPS}', Path(f"{name}.toml")
+    )
 
 
-POLICIES = sorted([
-    policy("risky", 5, 'risk_bands = ["high"]'),
-    policy("big-sme", 10, 'segments = ["sme"]\nmin_amount = "10000"'),
-    policy("key", 20, 'tags_any = ["key-account"]\ntags_none = ["no-dunning"]'),
-    policy("paper", 30, 'channels = ["paper"]'),
-    policy("default", 100, ""),
-], key=lambda p: p.priority)
+POLICIES = sorted(
+    [
+        policy("risky", 5, 'risk_bands = ["high"]'),
+        policy("big-sme", 10, 'segments = ["sme"]\nmin_amount = "10000"'),
+        policy("key", 20, 'tags_any = ["key-account"]\ntags_none = ["no-dunning"]'),
+        policy("paper", 30, 'channels = ["paper"]'),
+        policy("default", 100, ""),
+    ],
+    key=lambda p: p.priority,
+)
 
 
 def pick(customer: dict, amount: str | None = None) -> str:
-    chosen = policy_for(POLICIES, {"segment": "sme", "tags": [], "preferred_channel": "email", **customer},
-                        Decimal(amount) if amount else None)
+    chosen = policy_for(
+        POLICIES,
+        {"segment": "sme", "tags": [], "preferred_channel": "email", **customer},
+        Decimal(amount) if amount else None,
+    )
     return chosen.name if chosen else None
 
 
@@ -46,11 +54,19 @@ def test_risk_band_comes_from_the_risk_models_scores(tmp_path):
     world = World(tmp_path / "w.duckdb")
     world.add_customer("A")
     world.add_customer("B")
-    world.con.execute("create table marts.risk_scores (invoice_number varchar, customer_id varchar, scored_on date, "
-                      "probability_late double, expected_days_late double, risk_band varchar, top_factors json)")
-    world.con.executemany("insert into marts.risk_scores values (?, ?, ?, 0.5, 3, ?, '[]')", [
-        ["A-1", "A", date(2026, 10, 1), "high"], ["A-1", "A", date(2026, 10, 5), "low"],  # rescored: low now
-        ["A-2", "A", date(2026, 10, 5), "medium"], ["B-1", "B", date(2026, 10, 5), "high"]])
+    world.con.execute(
+        "create table marts.risk_scores (invoice_number varchar, customer_id varchar, scored_on date, "
+        "probability_late double, expected_days_late double, risk_band varchar, top_factors json)"
+    )
+    world.con.executemany(
+        "insert into marts.risk_scores values (?, ?, ?, 0.5, 3, ?, '[]')",
+        [
+            ["A-1", "A", date(2026, 10, 1), "high"],
+            ["A-1", "A", date(2026, 10, 5), "low"],  # rescored: low now
+            ["A-2", "A", date(2026, 10, 5), "medium"],
+            ["B-1", "B", date(2026, 10, 5), "high"],
+        ],
+    )
     customers = load_customers(world.con)
     world.close()
     assert (customers["A"]["risk_band"], customers["B"]["risk_band"]) == ("medium", "high")

@@ -22,8 +22,9 @@ def test_payment_without_invoice_number_settles_like_the_mart(relance_home):
     world.add_invoice("A-1", "A", D("2026-09-01"), D("2026-10-01"), "240.00")
     world.add_invoice("A-2", "A", D("2026-09-05"), D("2026-10-05"), "99.00")
     world.add_invoice("A-3", "A", D("2026-09-06"), D("2026-10-06"), "500.00")
-    world.add_invoice("AV-3", "A", D("2026-10-10"), D("2026-10-10"), "500.00", document_type="credit_note",
-                      original="A-3")
+    world.add_invoice(
+        "AV-3", "A", D("2026-10-10"), D("2026-10-10"), "500.00", document_type="credit_note", original="A-3"
+    )
     # exported without an invoice number: the mart matches it to A-2 (same customer, exact amount)
     world.add_payment("P1", "A", None, D("2026-10-12"), "99.00", NOW)
     world.add_payment("P2", "A", "A-1", D("2026-10-15"), "40.00", NOW)
@@ -34,8 +35,11 @@ def test_payment_without_invoice_number_settles_like_the_mart(relance_home):
         assert after == {"A-1": ("partially_paid", 200), "A-2": ("paid", 0), "A-3": ("credited", 0)}
 
         warehouse.build_model(world.con, "marts", "invoices", {"run_date": D("2026-10-20")})
-        mart = dict(world.con.execute("select invoice_number, status from marts.invoices "
-                                      "where document_type = 'invoice'").fetchall())
+        mart = dict(
+            world.con.execute(
+                "select invoice_number, status from marts.invoices where document_type = 'invoice'"
+            ).fetchall()
+        )
         assert {n: s for n, (s, _) in after.items()} == mart
 
         engine = ops.open_store(relance_home.operational_url)

@@ -25,14 +25,22 @@ def test_simulate_prints_per_day_what_would_have_gone(relance_home, capsys):
     world.add_payment("PB", "B", "B-1", D("2026-10-20"), "500.00", datetime(2026, 11, 1, tzinfo=timezone.utc))
     world.close()
 
-    assert main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-01", "--to", "2026-10-31",
-                 "--json"]) == 0
+    assert (
+        main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-01", "--to", "2026-10-31", "--json"]) == 0
+    )
     report = json.loads(capsys.readouterr().out)
     days = {d["day"]: d for d in report["days"]}
     assert len(days) == 31 and report["policy"] == "standard"
-    assert days["2026-10-08"] | {} == {"day": "2026-10-08", "messages": 2, "invoices": 2, "customers": 2,
-                                       "amount": "1500.00", "by_step": {"available": 2}, "handed_over": 0,
-                                       "suppressed": {}}
+    assert days["2026-10-08"] | {} == {
+        "day": "2026-10-08",
+        "messages": 2,
+        "invoices": 2,
+        "customers": 2,
+        "amount": "1500.00",
+        "by_step": {"available": 2},
+        "handed_over": 0,
+        "suppressed": {},
+    }
     assert days["2026-10-16"]["by_step"] == {"d1": 2} and days["2026-10-16"]["amount"] == "1500.00"
     # d10 falls on Sunday 25 October: held for the weekend, sent Monday for A only (B paid on the 20th)
     assert days["2026-10-25"]["suppressed"] == {"weekend": 1, "paid": 1}
@@ -52,8 +60,10 @@ def test_simulate_prints_per_day_what_would_have_gone(relance_home, capsys):
     assert "simulation, nothing sent" in table
     assert rows["2026-10-14"].split()[1] == "0" and "d1:2" in rows["2026-10-16"]
     # --cold-start: nothing was sent before, so the D-7 notice is caught up first and the contact gap holds d1
-    assert main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-14", "--to", "2026-10-16",
-                 "--cold-start"]) == 0
+    assert (
+        main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-14", "--to", "2026-10-16", "--cold-start"])
+        == 0
+    )
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("2026-")}
     assert rows["2026-10-14"].split()[1:3] == ["2", "2"] and "available:2" in rows["2026-10-14"]
     assert "held: contacted_recently:2" in rows["2026-10-16"]
@@ -61,8 +71,23 @@ def test_simulate_prints_per_day_what_would_have_gone(relance_home, capsys):
 
 def test_simulate_refuses_unknown_policy_and_reversed_dates(relance_home, capsys):
     World(relance_home.warehouse).close()
-    assert main(["dunning", "simulate", "--policy", "nope", "--from", "2026-10-01", "--to", "2026-10-02",
-                 "--policies", str(Path(__file__).parent / "policies")]) == 2
+    assert (
+        main(
+            [
+                "dunning",
+                "simulate",
+                "--policy",
+                "nope",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-02",
+                "--policies",
+                str(Path(__file__).parent / "policies"),
+            ]
+        )
+        == 2
+    )
     assert "no policy named 'nope'; policies: group, standard" in capsys.readouterr().err
     assert main(["dunning", "simulate", "--policy", POLICY, "--from", "2026-10-05", "--to", "2026-10-01"]) == 2
     assert "is before --from" in capsys.readouterr().err

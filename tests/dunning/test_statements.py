@@ -9,7 +9,8 @@ from assets.dunning.engine import History, Planner
 from assets.dunning.policy import parse_policy
 from tests.dunning.test_suppression import customer, facts, invoice
 
-MONTHLY = parse_policy("""
+MONTHLY = parse_policy(
+    """
 name = "monthly"
 [statement]
 rhythm = "monthly"
@@ -20,7 +21,9 @@ name = "d1"
 offset = 1
 channel = "email"
 template = "reminder_friendly"
-""", Path("monthly.toml"))
+""",
+    Path("monthly.toml"),
+)
 
 
 def run(days, invoices, customers=None):
@@ -43,8 +46,11 @@ def test_monthly_statement_on_its_day_or_the_next_working_day():
     # 5 Sep is a Saturday -> Mon 7; 5 Oct Mon; 5 Nov Thu; 5 Dec Sat -> Mon 7 Dec
     assert [(d, k) for _, d, k, _ in sent] == [
         (date(2026, 9, 1), "statement:A:2026-08:email"),  # the August period, first run in it
-        (date(2026, 9, 7), "statement:A:2026-09:email"), (date(2026, 10, 5), "statement:A:2026-10:email"),
-        (date(2026, 11, 5), "statement:A:2026-11:email"), (date(2026, 12, 7), "statement:A:2026-12:email")]
+        (date(2026, 9, 7), "statement:A:2026-09:email"),
+        (date(2026, 10, 5), "statement:A:2026-10:email"),
+        (date(2026, 11, 5), "statement:A:2026-11:email"),
+        (date(2026, 12, 7), "statement:A:2026-12:email"),
+    ]
 
 
 def test_no_statement_without_open_items_or_while_on_hold_and_on_the_customers_channel():

@@ -43,20 +43,44 @@ POLICIES = [parse_policy(POLICY, Path("p.toml"))]
 def invoice(number="A-1", customer="A", due=DUE, amount="100.00", paid="0", credited="0", status=None) -> InvoiceFacts:
     open_amount = Decimal(amount) - Decimal(paid) - Decimal(credited)
     status = status or ("open" if open_amount == Decimal(amount) else "partially_paid" if open_amount > 0 else "paid")
-    return InvoiceFacts(number, customer, due - timedelta(days=30), due, Decimal(amount), open_amount,
-                        Decimal(paid), Decimal(credited), "EUR", status)
+    return InvoiceFacts(
+        number,
+        customer,
+        due - timedelta(days=30),
+        due,
+        Decimal(amount),
+        open_amount,
+        Decimal(paid),
+        Decimal(credited),
+        "EUR",
+        status,
+    )
 
 
 def customer(cid="A", **extra):
-    return {"customer_id": cid, "name": f"Client {cid}", "language": "fr", "timezone": "Europe/Paris",
-            "segment": "sme", "tags": [], "preferred_channel": "email", "fallback_channels": ["paper"],
-            "on_hold": False, **extra}
+    return {
+        "customer_id": cid,
+        "name": f"Client {cid}",
+        "language": "fr",
+        "timezone": "Europe/Paris",
+        "segment": "sme",
+        "tags": [],
+        "preferred_channel": "email",
+        "fallback_channels": ["paper"],
+        "on_hold": False,
+        **extra,
+    }
 
 
 def facts(day: date, invoices, customers=None, hour_utc=8, **extra) -> DayFacts:
     customers = customers or [customer()]
-    return DayFacts(run_date=day, now=datetime(day.year, day.month, day.day, hour_utc, tzinfo=timezone.utc),
-                    invoices=list(invoices), customers={c["customer_id"]: c for c in customers}, **extra)
+    return DayFacts(
+        run_date=day,
+        now=datetime(day.year, day.month, day.day, hour_utc, tzinfo=timezone.utc),
+        invoices=list(invoices),
+        customers={c["customer_id"]: c for c in customers},
+        **extra,
+    )
 
 
 def plan(f: DayFacts, history: History | None = None, keep_passed: bool = False):
@@ -75,19 +99,27 @@ D1 = DUE + timedelta(days=1)  # Friday 16 October
 
 def test_open_invoice_gets_its_step():
     line = only(plan(facts(D1, [invoice()])))
-    assert (line.step, line.state, line.channel, line.idempotency_key) == ("d1", "draft", "email",
-                                                                         "dunning:A-1:d1:email")
+    assert (line.step, line.state, line.channel, line.idempotency_key) == (
+        "d1",
+        "draft",
+        "email",
+        "dunning:A-1:d1:email",
+    )
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    ({"paid": "100.00"}, "paid"),
-    ({"credited": "100.00", "status": "credited"}, "credited"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({"paid": "100.00"}, "paid"),
+        ({"credited": "100.00", "status": "credited"}, "credited"),
+    ],
+)
 def test_settled_invoices(kwargs, reason):
     line = only(plan(facts(D1, [invoice(**kwargs)])))
     assert (line.state, line.reason) == ("ignored", reason)
-    history = History.from_lines([{"state": "ignored", "reason": reason, "invoice_number": "A-1", "step": "d1",
-                                   "customer_id": "A"}])
+    history = History.from_lines(
+        [{"state": "ignored", "reason": reason, "invoice_number": "A-1", "step": "d1", "customer_id": "A"}]
+    )
     assert plan(facts(D1 + timedelta(days=3), [invoice(**kwargs)]), history) == []  # recorded once, not daily
 
 
@@ -130,8 +162,19 @@ def test_outside_the_customers_local_sending_hours():
 
 
 def test_contacted_in_the_last_days():
-    history = History.from_lines([{"state": "sent", "invoice_number": "B-1", "step": "d1", "customer_id": "A",
-                                   "run_date": D1 - timedelta(days=1), "idempotency_key": "k", "channel": "email"}])
+    history = History.from_lines(
+        [
+            {
+                "state": "sent",
+                "invoice_number": "B-1",
+                "step": "d1",
+                "customer_id": "A",
+                "run_date": D1 - timedelta(days=1),
+                "idempotency_key": "k",
+                "channel": "email",
+            }
+        ]
+    )
     line = only(plan(facts(D1, [invoice()]), history))
     assert line.reason == "contacted_recently"
     later = only(plan(facts(D1 + timedelta(days=3), [invoice()]), history))  # 4 days after the contact
@@ -139,19 +182,39 @@ def test_contacted_in_the_last_days():
 
 
 def test_step_already_sent_is_not_planned_again_and_requests_say_so():
-    history = History.from_lines([{"state": "sent", "invoice_number": "A-1", "step": "d1", "customer_id": "A",
-                                   "run_date": D1, "idempotency_key": "dunning:A-1:d1:email", "channel": "email"}])
+    history = History.from_lines(
+        [
+            {
+                "state": "sent",
+                "invoice_number": "A-1",
+                "step": "d1",
+                "customer_id": "A",
+                "run_date": D1,
+                "idempotency_key": "dunning:A-1:d1:email",
+                "channel": "email",
+            }
+        ]
+    )
     assert plan(facts(D1 + timedelta(days=4), [invoice()]), history) == []
-    lines = Planner(POLICIES).plan_request(facts(D1 + timedelta(days=4), [invoice()]), history, invoices={"A-1"},
-                                           filters=None, step="d1", template=None, request_id="r" * 36)
+    lines = Planner(POLICIES).plan_request(
+        facts(D1 + timedelta(days=4), [invoice()]),
+        history,
+        invoices={"A-1"},
+        filters=None,
+        step="d1",
+        template=None,
+        request_id="r" * 36,
+    )
     assert (only(lines).state, only(lines).reason) == ("ignored", "step_already_sent")
 
 
 def test_pre_due_step_dropped_once_the_due_date_passed():
     # known only after its due date (or on hold until then): the "available" notice would be false now
     lines = plan(facts(D1, [invoice()]), History(), keep_passed=True)
-    assert [(l.step, l.state, l.reason) for l in lines] == [("available", "ignored", "due_date_passed"),
-                                                            ("d1", "draft", None)]
+    assert [(l.step, l.state, l.reason) for l in lines] == [
+        ("available", "ignored", "due_date_passed"),
+        ("d1", "draft", None),
+    ]
     history = History.from_lines([l.__dict__ for l in lines if l.state == "ignored"])
     again = plan(facts(D1 + timedelta(days=4), [invoice()]), history, keep_passed=True)
     assert [l.reason for l in again] == [None]  # recorded once; d1 still due as nothing was sent
@@ -170,13 +233,29 @@ def test_missed_days_are_caught_up_once_without_skipping():
 
 
 def test_handover_step_is_a_draft_for_a_person():
-    history = History.from_lines([{"state": "sent", "invoice_number": "A-1", "step": s, "customer_id": "A",
-                                   "run_date": DUE, "idempotency_key": s, "channel": "email"}
-                                  for s in ("available", "d1", "d10")])
+    history = History.from_lines(
+        [
+            {
+                "state": "sent",
+                "invoice_number": "A-1",
+                "step": s,
+                "customer_id": "A",
+                "run_date": DUE,
+                "idempotency_key": s,
+                "channel": "email",
+            }
+            for s in ("available", "d1", "d10")
+        ]
+    )
     day = DUE + timedelta(days=47)  # Monday 30 November
     line = only(plan(facts(day, [invoice()]), history))
-    assert (line.step, line.channel, line.kind, line.state, line.reason) == ("d45", "manual", "manual", "draft",
-                                                                           "handover_to_person")
+    assert (line.step, line.channel, line.kind, line.state, line.reason) == (
+        "d45",
+        "manual",
+        "manual",
+        "draft",
+        "handover_to_person",
+    )
 
 
 def test_a_window_ending_at_24_00_includes_the_last_minute_of_the_day():

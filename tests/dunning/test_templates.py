@@ -21,28 +21,51 @@ from tests.dunning.world import World
 RUN = date(2026, 10, 16)
 NOW = datetime(2026, 10, 16, 9, tzinfo=timezone.utc)
 CONTEXT = {
-    "customer": {"customer_id": "A", "name": "<script>alert(1)</script> & Fils", "address_line1": "1 rue",
-                 "address_line2": None, "postcode": "75002", "city": "Paris"},
-    "invoices": [{"invoice_number": "F-1", "issue_date": date(2026, 9, 15), "due_date": date(2026, 10, 15),
-                  "open_amount": Decimal("1234.50"), "currency": "EUR"}],
-    "total_open": Decimal("1234.50"), "currency": "EUR", "today": RUN, "sender": {"name": "ACME"},
-    "step": "d1", "tone": "friendly",
+    "customer": {
+        "customer_id": "A",
+        "name": "<script>alert(1)</script> & Fils",
+        "address_line1": "1 rue",
+        "address_line2": None,
+        "postcode": "75002",
+        "city": "Paris",
+    },
+    "invoices": [
+        {
+            "invoice_number": "F-1",
+            "issue_date": date(2026, 9, 15),
+            "due_date": date(2026, 10, 15),
+            "open_amount": Decimal("1234.50"),
+            "currency": "EUR",
+        }
+    ],
+    "total_open": Decimal("1234.50"),
+    "currency": "EUR",
+    "today": RUN,
+    "sender": {"name": "ACME"},
+    "step": "d1",
+    "tone": "friendly",
 }
 
 
-@pytest.mark.parametrize("escape", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ invoices.__class__.__base__.__subclasses__() }}",
-    "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
-    "{{ customer.name.format.__globals__ }}",
-])
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ invoices.__class__.__base__.__subclasses__() }}",
+        "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+        "{{ customer.name.format.__globals__ }}",
+    ],
+)
 def test_reaching_for_python_internals_is_refused(tmp_path, escape):
     folder = tmp_path / "evil" / "fr"
     folder.mkdir(parents=True)
     (folder / "subject.txt").write_text("Relance", encoding="utf-8")
     (folder / "body.txt").write_text(f"Bonjour {escape}", encoding="utf-8")
-    with pytest.raises(TemplateRenderError, match=r"template evil/fr/body.txt was refused by the sandbox \(it "
-                                                  r"reaches for Python internals\): access to attribute"):
+    with pytest.raises(
+        TemplateRenderError,
+        match=r"template evil/fr/body.txt was refused by the sandbox \(it "
+        r"reaches for Python internals\): access to attribute",
+    ):
         DunningTemplates(tmp_path).render("evil", "fr", "email", CONTEXT)
 
 
@@ -71,12 +94,14 @@ def test_a_refused_template_sends_nothing_and_says_why(tmp_path, relance_home):
     templates_dir = tmp_path / "templates"
     shutil.copytree(TEMPLATE_DIR, templates_dir)
     (templates_dir / "reminder_friendly" / "fr" / "body.txt").write_text(
-        "{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8"
+    )
     policy_dir = tmp_path / "policies"
     policy_dir.mkdir()
     (policy_dir / "p.toml").write_text(
         'name = "p"\n[[steps]]\nname = "d1"\noffset = 1\nchannel = "email"\ntemplate = "reminder_friendly"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     policies = load_policies(policy_dir, templates_dir)
     world = World(relance_home.warehouse)
     world.add_customer("A")
@@ -85,8 +110,9 @@ def test_a_refused_template_sends_nothing_and_says_why(tmp_path, relance_home):
     engine = ops.open_store(relance_home.operational_url)
     build_reminder_batch(world.con, engine, policies, RUN, NOW, as_of=RUN)
     facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
-    result = dispatch_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS,
-                            templates=DunningTemplates(templates_dir))
+    result = dispatch_batch(
+        engine, relance_home, policies, facts, kinds=REMINDER_KINDS, templates=DunningTemplates(templates_dir)
+    )
     world.close()
     assert result["counts"] == {"error": 1}
     assert "reminder_friendly/fr/body.txt was refused by the sandbox" in result["errors"][0]

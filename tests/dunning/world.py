@@ -42,40 +42,99 @@ class World:
     def close(self) -> None:
         self.con.close()
 
-    def add_customer(self, customer_id: str, *, name: str | None = None, language: str = "fr",
-                     timezone_name: str = "Europe/Paris", segment: str = "sme", tags: list[str] | None = None,
-                     preferred_channel: str = "email", fallback_channels: list[str] | None = None,
-                     on_hold: bool = False, email: str | None = None) -> None:
+    def add_customer(
+        self,
+        customer_id: str,
+        *,
+        name: str | None = None,
+        language: str = "fr",
+        timezone_name: str = "Europe/Paris",
+        segment: str = "sme",
+        tags: list[str] | None = None,
+        preferred_channel: str = "email",
+        fallback_channels: list[str] | None = None,
+        on_hold: bool = False,
+        email: str | None = None,
+    ) -> None:
         self.con.execute(
             "insert into staging.customers (customer_id, name, email, country, language, timezone, segment, tags, "
             "preferred_channel, fallback_channels, address_line1, postcode, city, payment_terms_days, on_hold, "
             "source_file, extracted_at) values (?, ?, ?, 'FR', ?, ?, ?, ?, ?, ?, '1 rue de la Paix', '75002', "
             "'Paris', 30, ?, 'customers.csv', now())",
-            [customer_id, name or f"Client {customer_id}", email or f"{customer_id.lower()}@example.com", language,
-             timezone_name, segment, tags or [], preferred_channel, fallback_channels or [], on_hold])
+            [
+                customer_id,
+                name or f"Client {customer_id}",
+                email or f"{customer_id.lower()}@example.com",
+                language,
+                timezone_name,
+                segment,
+                tags or [],
+                preferred_channel,
+                fallback_channels or [],
+                on_hold,
+            ],
+        )
 
-    def add_invoice(self, number: str, customer_id: str, issue: date, due: date, amount: str, *,
-                    document_type: str = "invoice", original: str | None = None) -> None:
+    def add_invoice(
+        self,
+        number: str,
+        customer_id: str,
+        issue: date,
+        due: date,
+        amount: str,
+        *,
+        document_type: str = "invoice",
+        original: str | None = None,
+    ) -> None:
         total = Decimal(amount)
         self.con.execute(
             "insert into staging.invoices (issuer_id, invoice_number, document_type, customer_id, issue_date, "
             "delivery_date, due_date, amount_excl_tax, tax_amount, amount_incl_tax, currency, "
             "original_invoice_number, source_file, source_line, extracted_at) "
             "values ('ISSUER', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'EUR', ?, 'invoices.csv', 1, now())",
-            [number, document_type, customer_id, issue, issue, due, (total / Decimal("1.2")).quantize(Decimal("0.01")),
-             total - (total / Decimal("1.2")).quantize(Decimal("0.01")), total, original])
+            [
+                number,
+                document_type,
+                customer_id,
+                issue,
+                issue,
+                due,
+                (total / Decimal("1.2")).quantize(Decimal("0.01")),
+                total - (total / Decimal("1.2")).quantize(Decimal("0.01")),
+                total,
+                original,
+            ],
+        )
 
-    def add_payment(self, payment_id: str, customer_id: str, invoice: str | None, paid_on: date, amount: str,
-                    extracted_at: datetime | None = None) -> None:
+    def add_payment(
+        self,
+        payment_id: str,
+        customer_id: str,
+        invoice: str | None,
+        paid_on: date,
+        amount: str,
+        extracted_at: datetime | None = None,
+    ) -> None:
         self.con.execute(
             "insert into staging.payments values (?, ?, ?, ?, ?, 'EUR', 'transfer', ?, 'payments.csv', ?)",
-            [payment_id, customer_id, invoice, paid_on, Decimal(amount), payment_id,
-             extracted_at or datetime.now(timezone.utc)])
+            [
+                payment_id,
+                customer_id,
+                invoice,
+                paid_on,
+                Decimal(amount),
+                payment_id,
+                extracted_at or datetime.now(timezone.utc),
+            ],
+        )
 
-    def add_dispute(self, invoice: str, customer_id: str, opened: date, resolved: date | None = None,
-                    reason: str = "quantity") -> None:
-        self.con.execute("insert into staging.disputes values (?, ?, ?, ?, null, ?)",
-                         [invoice, customer_id, opened, reason, resolved])
+    def add_dispute(
+        self, invoice: str, customer_id: str, opened: date, resolved: date | None = None, reason: str = "quantity"
+    ) -> None:
+        self.con.execute(
+            "insert into staging.disputes values (?, ?, ?, ?, null, ?)",
+            [invoice, customer_id, opened, reason, resolved],
+        )
 
     def extract_payments(self, at: datetime) -> None:
         """A new payments extraction: every row now carries this extraction time."""

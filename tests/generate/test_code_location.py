@@ -39,8 +39,11 @@ def test_definitions_load_with_the_relance_resource_everywhere():
 
 
 def relance_location(port: int) -> dict | None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps(
-        {"query": LOCATION_QUERY}).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": LOCATION_QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         workspace = json.load(response)["data"]["workspaceOrError"]
     for entry in workspace.get("locationEntries", []):
@@ -78,10 +81,25 @@ def test_webserver_on_workspace_yaml_serves_the_relance_code_location(tmp_path):
     home = Home(tmp_path / "home").ensure()
     prepare_dagster_home(home)
     port = free_port()
-    spec = ChildSpec("dagster", [sys.executable, "-m", "dagster_webserver", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-                                 "-h", "127.0.0.1", "-p", str(port)],
-                     port, ready_path="/server_info", ready_timeout=50, cwd=PROJECT_ROOT,
-                     env={"DAGSTER_HOME": str(home.dagster_home), "RELANCE_HOME": str(home.root)})
+    spec = ChildSpec(
+        "dagster",
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        port,
+        ready_path="/server_info",
+        ready_timeout=50,
+        cwd=PROJECT_ROOT,
+        env={"DAGSTER_HOME": str(home.dagster_home), "RELANCE_HOME": str(home.root)},
+    )
     supervisor = Supervisor([spec], log_dir=tmp_path / "logs", stop_timeout=10)
     with supervisor:
         pids = [supervisor.children[0].process.pid]

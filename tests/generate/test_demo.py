@@ -30,14 +30,29 @@ def _alive(pid: int) -> bool:
 
 
 def _demo(home: Path, ports: dict[str, int], *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "pipelines.cli", "demo", "--customers", "30", "--invoices", "400",
-               "--start", "2026-01-05", "--months", "10", "--no-browser-tools", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "demo",
+        "--customers",
+        "30",
+        "--invoices",
+        "400",
+        "--start",
+        "2026-01-05",
+        "--months",
+        "10",
+        "--no-browser-tools",
+        *extra,
+    ]
     for name, port in ports.items():
         command += [f"--{name}-port", str(port)]
     env = {**os.environ, "RELANCE_HOME": str(home)}
     env.pop("DAGSTER_HOME", None)
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 @pytest.mark.slow
@@ -63,8 +78,12 @@ def test_demo_starts_every_server_and_ctrl_c_stops_them_all(tmp_path):
             assert f":{port}" in text, f"{name} URL missing:\n{text}"
         with socket.create_connection(("127.0.0.1", ports["mail"]), timeout=5) as smtp:
             assert smtp.recv(100).startswith(b"220")
-        for name, path in (("dagster", "/server_info"), ("dashboard", "/_stcore/health"), ("portal", "/"),
-                           ("apportal", "/")):
+        for name, path in (
+            ("dagster", "/server_info"),
+            ("dashboard", "/_stcore/health"),
+            ("portal", "/"),
+            ("apportal", "/"),
+        ):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{ports[name]}{path}", timeout=10) as response:
                     status = response.status
@@ -79,8 +98,14 @@ def test_demo_starts_every_server_and_ctrl_c_stops_them_all(tmp_path):
 
         # the demo company sits in the inbox, its truth and FEC beside it (not in the inbox)
         inbox = {p.name for p in (home / "inbox").iterdir()}
-        assert {"customers.csv", "invoices.csv", "invoice_lines.csv", "payments.csv", "disputes.csv",
-                "attachments"} <= inbox
+        assert {
+            "customers.csv",
+            "invoices.csv",
+            "invoice_lines.csv",
+            "payments.csv",
+            "disputes.csv",
+            "attachments",
+        } <= inbox
         assert not any(name.endswith((".txt", ".parquet", ".part")) for name in inbox)
         assert (home / "demo-company" / "ground_truth" / "invoices.parquet").exists()
         assert "default_limit: 1" in (home / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
@@ -131,14 +156,19 @@ def test_demo_inbox_attachments_are_found_by_the_documents_domain(tmp_path, monk
     home = Home(tmp_path / "home").ensure()
     monkeypatch.setenv("RELANCE_HOME", str(home.root))
     write_demo_inbox(GeneratorConfig(customers=20, invoices=200, seed=1, as_of=date(2026, 11, 27)), home)
-    invoices = pl.read_csv(io.StringIO((home.inbox / "invoices.csv").read_bytes().decode("cp1252")), separator=";",
-                           infer_schema=False)
-    listed = [(row["N° facture"], path) for row in invoices.filter(pl.col("Pièces jointes").is_not_null())
-              .iter_rows(named=True) for path in row["Pièces jointes"].split("|")]
+    invoices = pl.read_csv(
+        io.StringIO((home.inbox / "invoices.csv").read_bytes().decode("cp1252")), separator=";", infer_schema=False
+    )
+    listed = [
+        (row["N° facture"], path)
+        for row in invoices.filter(pl.col("Pièces jointes").is_not_null()).iter_rows(named=True)
+        for path in row["Pièces jointes"].split("|")
+    ]
     assert listed
     for number, relative in listed:
         assert (home.inbox / relative).is_file()  # relative to the export folder, as the contract says
         # the documents domain's reading: listed paths from the export file's folder, kept under the inbox
-        attachments = AttachmentPolicy(home.inbox, 5_000_000).for_invoice(number, [relative],
-                                                                         str(home.inbox / "invoices.csv"))
+        attachments = AttachmentPolicy(home.inbox, 5_000_000).for_invoice(
+            number, [relative], str(home.inbox / "invoices.csv")
+        )
         assert [a.filename for a in attachments][0] == relative.rsplit("/", 1)[1]

@@ -89,8 +89,13 @@ def files(company):
 def test_every_file_and_header_is_the_contracts(company):
     contract = contract_headers()
     assert set(contract) == set(EXPORT_FILES)
-    encodings = {"customers.csv": "utf-8", "invoices.csv": "cp1252", "invoice_lines.csv": "cp1252",
-                 "payments.csv": "utf-8", "disputes.csv": "utf-8"}
+    encodings = {
+        "customers.csv": "utf-8",
+        "invoices.csv": "cp1252",
+        "invoice_lines.csv": "cp1252",
+        "payments.csv": "utf-8",
+        "disputes.csv": "utf-8",
+    }
     for name, (spec, separator, headers) in contract.items():
         raw = (company / name).read_bytes()
         if "BOM" in spec:
@@ -160,23 +165,30 @@ def test_amounts_are_exact_and_lines_add_up_with_french_vat(files):
             base_by_rate[rate] += amount
             rates_seen.add(rate)
         assert sum(base_by_rate.values()) == excl
-        expected_tax = sum((base * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-                           for base, rate in base_by_rate.items())
+        expected_tax = sum(
+            (base * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP) for base, rate in base_by_rate.items()
+        )
         assert expected_tax == tax, row["N° facture"]
     assert {Decimal("5.50"), Decimal("10.00"), Decimal("20.00")} <= rates_seen
 
 
 def test_dates_are_coherent_and_issued_late_is_the_drawn_defect(files):
     invoices = files["invoices"].filter(pl.col("Type") == "Facture")
-    truth = files["truth_invoices"].filter(pl.col("document_type") == "invoice").select(
-        "invoice_number", "defect_issued_late")
+    truth = (
+        files["truth_invoices"]
+        .filter(pl.col("document_type") == "invoice")
+        .select("invoice_number", "defect_issued_late")
+    )
     joined = invoices.join(truth, left_on="N° facture", right_on="invoice_number", how="left")
     assert joined["defect_issued_late"].null_count() == 0
     first_day = date(2025, 5, 27)
     previous_by_year: dict[str, tuple[str, date]] = {}
     for row in joined.sort("N° facture").iter_rows(named=True):
-        issued, delivered, due = fr_date(row["Date facture"]), fr_date(row["Date de livraison"]), fr_date(
-            row["Date d'échéance"])
+        issued, delivered, due = (
+            fr_date(row["Date facture"]),
+            fr_date(row["Date de livraison"]),
+            fr_date(row["Date d'échéance"]),
+        )
         assert first_day <= issued <= AS_OF and issued.weekday() < 5
         assert due >= issued and (due - issued).days in (30, 45, 60)
         gap = (issued - delivered).days
@@ -214,8 +226,8 @@ def test_customers_have_valid_identifiers_and_channels(files):
     assert set(customers["Langue"]) == {"fr", "en"}
     # the wrong e-mail defect: the export differs from the true address exactly for those customers
     emails = customers.select("Code client", "E-mail facturation").join(
-        truth.select("customer_id", "true_email", "defect_wrong_email"), left_on="Code client",
-        right_on="customer_id")
+        truth.select("customer_id", "true_email", "defect_wrong_email"), left_on="Code client", right_on="customer_id"
+    )
     assert emails.filter(pl.col("defect_wrong_email"))["E-mail facturation"].to_list() != []
     assert (emails["E-mail facturation"] != emails["true_email"]).to_list() == emails["defect_wrong_email"].to_list()
 
@@ -290,20 +302,25 @@ def test_fec_entries_balance_and_lettering_matches_settlement(company, files):
     assert fec.columns[:3] == ["JournalCode", "JournalLib", "EcritureNum"] and len(fec.columns) == 18
     fec = fec.with_columns(
         debit=pl.col("Debit").str.replace(",", ".").cast(pl.Decimal(18, 2)),
-        credit=pl.col("Credit").str.replace(",", ".").cast(pl.Decimal(18, 2)))
-    unbalanced = fec.group_by("EcritureNum").agg((pl.col("debit").sum() - pl.col("credit").sum()).alias("gap")) \
+        credit=pl.col("Credit").str.replace(",", ".").cast(pl.Decimal(18, 2)),
+    )
+    unbalanced = (
+        fec.group_by("EcritureNum")
+        .agg((pl.col("debit").sum() - pl.col("credit").sum()).alias("gap"))
         .filter(pl.col("gap") != 0)
+    )
     assert unbalanced.height == 0
     receivables = fec.filter(pl.col("CompteNum") == "411000")
     sales = receivables.filter(pl.col("JournalCode") == "VTE")
     assert sales.height == files["invoices"].height
-    assert sales["debit"].sum() - sales["credit"].sum() == sum(
-        fr_amount(a) for a in files["invoices"]["Montant TTC"])
+    assert sales["debit"].sum() - sales["credit"].sum() == sum(fr_amount(a) for a in files["invoices"]["Montant TTC"])
 
     lettered = receivables.filter(pl.col("EcritureLet").is_not_null())
     groups = lettered.group_by("CompAuxNum", "EcritureLet").agg(
         (pl.col("debit").sum() - pl.col("credit").sum()).alias("balance"),
-        pl.col("EcritureDate").max().alias("last"), pl.col("DateLet").unique().alias("date_let"))
+        pl.col("EcritureDate").max().alias("last"),
+        pl.col("DateLet").unique().alias("date_let"),
+    )
     assert groups.height > 0 and groups.filter(pl.col("balance") != 0).height == 0
     assert all(g["date_let"] == [g["last"]] for g in groups.iter_rows(named=True))
     # lettered invoices are those settled by matched movements; open invoices are never lettered
@@ -330,8 +347,24 @@ def test_attachments_are_real_pdfs_listed_on_their_invoice(company, files):
 
 def test_cli_generates_and_refuses_bad_input(tmp_path, capsys):
     out = tmp_path / "cli"
-    code = relance_main(["generate", "--customers", "20", "--invoices", "300", "--seed", "3", "--start", "2025-01-01",
-                         "--months", "6", "--out", str(out), "--no-fec"])
+    code = relance_main(
+        [
+            "generate",
+            "--customers",
+            "20",
+            "--invoices",
+            "300",
+            "--seed",
+            "3",
+            "--start",
+            "2025-01-01",
+            "--months",
+            "6",
+            "--out",
+            str(out),
+            "--no-fec",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "issue dates 2025-01-01 to 2025-07-01" in printed and "300" in printed

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.processes import (ChildFailedError, ChildSpec, PortBusyError, Supervisor, descendants,
-                                 port_is_free)
+from pipelines.processes import ChildFailedError, ChildSpec, PortBusyError, Supervisor, descendants, port_is_free
 from stores.home import PROJECT_ROOT, Home
 from tests.conftest import free_port
 
@@ -30,8 +29,9 @@ def alive(pid: int) -> bool:
 
 
 def http_server(name: str, port: int, *, prefix: str = "") -> ChildSpec:
-    return ChildSpec(name, ["sh", "-c", f"{prefix}exec {PY} -m http.server {port} --bind 127.0.0.1"], port,
-                     ready_timeout=30)
+    return ChildSpec(
+        name, ["sh", "-c", f"{prefix}exec {PY} -m http.server {port} --bind 127.0.0.1"], port, ready_timeout=30
+    )
 
 
 def test_children_answer_then_stop_with_everything_they_forked(tmp_path):
@@ -58,9 +58,11 @@ def test_children_answer_then_stop_with_everything_they_forked(tmp_path):
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_timeout(tmp_path):
     port = free_port()
-    stubborn = ("import signal, http.server; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                f"http.server.ThreadingHTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)"
-                ".serve_forever()")
+    stubborn = (
+        "import signal, http.server; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"http.server.ThreadingHTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)"
+        ".serve_forever()"
+    )
     supervisor = Supervisor([ChildSpec("stubborn", [PY, "-c", stubborn], port)], log_dir=tmp_path, stop_timeout=1)
     supervisor.start()
     pid = supervisor.children[0].process.pid
@@ -85,8 +87,9 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
 
 def test_a_child_that_dies_at_start_stops_the_others_and_says_why(tmp_path):
     ok_port = free_port()
-    crashing = ChildSpec("crashing", [PY, "-c", "import sys; print('cannot open the warehouse'); sys.exit(3)"],
-                         free_port())
+    crashing = ChildSpec(
+        "crashing", [PY, "-c", "import sys; print('cannot open the warehouse'); sys.exit(3)"], free_port()
+    )
     supervisor = Supervisor([http_server("ok", ok_port), crashing], log_dir=tmp_path)
     with pytest.raises(ChildFailedError, match="exited with code 3") as failure:
         supervisor.start()
@@ -107,11 +110,18 @@ sys.exit(supervise(supervisor, on_started=started))
 """
 
 
-def run_supervised(tmp_path: Path, specs: list[dict], sig: int, ready_timeout: float = 90) -> tuple[int, list[int], str]:
+def run_supervised(
+    tmp_path: Path, specs: list[dict], sig: int, ready_timeout: float = 90
+) -> tuple[int, list[int], str]:
     """Run supervise() in its own process like `relance demo` does, signal it once ready; return its exit
     code, the pids it had started, and its output."""
-    process = subprocess.Popen([PY, "-c", SUPERVISE_SCRIPT, json.dumps(specs), str(tmp_path / "logs")],
-                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [PY, "-c", SUPERVISE_SCRIPT, json.dumps(specs), str(tmp_path / "logs")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + ready_timeout
         line = ""
@@ -119,7 +129,9 @@ def run_supervised(tmp_path: Path, specs: list[dict], sig: int, ready_timeout: f
             line = process.stdout.readline()
             if not line and process.poll() is not None:
                 break
-        assert "READY" in line, f"supervisor did not start: {line}{process.stdout.read() if process.poll() is not None else ''}"
+        assert "READY" in line, (
+            f"supervisor did not start: {line}{process.stdout.read() if process.poll() is not None else ''}"
+        )
         started = descendants(process.pid)
         assert started
         process.send_signal(sig)
@@ -134,8 +146,13 @@ def run_supervised(tmp_path: Path, specs: list[dict], sig: int, ready_timeout: f
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_supervise_stops_children_and_exits_zero_on_a_signal(tmp_path, sig):
     port = free_port()
-    specs = [{"name": "web", "command": ["sh", "-c", f"sleep 600 & exec {PY} -m http.server {port} --bind 127.0.0.1"],
-              "port": port}]
+    specs = [
+        {
+            "name": "web",
+            "command": ["sh", "-c", f"sleep 600 & exec {PY} -m http.server {port} --bind 127.0.0.1"],
+            "port": port,
+        }
+    ]
     code, started, _ = run_supervised(tmp_path, specs, sig)
     assert code == 0
     assert [pid for pid in started if alive(pid)] == []
@@ -144,12 +161,24 @@ def test_supervise_stops_children_and_exits_zero_on_a_signal(tmp_path, sig):
 
 def test_supervise_exits_nonzero_when_a_child_dies_on_its_own(tmp_path):
     port = free_port()
-    script = (f"import http.server, threading, time; s = http.server.HTTPServer(('127.0.0.1', {port}), "
-              "http.server.SimpleHTTPRequestHandler); threading.Thread(target=s.serve_forever, daemon=True).start(); "
-              "time.sleep(2); raise SystemExit(4)")
-    process = subprocess.run([PY, "-c", SUPERVISE_SCRIPT, json.dumps([{"name": "flaky", "command": [PY, "-c", script],
-                                                                      "port": port}]), str(tmp_path / "logs")],
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    script = (
+        f"import http.server, threading, time; s = http.server.HTTPServer(('127.0.0.1', {port}), "
+        "http.server.SimpleHTTPRequestHandler); threading.Thread(target=s.serve_forever, daemon=True).start(); "
+        "time.sleep(2); raise SystemExit(4)"
+    )
+    process = subprocess.run(
+        [
+            PY,
+            "-c",
+            SUPERVISE_SCRIPT,
+            json.dumps([{"name": "flaky", "command": [PY, "-c", script], "port": port}]),
+            str(tmp_path / "logs"),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == 1
     assert "flaky stopped unexpectedly (exit code 4)" in process.stdout
 
@@ -159,10 +188,29 @@ def test_streamlit_dashboard_placeholder_starts_answers_and_stops(tmp_path):
     placeholder = tmp_path / "placeholder_app.py"
     placeholder.write_text("import streamlit as st\nst.title('Relance placeholder')\n", encoding="utf-8")
     port = free_port()
-    specs = [{"name": "dashboard", "port": port, "ready_path": "/_stcore/health", "ready_timeout": 90,
-              "command": [PY, "-m", "streamlit", "run", str(placeholder), "--server.headless", "true",
-                          "--server.address", "127.0.0.1", "--server.port", str(port),
-                          "--browser.gatherUsageStats", "false"]}]
+    specs = [
+        {
+            "name": "dashboard",
+            "port": port,
+            "ready_path": "/_stcore/health",
+            "ready_timeout": 90,
+            "command": [
+                PY,
+                "-m",
+                "streamlit",
+                "run",
+                str(placeholder),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+        }
+    ]
     code, started, _ = run_supervised(tmp_path, specs, signal.SIGINT)
     assert code == 0
     assert [pid for pid in started if alive(pid)] == []

@@ -11,8 +11,10 @@ from stores import warehouse
 
 STAGING = ("customers", "invoices", "invoice_history", "invoice_lines", "payments", "disputes", "quarantine")
 
-INVOICE_HEADER = ("N° facture;Type;Code client;Date facture;Date de livraison;Date d'échéance;Montant HT;"
-                  "Montant TVA;Montant TTC;Devise;N° commande;Facture d'origine;Libellé;Pièces jointes")
+INVOICE_HEADER = (
+    "N° facture;Type;Code client;Date facture;Date de livraison;Date d'échéance;Montant HT;"
+    "Montant TVA;Montant TTC;Devise;N° commande;Facture d'origine;Libellé;Pièces jointes"
+)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8", mtime: dt.datetime | None = None) -> Path:

@@ -16,14 +16,21 @@ from tests.ingest.helpers import invoice_csv, write
 
 def local_defs(home) -> dg.Definitions:
     """The ingest and serving domains wired as pipelines/definitions.py wires them, on a home in tmp_path."""
-    return dg.Definitions.merge(ingest.defs, serving.build_defs(serving.marts_keys(ingest.defs)),
-                                dg.Definitions(resources={"relance": RelanceResource(home=str(home))}))
+    return dg.Definitions.merge(
+        ingest.defs,
+        serving.build_defs(serving.marts_keys(ingest.defs)),
+        dg.Definitions(resources={"relance": RelanceResource(home=str(home))}),
+    )
 
 
 def run_ingest_job(home, run_config=None, run_date="2026-11-27") -> dg.ExecuteInProcessResult:
     job = local_defs(home).resolve_job_def(ingest.INGEST_JOB)
-    return job.execute_in_process(run_config=run_config, tags={ingest.RUN_DATE_TAG: run_date},
-                                  instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(
+        run_config=run_config,
+        tags={ingest.RUN_DATE_TAG: run_date},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
 
 
 def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
@@ -35,17 +42,26 @@ def test_inbox_files_flow_to_marts_and_the_serving_snapshot(tmp_path):
     (home / "inbox").mkdir(parents=True)
     ibm = shared_path("data", "external", "ibm_accounts_receivable", "WA_Fn-UseC_-Accounts-Receivable.csv")
     shutil.copy(ibm, home / "inbox" / ibm.name)
-    write(home / "inbox" / "factures.csv", invoice_csv([
-        "F-1;Facture;C1;15/01/2026;;14/02/2026;100,00;20,00;120,00;EUR;;;;",
-        "F-2;Facture;C1;15/01/2026;;14/02/2026;100,00;20,00;150,00;EUR;;;;",     # totals do not add up
-        "F-3;Facture;C1;30/02/2026;;14/02/2026;100,00;20,00;120,00;EUR;;;;",     # quarantined
-    ]), "cp1252")
+    write(
+        home / "inbox" / "factures.csv",
+        invoice_csv(
+            [
+                "F-1;Facture;C1;15/01/2026;;14/02/2026;100,00;20,00;120,00;EUR;;;;",
+                "F-2;Facture;C1;15/01/2026;;14/02/2026;100,00;20,00;150,00;EUR;;;;",  # totals do not add up
+                "F-3;Facture;C1;30/02/2026;;14/02/2026;100,00;20,00;120,00;EUR;;;;",  # quarantined
+            ]
+        ),
+        "cp1252",
+    )
     result = run_ingest_job(home)
     assert result.success
-    materialized = {e.materialization.asset_key.to_user_string(): e.materialization.metadata
-                    for e in result.get_asset_materialization_events()}
-    assert {"raw/invoices", "staging/invoices", "marts/invoices", "marts/customers", "serving/snapshot"} <= \
-        set(materialized)
+    materialized = {
+        e.materialization.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert {"raw/invoices", "staging/invoices", "marts/invoices", "marts/customers", "serving/snapshot"} <= set(
+        materialized
+    )
     assert materialized["raw/ingest_files"]["rows_read"].value == 2466 + 3
     assert materialized["raw/ingest_files"]["quarantined"].value == 1
     checks = check_results(result)
@@ -57,11 +73,16 @@ def test_inbox_files_flow_to_marts_and_the_serving_snapshot(tmp_path):
     assert checks["dates_plausible"].passed
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from marts.invoices where is_late and currency = 'USD'").fetchall()[0][0] == 877
+        assert (
+            con.execute("select count(*) from marts.invoices where is_late and currency = 'USD'").fetchall()[0][0]
+            == 877
+        )
         assert con.execute("select count(*) from raw.ingest_files").fetchall()[0][0] == 2
     with duckdb.connect(str(home / "serving" / "snapshot.duckdb"), read_only=True) as snap:
-        tables = {f"{s}.{t}" for s, t in snap.execute(
-            "select table_schema, table_name from information_schema.tables").fetchall()}
+        tables = {
+            f"{s}.{t}"
+            for s, t in snap.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
         assert {"staging.invoices", "staging.quarantine", "marts.invoices", "marts.customers"} <= tables
         assert snap.execute("select count(*) from staging.quarantine").fetchall()[0][0] == 1
 
@@ -103,8 +124,11 @@ def test_sensor_requests_one_run_per_new_file(tmp_path):
 
     # a new file, and a changed file (new bytes), each get their run
     second = write(home / "inbox" / "c.csv", "Invoice No,Customer,Invoice Date,Amount\nI2,C1,2026-01-02,6.00\n")
-    write(first, "Invoice No,Customer,Invoice Date,Amount\nI1,C1,2026-01-01,7.00\n",
-          mtime=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
+    write(
+        first,
+        "Invoice No,Customer,Invoice Date,Amount\nI1,C1,2026-01-01,7.00\n",
+        mtime=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc),
+    )
     context = dg.build_sensor_context(resources=resources, cursor=cursor)
     keys = {r.run_config["ops"]["raw_ingest"]["config"]["paths"][0] for r in ingest.inbox_sensor(context)}
     assert keys == {str(first), str(second)}

@@ -7,8 +7,10 @@ from pipelines.cli import main
 
 HEADERS = {
     "customers.csv": ("utf-8-sig", "Code client;Raison sociale;E-mail facturation;Canal préféré"),
-    "invoices.csv": ("cp1252", "N° facture;Type;Code client;Date facture;Date d'échéance;Montant HT;Montant TVA;"
-                               "Montant TTC;Devise"),
+    "invoices.csv": (
+        "cp1252",
+        "N° facture;Type;Code client;Date facture;Date d'échéance;Montant HT;Montant TVA;Montant TTC;Devise",
+    ),
     "invoice_lines.csv": ("cp1252", "N° facture;Ligne;Désignation;Quantité;Prix unitaire HT;Taux TVA;Montant HT"),
     "payments.csv": ("utf-8", "Payment ID,Customer ID,Invoice No,Payment Date,Amount,Currency,Method,Reference"),
     "disputes.csv": ("utf-8", "Invoice No,Customer ID,Opened On,Reason,Disputed Amount,Resolved On"),
@@ -21,8 +23,10 @@ def test_header_only_files_ingest_as_zero_rows(relance_home, tmp_path, capsys):
     for name, (encoding, header) in HEADERS.items():
         (folder / name).write_bytes((header + "\r\n").encode(encoding))
     (folder / "more_invoices.csv").write_bytes(
-        (HEADERS["invoices.csv"][1] + "\r\nF-9;Facture;C1;15/01/2026;14/02/2026;100,00;20,00;120,00;EUR\r\n")
-        .encode("cp1252"))
+        (HEADERS["invoices.csv"][1] + "\r\nF-9;Facture;C1;15/01/2026;14/02/2026;100,00;20,00;120,00;EUR\r\n").encode(
+            "cp1252"
+        )
+    )
 
     assert main(["ingest", str(folder), "--json"]) == 0
 

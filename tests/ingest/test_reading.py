@@ -49,20 +49,26 @@ def test_title_lines_above_the_header_are_skipped_and_line_numbers_stay_true(tmp
 
 
 def test_quoted_values_spanning_lines_keep_the_line_where_the_row_starts(tmp_path):
-    text = ('Invoice No,Customer ID,Invoice Date,Amount,Description\n'
-            'A1,C1,2026-01-05,10.00,"two\nlines"\n'
-            'A2,C1,2026-01-06,not-a-number,one line\n')
+    text = (
+        "Invoice No,Customer ID,Invoice Date,Amount,Description\n"
+        'A1,C1,2026-01-05,10.00,"two\nlines"\n'
+        "A2,C1,2026-01-06,not-a-number,one line\n"
+    )
     result = ingest_file(write(tmp_path / "quoted.csv", text))
     assert result.records["invoices"]["source_line"].to_list() == [2]
     assert result.quarantine["source_line"].to_list() == [4]
 
 
 def test_xlsx_export(tmp_path):
-    frame = pl.DataFrame({
-        "N° facture": ["X-1", "X-2"], "Code client": ["C9", "C9"],
-        "Date facture": [dt.date(2026, 2, 1), dt.date(2026, 2, 3)],
-        "Date d'échéance": ["03/03/2026", "05/03/2026"], "Montant TTC": [1234.5, 10.0],
-    })
+    frame = pl.DataFrame(
+        {
+            "N° facture": ["X-1", "X-2"],
+            "Code client": ["C9", "C9"],
+            "Date facture": [dt.date(2026, 2, 1), dt.date(2026, 2, 3)],
+            "Date d'échéance": ["03/03/2026", "05/03/2026"],
+            "Montant TTC": [1234.5, 10.0],
+        }
+    )
     path = tmp_path / "factures.xlsx"
     frame.write_excel(path)
     result = ingest_file(path)
@@ -76,10 +82,15 @@ def test_xlsx_export(tmp_path):
 
 def test_parquet_export(tmp_path):
     path = tmp_path / "payments.parquet"
-    pl.DataFrame({
-        "Payment ID": ["P1", "P2"], "Customer ID": ["C1", "C2"], "Invoice No": ["F-1", None],
-        "Payment Date": [dt.date(2026, 1, 10), dt.date(2026, 1, 11)], "Amount": ["100.00", "25.50"],
-    }).write_parquet(path)
+    pl.DataFrame(
+        {
+            "Payment ID": ["P1", "P2"],
+            "Customer ID": ["C1", "C2"],
+            "Invoice No": ["F-1", None],
+            "Payment Date": [dt.date(2026, 1, 10), dt.date(2026, 1, 11)],
+            "Amount": ["100.00", "25.50"],
+        }
+    ).write_parquet(path)
     result = ingest_file(path)
     assert result.format == "parquet"
     payments = result.records["payments"]
@@ -87,12 +98,15 @@ def test_parquet_export(tmp_path):
     assert payments["invoice_number"].to_list() == ["F-1", None]
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "empty file"),
-    (b"   \n\n", "empty file"),
-    (b"just one sentence of prose without any columns\n", "not a table"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a table"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "empty file"),
+        (b"   \n\n", "empty file"),
+        (b"just one sentence of prose without any columns\n", "not a table"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a table"),
+    ],
+)
 def test_unreadable_files_say_why_in_one_line(tmp_path, content, reason):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)

@@ -24,13 +24,17 @@ def test_ibm_sample_all_settled_and_877_paid_late(tmp_path):
     con, [report] = ingest_and_build(tmp_path / "w.duckdb", [path])
     assert report["profile"] == "ibm_accounts_receivable"
     assert (report["rows_read"], report["accepted"], report["quarantined"]) == (2466, 2466, 0)
-    [(count, settled, late, customers)] = rows(con, """
+    [(count, settled, late, customers)] = rows(
+        con,
+        """
         select count(*), count(*) filter (where status = 'paid' and open_amount = 0),
-               count(*) filter (where is_late), count(distinct customer_id) from marts.invoices""")
+               count(*) filter (where is_late), count(distinct customer_id) from marts.invoices""",
+    )
     assert (count, settled, late, customers) == (2466, 2466, 877, 100)
     # DaysLate in the file = max(0, SettledDate - DueDate): our days_late agrees on every row
     expected = pl.read_csv(path, infer_schema=False).select(
-        pl.col("invoiceNumber"), pl.col("DaysLate").cast(pl.Int64), pl.col("InvoiceAmount"))
+        pl.col("invoiceNumber"), pl.col("DaysLate").cast(pl.Int64), pl.col("InvoiceAmount")
+    )
     ours = dict(rows(con, "select invoice_number, days_late from marts.invoices"))
     assert all(ours[n] == d for n, d in expected.select("invoiceNumber", "DaysLate").iter_rows())
     assert rows(con, "select sum(amount_incl_tax) from staging.invoices")[0][0] == Decimal("147703.18")
@@ -38,10 +42,13 @@ def test_ibm_sample_all_settled_and_877_paid_late(tmp_path):
     assert rows(con, "select count(*) from marts.customers where invoice_count > 0")[0][0] == 100
 
 
-@pytest.mark.parametrize("name, profile, rows_read, with_amount", [
-    ("great_plains_general_fund_payments.csv", "new_orleans_great_plains", 18026, 15879),
-    ("afin_capital_grant_payments.csv", "new_orleans_afin", 8429, 878),
-])
+@pytest.mark.parametrize(
+    "name, profile, rows_read, with_amount",
+    [
+        ("great_plains_general_fund_payments.csv", "new_orleans_great_plains", 18026, 15879),
+        ("afin_capital_grant_payments.csv", "new_orleans_afin", 8429, 878),
+    ],
+)
 def test_new_orleans_files_lose_nothing(tmp_path, name, profile, rows_read, with_amount):
     path = shared_path("data", "external", "new_orleans_ap_invoice_to_check", name)
     con, [report] = ingest_and_build(tmp_path / "w.duckdb", [path])
@@ -52,19 +59,24 @@ def test_new_orleans_files_lose_nothing(tmp_path, name, profile, rows_read, with
     reasons = dict(rows(con, "select reason, count(*) from staging.quarantine group by reason"))
     assert reasons.get("amount missing", 0) >= rows_read - with_amount - 1
     # every payment found its invoice, including those paid before their invoice date
-    [(paid, before)] = rows(con, """
+    [(paid, before)] = rows(
+        con,
+        """
         select count(*) filter (where status = 'paid'),
-               count(*) filter (where settled_date < issue_date) from marts.invoices""")
+               count(*) filter (where settled_date < issue_date) from marts.invoices""",
+    )
     assert paid == with_amount and before > 0
 
 
 def test_new_orleans_latin1_vendor_and_dollar_amounts(tmp_path):
-    gp = ingest_file(shared_path("data", "external", "new_orleans_ap_invoice_to_check",
-                                 "great_plains_general_fund_payments.csv"))
+    gp = ingest_file(
+        shared_path("data", "external", "new_orleans_ap_invoice_to_check", "great_plains_general_fund_payments.csv")
+    )
     assert gp.encoding == "cp1252"
     assert any("Café Dauphine" in (v or "") for v in gp.records["invoices"]["issuer_id"].to_list())
-    afin = ingest_file(shared_path("data", "external", "new_orleans_ap_invoice_to_check",
-                                   "afin_capital_grant_payments.csv"))
+    afin = ingest_file(
+        shared_path("data", "external", "new_orleans_ap_invoice_to_check", "afin_capital_grant_payments.csv")
+    )
     raw = pl.read_csv(afin.path, infer_schema=False)
     dollar_rows = raw.with_row_index("i", offset=2).filter(pl.col("Amount").str.contains(r"\$"))
     assert dollar_rows.height > 0
@@ -80,23 +92,51 @@ def test_fec_fixtures_give_the_sales_invoice_on_411(name):
     assert result.profile == "fec" and result.accepted == result.rows_read
     [invoice] = result.records["invoices"].to_dicts()
     if "tab" in name:
-        assert (invoice["invoice_number"], invoice["customer_id"], invoice["amount_incl_tax"]) == \
-            ("FA00002", "C001", Decimal("1200.00"))
+        assert (invoice["invoice_number"], invoice["customer_id"], invoice["amount_incl_tax"]) == (
+            "FA00002",
+            "C001",
+            Decimal("1200.00"),
+        )
         assert result.records["customers"]["name"].to_list() == ["Martin SAS"]
     else:
-        assert (invoice["invoice_number"], invoice["customer_id"], invoice["amount_incl_tax"]) == \
-            ("FA00003", "C002", Decimal("2500.00"))
+        assert (invoice["invoice_number"], invoice["customer_id"], invoice["amount_incl_tax"]) == (
+            "FA00003",
+            "C002",
+            Decimal("2500.00"),
+        )
         assert invoice["issue_date"] == dt.date(2024, 3, 10)
     assert result.records["payments"].height == 0  # no lettering in these fixtures
 
 
-FEC_HEADER = ("JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|"
-              "PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise")
+FEC_HEADER = (
+    "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|"
+    "PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise"
+)
 
 
 def fec_line(journal, entry, date, account, aux, piece, debit, credit, letter="", date_let=""):
-    return "|".join([journal, journal, entry, date, account, "lib", aux, f"Client {aux}" if aux else "", piece, date,
-                     "ecriture", debit, credit, letter, date_let, date, "", ""])
+    return "|".join(
+        [
+            journal,
+            journal,
+            entry,
+            date,
+            account,
+            "lib",
+            aux,
+            f"Client {aux}" if aux else "",
+            piece,
+            date,
+            "ecriture",
+            debit,
+            credit,
+            letter,
+            date_let,
+            date,
+            "",
+            "",
+        ]
+    )
 
 
 def test_lettered_fec_gives_settlement_dates(tmp_path):
@@ -130,10 +170,16 @@ def test_lettered_fec_gives_settlement_dates(tmp_path):
     assert report["profile"] == "fec"
     assert (report["rows_read"], report["accepted"], report["quarantined"]) == (18, 17, 1)
     assert report["quarantine"][0]["reason"].startswith("entry date 20260231 does not exist")
-    marts = {r[0]: r[1:] for r in rows(con, """
+    marts = {
+        r[0]: r[1:]
+        for r in rows(
+            con,
+            """
         select invoice_number, document_type, status, settled_date, paid_amount, credited_amount, open_amount,
                tax_amount, amount_excl_tax
-        from marts.invoices""")}
+        from marts.invoices""",
+        )
+    }
     assert marts["F1"][:3] == ("invoice", "paid", dt.date(2026, 3, 15))
     assert marts["F1"][6:] == (Decimal("200.00"), Decimal("1000.00"))
     assert marts["F2"][1:3] == ("paid", dt.date(2026, 4, 20))
@@ -170,19 +216,21 @@ def test_sap_fbl5n_open_items(tmp_path):
     [payment] = result.records["payments"].to_dicts()
     assert (payment["payment_id"], payment["amount"]) == ("1400000055", Decimal("500.00"))
     reasons = dict(zip(result.quarantine["source_line"], result.quarantine["reason"]))
-    assert reasons == {7: "row is none of the record types the profile reads",
-                       8: "footer/total line"}
+    assert reasons == {7: "row is none of the record types the profile reads", 8: "footer/total line"}
     assert result.rows_read == result.accepted + result.quarantined + result.duplicates == 5
 
 
 def test_generic_csv_profile_named_explicitly(tmp_path):
-    path = write(tmp_path / "x.csv", "Invoice No,Customer ID,Invoice Date,Due Date,Amount\nI1,C1,2026-01-01,"
-                                     "2026-01-31,10.00\n")
+    path = write(
+        tmp_path / "x.csv", "Invoice No,Customer ID,Invoice Date,Due Date,Amount\nI1,C1,2026-01-01,2026-01-31,10.00\n"
+    )
     assert ingest_file(path, "generic_csv").records["invoices"].height == 1
 
 
 def test_a_profile_file_maps_any_layout(tmp_path):
-    profile = write(tmp_path / "legacy.toml", """
+    profile = write(
+        tmp_path / "legacy.toml",
+        """
 name = "legacy_erp"
 [values]
 decimal = ","
@@ -194,9 +242,13 @@ customer_id = "KUNNR"
 issue_date = "BLDAT"
 due_date = "FAEDT"
 amount_incl_tax = "WRBTR"
-""")
+""",
+    )
     path = write(tmp_path / "legacy.csv", "DOCNO;KUNNR;BLDAT;FAEDT;WRBTR\n9001;K1;05.01.2026;04.02.2026;1'500,00\n")
     [invoice] = ingest_file(path, str(profile)).records["invoices"].to_dicts()
-    assert (invoice["invoice_number"], invoice["amount_incl_tax"], invoice["currency"]) == \
-        ("9001", Decimal("1500.00"), "CHF")
+    assert (invoice["invoice_number"], invoice["amount_incl_tax"], invoice["currency"]) == (
+        "9001",
+        Decimal("1500.00"),
+        "CHF",
+    )
     assert json.dumps(str(invoice["due_date"])) == '"2026-02-04"'

@@ -40,8 +40,9 @@ def live_portal(settings):
 
     port = free_port()
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, http="httptools", loop="asyncio",
-                            access_log=True, log_level="info")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http="httptools", loop="asyncio", access_log=True, log_level="info"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

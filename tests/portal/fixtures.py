@@ -59,19 +59,78 @@ def small_pdf(text_pages: int = 1) -> bytes:
 
 
 def customer_row(customer_id, name, email, language, timezone="Europe/Paris"):
-    return (customer_id, name, email, "+33100000000", "552100554", "FR40552100554", "FR", language, timezone,
-            "smb", ["vip"], "email", ["paper"], "1 rue de la Paix", None, "75002", "Paris", None, None, None,
-            30, False, "customers.csv", "2026-01-01 00:00:00+00")
+    return (
+        customer_id,
+        name,
+        email,
+        "+33100000000",
+        "552100554",
+        "FR40552100554",
+        "FR",
+        language,
+        timezone,
+        "smb",
+        ["vip"],
+        "email",
+        ["paper"],
+        "1 rue de la Paix",
+        None,
+        "75002",
+        "Paris",
+        None,
+        None,
+        None,
+        30,
+        False,
+        "customers.csv",
+        "2026-01-01 00:00:00+00",
+    )
 
 
-def invoice_row(number, customer_id, issue, due, ht, tva, doc_type="invoice", paid="0", credited="0",
-                status="open", settled=None, original=None):
+def invoice_row(
+    number,
+    customer_id,
+    issue,
+    due,
+    ht,
+    tva,
+    doc_type="invoice",
+    paid="0",
+    credited="0",
+    status="open",
+    settled=None,
+    original=None,
+):
     ttc = Decimal(ht) + Decimal(tva)
     open_amount = Decimal("0.00") if status in ("paid", "credited") else ttc - Decimal(paid) - Decimal(credited)
     days_late = max(0, (TODAY - due).days) if due and status in ("open", "partially_paid") else 0
-    return ("ACME-FR", number, doc_type, customer_id, issue, issue, due, Decimal(ht), Decimal(tva), ttc, "EUR",
-            "PO-77", original, f"Livraison {number}", [], "invoices.csv", 1, "2026-01-01 00:00:00+00",
-            Decimal(paid), Decimal(credited), open_amount, settled, status, days_late, days_late > 0)
+    return (
+        "ACME-FR",
+        number,
+        doc_type,
+        customer_id,
+        issue,
+        issue,
+        due,
+        Decimal(ht),
+        Decimal(tva),
+        ttc,
+        "EUR",
+        "PO-77",
+        original,
+        f"Livraison {number}",
+        [],
+        "invoices.csv",
+        1,
+        "2026-01-01 00:00:00+00",
+        Decimal(paid),
+        Decimal(credited),
+        open_amount,
+        settled,
+        status,
+        days_late,
+        days_late > 0,
+    )
 
 
 def build_snapshot(home: Home, customers, invoices, payments) -> None:
@@ -100,21 +159,78 @@ def build_world(home: Home, operational_url: str) -> World:
     ]
     invoices = [
         invoice_row("F-2026-0001", "C001", TODAY - timedelta(days=40), TODAY - timedelta(days=10), "1000.00", "200.00"),
-        invoice_row("F-2026-0002", "C001", TODAY - timedelta(days=70), TODAY - timedelta(days=40), "500.00", "100.00",
-                    paid="600.00", status="paid", settled=TODAY - timedelta(days=45)),
-        invoice_row("F-2026-0004", "C001", TODAY - timedelta(days=5), TODAY + timedelta(days=25), "250.00", "50.00",
-                    paid="100.00", status="partially_paid"),
-        invoice_row("AV-2026-0001", "C001", TODAY - timedelta(days=20), None, "-50.00", "-10.00",
-                    doc_type="credit_note", credited="-60.00", status="credited", original="F-2026-0001"),
+        invoice_row(
+            "F-2026-0002",
+            "C001",
+            TODAY - timedelta(days=70),
+            TODAY - timedelta(days=40),
+            "500.00",
+            "100.00",
+            paid="600.00",
+            status="paid",
+            settled=TODAY - timedelta(days=45),
+        ),
+        invoice_row(
+            "F-2026-0004",
+            "C001",
+            TODAY - timedelta(days=5),
+            TODAY + timedelta(days=25),
+            "250.00",
+            "50.00",
+            paid="100.00",
+            status="partially_paid",
+        ),
+        invoice_row(
+            "AV-2026-0001",
+            "C001",
+            TODAY - timedelta(days=20),
+            None,
+            "-50.00",
+            "-10.00",
+            doc_type="credit_note",
+            credited="-60.00",
+            status="credited",
+            original="F-2026-0001",
+        ),
         invoice_row("F-2026-0003", "C002", TODAY - timedelta(days=15), TODAY + timedelta(days=15), "2000.00", "400.00"),
     ]
     payments = [
-        ("P-1", "C001", "F-2026-0002", TODAY - timedelta(days=45), Decimal("600.00"), "EUR", "transfer", "VIR-001",
-         "payments.csv", "2026-01-01 00:00:00+00"),
-        ("P-2", "C001", "F-2026-0004", TODAY - timedelta(days=2), Decimal("100.00"), "EUR", "card", "CB-002",
-         "payments.csv", "2026-01-01 00:00:00+00"),
-        ("P-3", "C002", None, TODAY - timedelta(days=1), Decimal("10.00"), "EUR", "transfer", "VIR-003",
-         "payments.csv", "2026-01-01 00:00:00+00"),
+        (
+            "P-1",
+            "C001",
+            "F-2026-0002",
+            TODAY - timedelta(days=45),
+            Decimal("600.00"),
+            "EUR",
+            "transfer",
+            "VIR-001",
+            "payments.csv",
+            "2026-01-01 00:00:00+00",
+        ),
+        (
+            "P-2",
+            "C001",
+            "F-2026-0004",
+            TODAY - timedelta(days=2),
+            Decimal("100.00"),
+            "EUR",
+            "card",
+            "CB-002",
+            "payments.csv",
+            "2026-01-01 00:00:00+00",
+        ),
+        (
+            "P-3",
+            "C002",
+            None,
+            TODAY - timedelta(days=1),
+            Decimal("10.00"),
+            "EUR",
+            "transfer",
+            "VIR-003",
+            "payments.csv",
+            "2026-01-01 00:00:00+00",
+        ),
     ]
     build_snapshot(home, customers, invoices, payments)
 
@@ -129,15 +245,41 @@ def build_world(home: Home, operational_url: str) -> World:
     engine = ops.open_store(operational_url)
     now = ops.utcnow()
     with engine.begin() as conn:
-        conn.execute(insert(ops.document_index), [
-            dict(invoice_number="F-2026-0001", customer_id="C001", format="pdf", sha256=files["c001_pdf"],
-                 filename="F-2026-0001.pdf", created_at=now),
-            dict(invoice_number="F-2026-0001", customer_id="C001", format="ubl", sha256=files["c001_ubl"],
-                 filename="F-2026-0001.xml", created_at=now),
-            dict(invoice_number="F-2026-0001", customer_id="C001", format="attachment",
-                 sha256=files["c001_attachment"], filename="bon de livraison 77.pdf", created_at=now),
-            dict(invoice_number="F-2026-0003", customer_id="C002", format="pdf", sha256=files["c002_pdf"],
-                 filename="F-2026-0003.pdf", created_at=now),
-        ])
+        conn.execute(
+            insert(ops.document_index),
+            [
+                dict(
+                    invoice_number="F-2026-0001",
+                    customer_id="C001",
+                    format="pdf",
+                    sha256=files["c001_pdf"],
+                    filename="F-2026-0001.pdf",
+                    created_at=now,
+                ),
+                dict(
+                    invoice_number="F-2026-0001",
+                    customer_id="C001",
+                    format="ubl",
+                    sha256=files["c001_ubl"],
+                    filename="F-2026-0001.xml",
+                    created_at=now,
+                ),
+                dict(
+                    invoice_number="F-2026-0001",
+                    customer_id="C001",
+                    format="attachment",
+                    sha256=files["c001_attachment"],
+                    filename="bon de livraison 77.pdf",
+                    created_at=now,
+                ),
+                dict(
+                    invoice_number="F-2026-0003",
+                    customer_id="C002",
+                    format="pdf",
+                    sha256=files["c002_pdf"],
+                    filename="F-2026-0003.pdf",
+                    created_at=now,
+                ),
+            ],
+        )
     return World(home=home, engine=engine, files=files, pdf_bytes=pdf)
-

@@ -11,7 +11,9 @@ def test_api_lists_invoices_by_status_with_opaque_ids_and_decimal_strings(world,
     body = client.get("/api/v1/invoices?status=open", headers=auth).json()
     assert body["count"] == 2
     assert {i["invoice_number"]: i["open_amount"] for i in body["invoices"]} == {
-        "F-2026-0001": "1200.00", "F-2026-0004": "200.00"}
+        "F-2026-0001": "1200.00",
+        "F-2026-0004": "200.00",
+    }
     assert all(i["id"] == invoice_oid(settings, "C001", i["invoice_number"]) for i in body["invoices"])
     settled = client.get("/api/v1/invoices?status=settled", headers=auth).json()
     assert sorted(i["invoice_number"] for i in settled["invoices"]) == ["AV-2026-0001", "F-2026-0002"]
@@ -39,8 +41,11 @@ def test_api_invoice_detail_files_and_statement(world, settings, client):
     assert pdf_statement.content.startswith(b"%PDF")
     recorded = events(world.engine)
     assert [(e["event_type"], e["invoice_number"], e["evidence"].get("format")) for e in recorded] == [
-        ("fetched", "F-2026-0001", None), ("fetched", "F-2026-0001", "pdf"), ("fetched", None, None),
-        ("fetched", None, "statement_pdf")]
+        ("fetched", "F-2026-0001", None),
+        ("fetched", "F-2026-0001", "pdf"),
+        ("fetched", None, None),
+        ("fetched", None, "statement_pdf"),
+    ]
     assert all(e["source"] == "api" and e["evidence"]["key_id"] for e in recorded)
 
 

@@ -52,9 +52,17 @@ EVENTS = [
 def record(engine, rows):
     with engine.begin() as conn:
         for kind, invoice, customer, channel, source, when, step in rows:
-            ops.record_event(conn, kind, invoice_number=invoice, customer_id=customer, channel=channel,
-                             source=source, occurred_at=at(when), reminder_step=step,
-                             evidence={"ip": "192.0.2.1", "user_agent": "pytest"} if source != "dispatch" else {})
+            ops.record_event(
+                conn,
+                kind,
+                invoice_number=invoice,
+                customer_id=customer,
+                channel=channel,
+                source=source,
+                occurred_at=at(when),
+                reminder_step=step,
+                evidence={"ip": "192.0.2.1", "user_agent": "pytest"} if source != "dispatch" else {},
+            )
 
 
 def build_warehouse(path):
@@ -63,25 +71,35 @@ def build_warehouse(path):
         con.execute(f"create schema if not exists {schema}")
     con.execute(CUSTOMERS_DDL)
     con.execute(INVOICES_DDL)
-    con.executemany("insert into staging.customers values (" + ",".join("?" * 24) + ")", [
-        customer_row("C1", "Un", "a@example.com", "fr"), customer_row("C2", "Deux", "b@example.com", "en"),
-        customer_row("C3", "Trois", "c@example.com", "fr")])
-    con.executemany("insert into marts.invoices values (" + ",".join("?" * 25) + ")", [
-        invoice_row("F1", "C1", date(2026, 3, 2), date(2026, 4, 1), "100.00", "20.00"),
-        invoice_row("F2", "C1", date(2026, 3, 5), date(2026, 4, 5), "100.00", "20.00"),
-        invoice_row("F3", "C1", date(2026, 1, 30), date(2026, 3, 1), "100.00", "20.00"),
-        invoice_row("F4", "C2", date(2026, 3, 1), date(2026, 3, 31), "100.00", "20.00"),
-        invoice_row("F5", "C2", date(2026, 3, 2), date(2026, 4, 1), "100.00", "20.00"),
-        invoice_row("AV1", "C2", date(2026, 3, 6), None, "-10.00", "-2.00", doc_type="credit_note",
-                    status="credited"),
-        invoice_row("F6", "C3", date(2026, 3, 7), date(2026, 4, 6), "100.00", "20.00"),
-    ])
+    con.executemany(
+        "insert into staging.customers values (" + ",".join("?" * 24) + ")",
+        [
+            customer_row("C1", "Un", "a@example.com", "fr"),
+            customer_row("C2", "Deux", "b@example.com", "en"),
+            customer_row("C3", "Trois", "c@example.com", "fr"),
+        ],
+    )
+    con.executemany(
+        "insert into marts.invoices values (" + ",".join("?" * 25) + ")",
+        [
+            invoice_row("F1", "C1", date(2026, 3, 2), date(2026, 4, 1), "100.00", "20.00"),
+            invoice_row("F2", "C1", date(2026, 3, 5), date(2026, 4, 5), "100.00", "20.00"),
+            invoice_row("F3", "C1", date(2026, 1, 30), date(2026, 3, 1), "100.00", "20.00"),
+            invoice_row("F4", "C2", date(2026, 3, 1), date(2026, 3, 31), "100.00", "20.00"),
+            invoice_row("F5", "C2", date(2026, 3, 2), date(2026, 4, 1), "100.00", "20.00"),
+            invoice_row(
+                "AV1", "C2", date(2026, 3, 6), None, "-10.00", "-2.00", doc_type="credit_note", status="credited"
+            ),
+            invoice_row("F6", "C3", date(2026, 3, 7), date(2026, 4, 6), "100.00", "20.00"),
+        ],
+    )
     con.close()
 
 
 def materialize(home, url):
-    result = dg.materialize([*ASSETS, *CHECKS], resources={"relance": RelanceResource(home=str(home),
-                                                                                     operational_url=url)})
+    result = dg.materialize(
+        [*ASSETS, *CHECKS], resources={"relance": RelanceResource(home=str(home), operational_url=url)}
+    )
     assert result.success
     return result
 
@@ -113,15 +131,34 @@ def test_metrics_match_hand_computed_values(tmp_path, opstore_url):
         "AV1": ("email", True, Decimal("0.50"), None, 1, "portal"),
         "F6": (None, False, None, False, 0, None),
     }
-    assert {k: (r["channel"], r["is_retrieved"], r["hours_to_retrieval"], r["retrieved_before_due"],
-                r["retrieval_count"], r["first_retrieval_source"]) for k, r in per_invoice.items()} == expected
+    assert {
+        k: (
+            r["channel"],
+            r["is_retrieved"],
+            r["hours_to_retrieval"],
+            r["retrieved_before_due"],
+            r["retrieval_count"],
+            r["first_retrieval_source"],
+        )
+        for k, r in per_invoice.items()
+    } == expected
     assert per_invoice["F1"]["first_retrieved_at"] == at("2026-03-02 15:00")
     assert per_invoice["F2"]["sent_at"] == at("2026-03-05 10:00")  # the reminder's send does not count
 
     per_customer = {r["customer_id"]: r for r in rows(con, "select * from marts.access_customer_retrieval")}
-    assert {k: (r["invoices"], r["invoices_sent"], r["invoices_retrieved"], r["invoices_never_retrieved"],
-                r["retrieval_rate"], r["never_retrieved_share"], r["retrieved_before_due_rate"],
-                r["median_hours_to_retrieval"]) for k, r in per_customer.items()} == {
+    assert {
+        k: (
+            r["invoices"],
+            r["invoices_sent"],
+            r["invoices_retrieved"],
+            r["invoices_never_retrieved"],
+            r["retrieval_rate"],
+            r["never_retrieved_share"],
+            r["retrieved_before_due_rate"],
+            r["median_hours_to_retrieval"],
+        )
+        for k, r in per_customer.items()
+    } == {
         "C1": (3, 2, 3, 0, Decimal("1.0000"), Decimal("0.0000"), Decimal("0.5000"), Decimal("436.00")),
         "C2": (2, 2, 1, 1, Decimal("0.5000"), Decimal("0.5000"), Decimal("0.5000"), Decimal("48.00")),
         "C3": (1, 0, 0, 1, None, Decimal("1.0000"), None, None),
@@ -129,9 +166,20 @@ def test_metrics_match_hand_computed_values(tmp_path, opstore_url):
     assert per_customer["C2"]["customer_name"] == "Deux"
 
     per_channel = {r["channel"]: r for r in rows(con, "select * from marts.delivery_channel_performance")}
-    assert {k: (r["sent"], r["delivered"], r["bounced"], r["rejected"], r["delivery_rate"], r["bounce_rate"],
-                r["invoices_sent"], r["invoices_retrieved"], r["median_hours_to_retrieval"])
-            for k, r in per_channel.items()} == {
+    assert {
+        k: (
+            r["sent"],
+            r["delivered"],
+            r["bounced"],
+            r["rejected"],
+            r["delivery_rate"],
+            r["bounce_rate"],
+            r["invoices_sent"],
+            r["invoices_retrieved"],
+            r["median_hours_to_retrieval"],
+        )
+        for k, r in per_channel.items()
+    } == {
         # email: F1, F2, AV1 and F2's reminder sent; F1, AV1 and the reminder delivered; F2 bounced
         "email": (4, 3, 1, 0, Decimal("0.7500"), Decimal("0.2500"), 3, 3, Decimal("6.00")),
         "platform": (2, 1, 0, 1, Decimal("0.5000"), Decimal("0.0000"), 2, 1, Decimal("48.00")),
@@ -143,10 +191,12 @@ def test_metrics_match_hand_computed_values(tmp_path, opstore_url):
 
 def test_copy_is_incremental_and_catches_late_commits(tmp_path, opstore_url):
     engine = ops.open_store(opstore_url)
+
     # ids 1, 2, 4, 5 committed; id 3 belongs to a transaction that commits after the first copy
     def insert_with_id(event_id):
-        row = ops.event_row("viewed", source="portal", customer_id="C1", invoice_number="F1",
-                            occurred_at=at("2026-03-02 15:00"))
+        row = ops.event_row(
+            "viewed", source="portal", customer_id="C1", invoice_number="F1", occurred_at=at("2026-03-02 15:00")
+        )
         with engine.begin() as conn:
             conn.execute(insert(ops.events).values(id=event_id, **row))
 
@@ -173,13 +223,20 @@ def test_copy_is_incremental_and_catches_late_commits(tmp_path, opstore_url):
 def test_times_are_utc_and_evidence_is_canonical_json(tmp_path, opstore_url):
     engine = ops.open_store(opstore_url)
     with engine.begin() as conn:
-        ops.record_event(conn, "promised", source="portal", customer_id="C1", invoice_number="F1",
-                         occurred_at=datetime.fromisoformat("2026-03-02T10:00:00+02:00"),
-                         evidence={"promised_date": "2026-03-20", "user_agent": "Mozilla/5.0 (é)"})
+        ops.record_event(
+            conn,
+            "promised",
+            source="portal",
+            customer_id="C1",
+            invoice_number="F1",
+            occurred_at=datetime.fromisoformat("2026-03-02T10:00:00+02:00"),
+            evidence={"promised_date": "2026-03-20", "user_agent": "Mozilla/5.0 (é)"},
+        )
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     copy_events(engine, con)
     occurred, evidence = con.execute(
-        "select occurred_at at time zone 'UTC', evidence from raw.operational_events").fetchall()[0]
+        "select occurred_at at time zone 'UTC', evidence from raw.operational_events"
+    ).fetchall()[0]
     assert occurred == datetime(2026, 3, 2, 8, 0)
     assert evidence == '{"promised_date": "2026-03-20", "user_agent": "Mozilla/5.0 (é)"}'
     con.close()

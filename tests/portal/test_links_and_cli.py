@@ -52,8 +52,14 @@ def test_link_days_are_bounded(world, settings):
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "portal", *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "portal", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_cli_link_revoke_and_apikey(world, settings, monkeypatch):

@@ -47,7 +47,15 @@ def test_access_and_error_logs_hold_no_tokens_keys_or_personal_data(world, setti
     assert any("/p/[token]/invoices/" + oid in line and " 200" in line for line in access)
     assert any("/api/v1/invoices" in line and " 401" in line for line in access)
     # ... without what would let a reader of the logs act as the customer or identify a person
-    for secret in (token, token.split(".")[0], token.split(".")[1], key, key.split("_", 2)[2],
-                   "compta@martin.example", "127.0.0.1", "10.1.2.3"):
+    for secret in (
+        token,
+        token.split(".")[0],
+        token.split(".")[1],
+        key,
+        key.split("_", 2)[2],
+        "compta@martin.example",
+        "127.0.0.1",
+        "10.1.2.3",
+    ):
         assert secret not in text, secret
     assert "[email]" in text and "[ip]" in text

@@ -85,8 +85,11 @@ def test_dispute_records_reason_and_comment_and_stops_showing_the_form(world, se
     token = token_for(world, settings, "C001")
     oid = invoice_oid(settings, "C001", "F-2026-0001")
     page = client.get(f"/p/{token}/invoices/{oid}")
-    answer = client.post(f"/p/{token}/invoices/{oid}/dispute", follow_redirects=False,
-                         data={"csrf_token": csrf_of(page.text), "reason": "quantity", "comment": "10 cartons, pas 12"})
+    answer = client.post(
+        f"/p/{token}/invoices/{oid}/dispute",
+        follow_redirects=False,
+        data={"csrf_token": csrf_of(page.text), "reason": "quantity", "comment": "10 cartons, pas 12"},
+    )
     assert answer.status_code == 303
     after = client.get(answer.headers["location"])
     assert "Votre contestation a été enregistrée" in after.text and "Contestée" in after.text
@@ -107,8 +110,11 @@ def test_promise_records_the_date_and_invalid_dates_are_refused(world, settings,
         refused = client.post(f"/p/{token}/invoices/{oid}/promise", data={"csrf_token": csrf, "promised_date": bad})
         assert refused.status_code == 400 and "Indiquez une date valide" in refused.text
     promised_on = TODAY + timedelta(days=12)
-    ok = client.post(f"/p/{token}/invoices/{oid}/promise", follow_redirects=False,
-                     data={"csrf_token": csrf, "promised_date": promised_on.isoformat()})
+    ok = client.post(
+        f"/p/{token}/invoices/{oid}/promise",
+        follow_redirects=False,
+        data={"csrf_token": csrf, "promised_date": promised_on.isoformat()},
+    )
     assert ok.status_code == 303
     [promised] = events(world.engine, "promised")
     assert promised["evidence"]["promised_date"] == promised_on.isoformat()
@@ -123,12 +129,23 @@ def test_dispute_needs_a_known_reason_and_an_open_invoice(world, settings, clien
     paid_oid = invoice_oid(settings, "C001", "F-2026-0002")
     csrf = csrf_of(client.get(f"/p/{token}/invoices/{open_oid}").text)
     before = event_count(world.engine)
-    assert client.post(f"/p/{token}/invoices/{open_oid}/dispute",
-                       data={"csrf_token": csrf, "reason": "because"}).status_code == 400
-    assert client.post(f"/p/{token}/invoices/{open_oid}/dispute",
-                       data={"csrf_token": csrf, "reason": "other", "comment": "x" * 2001}).status_code == 400
-    assert client.post(f"/p/{token}/invoices/{paid_oid}/dispute",
-                       data={"csrf_token": csrf, "reason": "other"}).status_code == 400
+    assert (
+        client.post(
+            f"/p/{token}/invoices/{open_oid}/dispute", data={"csrf_token": csrf, "reason": "because"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/p/{token}/invoices/{open_oid}/dispute",
+            data={"csrf_token": csrf, "reason": "other", "comment": "x" * 2001},
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/p/{token}/invoices/{paid_oid}/dispute", data={"csrf_token": csrf, "reason": "other"}).status_code
+        == 400
+    )
     assert event_count(world.engine) == before
 
 
@@ -145,6 +162,10 @@ def test_a_new_snapshot_is_picked_up_without_restart(world, settings, client):
 
     token = token_for(world, settings, "C001")
     assert "F-2026-0009" not in client.get(f"/p/{token}").text
-    build_snapshot(world.home, [customer_row("C001", "Boulangerie Martin", "c@m.example", "fr")],
-                   [invoice_row("F-2026-0009", "C001", TODAY, TODAY + timedelta(days=30), "10.00", "2.00")], [])
+    build_snapshot(
+        world.home,
+        [customer_row("C001", "Boulangerie Martin", "c@m.example", "fr")],
+        [invoice_row("F-2026-0009", "C001", TODAY, TODAY + timedelta(days=30), "10.00", "2.00")],
+        [],
+    )
     assert "F-2026-0009" in client.get(f"/p/{token}").text

@@ -35,20 +35,27 @@ C001_NUMBERS = ("F-2026-0001", "F-2026-0002", "F-2026-0004", "AV-2026-0001")
 
 
 def c001_ids(settings, world):
-    return {"oid": invoice_oid(settings, "C001", "F-2026-0001"),
-            "fid": file_oid(settings, "C001", "F-2026-0001", "pdf", world.files["c001_pdf"])}
+    return {
+        "oid": invoice_oid(settings, "C001", "F-2026-0001"),
+        "fid": file_oid(settings, "C001", "F-2026-0001", "pdf", world.files["c001_pdf"]),
+    }
 
 
 def form_for(client, token, settings, own_customer="C002", own_invoice="F-2026-0003"):
     """A CSRF-valid form for `token` (taken from one of its own invoice pages)."""
     page = client.get(f"/p/{token}/invoices/{invoice_oid(settings, own_customer, own_invoice)}")
-    return {"csrf_token": csrf_of(page.text), "reason": "other", "comment": "x",
-            "promised_date": (datetime.now(timezone.utc).date() + timedelta(days=3)).isoformat()}
+    return {
+        "csrf_token": csrf_of(page.text),
+        "reason": "other",
+        "comment": "x",
+        "promised_date": (datetime.now(timezone.utc).date() + timedelta(days=3)).isoformat(),
+    }
 
 
 @pytest.mark.parametrize("method,path,with_invoice,with_file", PAGE_ENDPOINTS)
-def test_foreign_token_never_sees_another_customers_data(world, settings, client, method, path, with_invoice,
-                                                          with_file):
+def test_foreign_token_never_sees_another_customers_data(
+    world, settings, client, method, path, with_invoice, with_file
+):
     foreign = token_for(world, settings, "C002")
     url = f"/p/{foreign}" + path.format(**c001_ids(settings, world))
     data = form_for(client, foreign, settings) if method == "POST" else None
@@ -65,22 +72,29 @@ def test_foreign_token_never_sees_another_customers_data(world, settings, client
 
 
 @pytest.mark.parametrize("method,path,with_invoice,with_file", [e for e in PAGE_ENDPOINTS if e[2]])
-def test_foreign_invoice_id_is_not_found_even_with_own_token(world, settings, client, method, path, with_invoice,
-                                                              with_file):
+def test_foreign_invoice_id_is_not_found_even_with_own_token(
+    world, settings, client, method, path, with_invoice, with_file
+):
     own = token_for(world, settings, "C001")
     data = form_for(client, own, settings, "C001", "F-2026-0001") if method == "POST" else None
     foreign_ids = [
         # C002's invoice id and file id
-        {"oid": invoice_oid(settings, "C002", "F-2026-0003"),
-         "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"])},
+        {
+            "oid": invoice_oid(settings, "C002", "F-2026-0003"),
+            "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"]),
+        },
         # C002's invoice number dressed as a C001 id (ids are scoped: the number alone proves nothing)
-        {"oid": invoice_oid(settings, "C001", "F-2026-0003"),
-         "fid": file_oid(settings, "C001", "F-2026-0003", "pdf", world.files["c002_pdf"])},
+        {
+            "oid": invoice_oid(settings, "C001", "F-2026-0003"),
+            "fid": file_oid(settings, "C001", "F-2026-0003", "pdf", world.files["c002_pdf"]),
+        },
         # raw invoice numbers are not ids
         {"oid": "F-2026-0003", "fid": "pdf"},
         # own invoice, foreign file
-        {"oid": invoice_oid(settings, "C001", "F-2026-0001"),
-         "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"])},
+        {
+            "oid": invoice_oid(settings, "C001", "F-2026-0001"),
+            "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"]),
+        },
     ]
     before = event_count(world.engine)
     for ids in foreign_ids if with_file else foreign_ids[:3]:
@@ -108,12 +122,16 @@ def test_foreign_api_key_never_sees_another_customers_data(world, settings, clie
 def test_foreign_invoice_id_through_the_api_is_not_found(world, settings, client, path, with_invoice, with_file):
     own_key = api_key_for(world, "C001")
     cases = [
-        {"oid": invoice_oid(settings, "C002", "F-2026-0003"),
-         "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"])},
+        {
+            "oid": invoice_oid(settings, "C002", "F-2026-0003"),
+            "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"]),
+        },
         {"oid": "F-2026-0003", "fid": "pdf"},
         # own invoice, another customer's file
-        {"oid": invoice_oid(settings, "C001", "F-2026-0001"),
-         "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"])},
+        {
+            "oid": invoice_oid(settings, "C001", "F-2026-0001"),
+            "fid": file_oid(settings, "C002", "F-2026-0003", "pdf", world.files["c002_pdf"]),
+        },
     ]
     for ids in cases if with_file else cases[:2]:
         answer = client.get(path.format(**ids), headers={"Authorization": f"Bearer {own_key}"})
@@ -122,8 +140,9 @@ def test_foreign_invoice_id_through_the_api_is_not_found(world, settings, client
 
 
 def _expired(world, settings):
-    token, grant = links.issue_token(world.engine, settings.secret, "C001", 1,
-                                     now=datetime.now(timezone.utc) - timedelta(days=2))
+    token, grant = links.issue_token(
+        world.engine, settings.secret, "C001", 1, now=datetime.now(timezone.utc) - timedelta(days=2)
+    )
     return token
 
 
@@ -148,16 +167,22 @@ def _moved_to_other_customer(world, settings):
     # an attacker with write access to the table re-assigns a token: the signature no longer matches
     token = token_for(world, settings, "C002")
     with world.engine.begin() as conn:
-        conn.execute(update(ops.portal_tokens).where(ops.portal_tokens.c.token_id == token.split(".")[0])
-                     .values(customer_id="C001"))
+        conn.execute(
+            update(ops.portal_tokens)
+            .where(ops.portal_tokens.c.token_id == token.split(".")[0])
+            .values(customer_id="C001")
+        )
     return token
 
 
 def _extended_expiry(world, settings):
     token = _expired(world, settings)
     with world.engine.begin() as conn:
-        conn.execute(update(ops.portal_tokens).where(ops.portal_tokens.c.token_id == token.split(".")[0])
-                     .values(expires_at=datetime.now(timezone.utc) + timedelta(days=30)))
+        conn.execute(
+            update(ops.portal_tokens)
+            .where(ops.portal_tokens.c.token_id == token.split(".")[0])
+            .values(expires_at=datetime.now(timezone.utc) + timedelta(days=30))
+        )
     return token
 
 
@@ -167,8 +192,12 @@ def _signed_with_other_secret(world, settings):
 
 
 BAD_TOKENS = {
-    "expired": _expired, "revoked": _revoked, "customer revoked": _customer_revoked,
-    "tampered": _tampered_signature, "moved": _moved_to_other_customer, "extended": _extended_expiry,
+    "expired": _expired,
+    "revoked": _revoked,
+    "customer revoked": _customer_revoked,
+    "tampered": _tampered_signature,
+    "moved": _moved_to_other_customer,
+    "extended": _extended_expiry,
     "other secret": _signed_with_other_secret,
     "unknown": lambda w, s: "AAAAAAAAAAAAAAAAAAAAAA." + "A" * 43,
     "malformed": lambda w, s: "not-a-token",
@@ -180,8 +209,9 @@ def test_bad_tokens_are_refused_on_every_page(world, settings, client, kind):
     token = BAD_TOKENS[kind](world, settings)
     ids = c001_ids(settings, world)
     for method, path, _i, _f in PAGE_ENDPOINTS:
-        answer = client.request(method, f"/p/{token}" + path.format(**ids), data={"reason": "other"},
-                                follow_redirects=False)
+        answer = client.request(
+            method, f"/p/{token}" + path.format(**ids), data={"reason": "other"}, follow_redirects=False
+        )
         assert answer.status_code == 403, (kind, path)
         assert "F-2026" not in answer.text
     assert event_count(world.engine) == 0
@@ -193,9 +223,14 @@ def test_bad_api_keys_are_refused_on_every_endpoint(world, settings, client):
     good_id, good = apikeys.create_api_key(world.engine, "C001")
     wrong_secret = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     ids = c001_ids(settings, world)
-    for headers in ({}, {"Authorization": "Basic Zm9vOmJhcg=="}, {"Authorization": "Bearer "},
-                    {"Authorization": f"Bearer {revoked}"}, {"Authorization": f"Bearer {wrong_secret}"},
-                    {"Authorization": "Bearer rlk_0000000000000000_" + "A" * 43}):
+    for headers in (
+        {},
+        {"Authorization": "Basic Zm9vOmJhcg=="},
+        {"Authorization": "Bearer "},
+        {"Authorization": f"Bearer {revoked}"},
+        {"Authorization": f"Bearer {wrong_secret}"},
+        {"Authorization": "Bearer rlk_0000000000000000_" + "A" * 43},
+    ):
         for path, _i, _f in API_ENDPOINTS:
             answer = client.get(path.format(**ids), headers=headers)
             assert answer.status_code == 401, (headers, path)
@@ -235,8 +270,12 @@ def test_forms_need_the_csrf_token_bound_to_cookie_and_link(world, settings, cli
 def test_security_headers_on_pages_api_and_errors(world, settings, client):
     token = token_for(world, settings, "C001")
     key = api_key_for(world, "C001")
-    for answer in (client.get(f"/p/{token}"), client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}),
-                   client.get("/p/nope"), client.get("/nothing-here")):
+    for answer in (
+        client.get(f"/p/{token}"),
+        client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}),
+        client.get("/p/nope"),
+        client.get("/nothing-here"),
+    ):
         h = answer.headers
         assert "default-src 'none'" in h["content-security-policy"]
         assert "frame-ancestors 'none'" in h["content-security-policy"]

@@ -23,14 +23,22 @@ def test_portal_flow_on_each_operational_store(relance_home, opstore_url, monkey
     with TestClient(create_app(settings)) as client:
         assert client.get(f"/p/{token}?via=email").status_code == 200
         csrf = csrf_of(client.get(f"/p/{token}/invoices/{oid}").text)
-        answer = client.post(f"/p/{token}/invoices/{oid}/dispute", follow_redirects=False,
-                             data={"csrf_token": csrf, "reason": "duplicate", "comment": "déjà reçue"})
+        answer = client.post(
+            f"/p/{token}/invoices/{oid}/dispute",
+            follow_redirects=False,
+            data={"csrf_token": csrf, "reason": "duplicate", "comment": "déjà reçue"},
+        )
         assert answer.status_code == 303
         assert "Contestée" in client.get(f"/p/{token}").text
         api = client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {key}"})
         assert [i["invoice_number"] for i in api.json()["invoices"]] == ["F-2026-0003"]
         assert client.get(f"/p/{token}/invoices/{invoice_oid(settings, 'C002', 'F-2026-0003')}").status_code == 404
     recorded = [(e["event_type"], e["source"], e["customer_id"]) for e in events(world.engine)]
-    assert recorded == [("viewed", "email-link", "C001"), ("viewed", "portal", "C001"),
-                        ("disputed", "portal", "C001"), ("viewed", "portal", "C001"), ("fetched", "api", "C002")]
+    assert recorded == [
+        ("viewed", "email-link", "C001"),
+        ("viewed", "portal", "C001"),
+        ("disputed", "portal", "C001"),
+        ("viewed", "portal", "C001"),
+        ("fetched", "api", "C002"),
+    ]
     assert events(world.engine, "disputed")[0]["evidence"]["comment"] == "déjà reçue"

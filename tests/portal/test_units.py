@@ -13,19 +13,40 @@ from channels.portal.security import RateLimiter, RedactingFilter
 
 def invoice(number, currency, amount, issued, doc_type="invoice"):
     amount = Decimal(amount)
-    return Invoice(oid=number, invoice_number=number, document_type=doc_type, issue_date=issued,
-                   due_date=None, amount_excl_tax=amount, tax_amount=Decimal("0"), amount_incl_tax=amount,
-                   currency=currency, purchase_order=None, original_invoice_number=None, description=None,
-                   paid_amount=Decimal("0"), credited_amount=Decimal("0"), open_amount=amount, settled_date=None,
-                   status="open", days_late=0, is_late=False)
+    return Invoice(
+        oid=number,
+        invoice_number=number,
+        document_type=doc_type,
+        issue_date=issued,
+        due_date=None,
+        amount_excl_tax=amount,
+        tax_amount=Decimal("0"),
+        amount_incl_tax=amount,
+        currency=currency,
+        purchase_order=None,
+        original_invoice_number=None,
+        description=None,
+        paid_amount=Decimal("0"),
+        credited_amount=Decimal("0"),
+        open_amount=amount,
+        settled_date=None,
+        status="open",
+        days_late=0,
+        is_late=False,
+    )
 
 
 def test_statement_keeps_one_running_balance_per_currency():
-    view = CustomerView("C9", None, [
-        invoice("F-1", "EUR", "100.00", date(2026, 1, 1)),
-        invoice("F-2", "USD", "50.00", date(2026, 1, 2)),
-        invoice("AV-1", "EUR", "-20.00", date(2026, 1, 3), "credit_note"),
-    ], [Payment("P-1", "F-1", date(2026, 1, 4), Decimal("30.00"), "EUR", "transfer", "VIR")])
+    view = CustomerView(
+        "C9",
+        None,
+        [
+            invoice("F-1", "EUR", "100.00", date(2026, 1, 1)),
+            invoice("F-2", "USD", "50.00", date(2026, 1, 2)),
+            invoice("AV-1", "EUR", "-20.00", date(2026, 1, 3), "credit_note"),
+        ],
+        [Payment("P-1", "F-1", date(2026, 1, 4), Decimal("30.00"), "EUR", "transfer", "VIR")],
+    )
     lines = view.statement()
     assert [(l.reference, l.currency, l.debit, l.credit, l.balance) for l in lines] == [
         ("F-1", "EUR", Decimal("100.00"), Decimal("0.00"), Decimal("100.00")),
@@ -59,8 +80,14 @@ def test_language_negotiation_order():
 
 
 def test_filter_redacts_free_text_records():
-    record = logging.LogRecord("relance.portal", logging.WARNING, __file__, 1,
-                               "link %s for %s from %s failed", ("/p/abc.def/invoices/x?via=email",
-                                                                   "a.b@c.example", "203.0.113.9"), None)
+    record = logging.LogRecord(
+        "relance.portal",
+        logging.WARNING,
+        __file__,
+        1,
+        "link %s for %s from %s failed",
+        ("/p/abc.def/invoices/x?via=email", "a.b@c.example", "203.0.113.9"),
+        None,
+    )
     assert RedactingFilter().filter(record)
     assert record.getMessage() == "link /p/[token]/invoices/x?[query] for [email] from [ip] failed"

@@ -47,9 +47,30 @@ class CeleryWorkers:
     def start(self, name: str) -> None:
         log = open(self.log_folder / f"{name}.log", "wb")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "pipelines.celery_app", "worker", "-Q", "dagster",
-             "-c", "1", "-n", f"{name}@relance", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "pipelines.celery_app",
+                "worker",
+                "-Q",
+                "dagster",
+                "-c",
+                "1",
+                "-n",
+                f"{name}@relance",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.time() + timeout

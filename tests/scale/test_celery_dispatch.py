@@ -32,12 +32,15 @@ CUSTOMERS = 40
 def write_customers(home: Home) -> None:
     con = duckdb.connect(str(home.warehouse))
     con.execute("create schema if not exists staging")
-    con.execute("""
+    con.execute(
+        """
         create table staging.customers as
         select 'C' || i as customer_id, 'Client ' || i as name, 'ap' || i || '@client.example' as email,
                'fr' as language, 'Europe/Paris' as timezone, 'email' as preferred_channel,
                []::varchar[] as fallback_channels
-        from range(?) t(i)""", [CUSTOMERS])
+        from range(?) t(i)""",
+        [CUSTOMERS],
+    )
     con.close()
 
 
@@ -53,8 +56,7 @@ def outcome(proc: subprocess.Popen, timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def test_three_celery_workers_deliver_every_document_once_despite_a_killed_worker(
-        tmp_path, postgres_server, redis_url):
+def test_three_celery_workers_deliver_every_document_once_despite_a_killed_worker(tmp_path, postgres_server, redis_url):
     home = Home(tmp_path / "home").ensure()
     opstore_url = create_postgres_database(postgres_server)
     received = tmp_path / "smtp"
@@ -116,7 +118,8 @@ def test_three_celery_workers_deliver_every_document_once_despite_a_killed_worke
     assert len(message_ids) == DOCUMENTS
     with engine.connect() as conn:
         states = dict(conn.execute(select(ops.outbox.c.state, func.count()).group_by(ops.outbox.c.state)).all())
-        sent_events = conn.execute(select(func.count()).select_from(ops.events)
-                                   .where(ops.events.c.event_type == "sent")).scalar_one()
+        sent_events = conn.execute(
+            select(func.count()).select_from(ops.events).where(ops.events.c.event_type == "sent")
+        ).scalar_one()
     assert states == {"sent": DOCUMENTS}
     assert sent_events == DOCUMENTS

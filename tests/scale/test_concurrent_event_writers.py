@@ -46,8 +46,9 @@ def serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 def count(engine, *types) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(ops.events)
-                            .where(ops.events.c.event_type.in_(types))).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(ops.events).where(ops.events.c.event_type.in_(types))
+        ).scalar_one()
 
 
 def test_portal_and_three_workers_lose_no_event(tmp_path, monkeypatch, postgres_server):
@@ -67,23 +68,37 @@ def test_portal_and_three_workers_lose_no_event(tmp_path, monkeypatch, postgres_
     received = tmp_path / "smtp"
     smtp_port = free_port()
     controller = start_mail_server(received, port=smtp_port)
-    env = {**os.environ, "RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(smtp_port),
-           "RELANCE_SMTP_SECURITY": "none", "RELANCE_SMTP_FROM": "Factures <f@acme.example>",
-           "RELANCE_SMTP_ARCHIVE": str(received), "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        **os.environ,
+        "RELANCE_SMTP_HOST": "127.0.0.1",
+        "RELANCE_SMTP_PORT": str(smtp_port),
+        "RELANCE_SMTP_SECURITY": "none",
+        "RELANCE_SMTP_FROM": "Factures <f@acme.example>",
+        "RELANCE_SMTP_ARCHIVE": str(received),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     token = token_for(world, settings, "C001")
     key = api_key_for(world, "C002")
     server, thread, base = serve(create_app(settings))
     try:
-        workers = [subprocess.Popen([sys.executable, "-m", "channels.worker", "--batch", "10", "--wait-for-leases"],
-                                    cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                   for _ in range(3)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "channels.worker", "--batch", "10", "--wait-for-leases"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(3)
+        ]
 
         def view(_):
             return httpx.get(f"{base}/p/{token}", timeout=30).status_code
 
         def fetch(_):
-            return httpx.get(f"{base}/api/v1/invoices", headers={"Authorization": f"Bearer {key}"},
-                             timeout=30).status_code
+            return httpx.get(
+                f"{base}/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ).status_code
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             views = list(pool.map(view, range(PAGE_VIEWS)))
