@@ -2,7 +2,6 @@
 validated, stored, indexed and queued for delivery. Thin wiring: the work is in channels/documents."""
 
 from datetime import date
-from typing import Optional
 
 import dagster as dg
 
@@ -15,9 +14,9 @@ STAGING_DEPS = [dg.AssetKey(["staging", t]) for t in ("invoices", "invoice_lines
 class DocumentsConfig(dg.Config):
     workers: int = 2  # rendering processes (WeasyPrint and Saxon are CPU-bound: one per core)
     chunk_size: int = 10  # invoices per task sent to a worker
-    issued_since: Optional[str] = None  # ISO date: only invoices issued on or after it
-    limit: Optional[int] = None  # at most this many invoices in one run
-    company_file: Optional[str] = None  # default RELANCE_COMPANY_CONFIG or config/company.toml
+    issued_since: str | None = None  # ISO date: only invoices issued on or after it
+    limit: int | None = None  # at most this many invoices in one run
+    company_file: str | None = None  # default RELANCE_COMPANY_CONFIG or config/company.toml
 
 
 @dg.asset(

@@ -3,7 +3,6 @@
 is in assets/ingest (plain Python) and sql/."""
 
 from datetime import date
-from typing import Optional
 
 import dagster as dg
 
@@ -26,8 +25,8 @@ def run_date(context) -> date:
 
 
 class IngestConfig(dg.Config):
-    paths: list[str] = []  # empty: every file of the inbox not ingested yet
-    profile: Optional[str] = None  # a profile name from config/profiles, or a .toml path
+    paths: list[str] = []  # noqa: RUF012 - pydantic copies the default; empty: every inbox file not ingested yet
+    profile: str | None = None  # a profile name from config/profiles, or a .toml path
 
 
 @dg.multi_asset(

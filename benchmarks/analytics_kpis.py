@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.analytics.contract import create_contract_tables  # noqa: E402
-from assets.analytics.reminders import build_reminder_effectiveness  # noqa: E402
-from assets.analytics.risk import train_and_score  # noqa: E402
-from pipelines.analytics import SQL_MODELS, AnalyticsSettings  # noqa: E402
-from stores import warehouse  # noqa: E402
+from assets.analytics.contract import create_contract_tables
+from assets.analytics.reminders import build_reminder_effectiveness
+from assets.analytics.risk import train_and_score
+from pipelines.analytics import SQL_MODELS, AnalyticsSettings
+from stores import warehouse
 
 AS_OF = date(2025, 12, 31)
 
@@ -45,8 +45,8 @@ def generate(con, invoices: int, customers: int) -> None:
                                     amount_incl_tax, currency, purchase_order, settled_date)
         select 'F' || i, 'invoice', 'C' || (i % {customers}), issue, issue - 2, issue + 30,
                round(50 + random() * 5000, 2)::decimal(18, 2), 'EUR', case when random() < 0.9 then 'PO' || i end,
-               case when random() < 0.97 then issue + 30 + greatest(-25, round(h.mean_delay + 15 * (random() - 0.5)))::int
-               end
+               case when random() < 0.97
+                    then issue + 30 + greatest(-25, round(h.mean_delay + 15 * (random() - 0.5)))::int end
         from (select i, date '2024-01-01' + (random() * 720)::int as issue from range({invoices}) t(i)) inv
         join habits h on h.customer_id = 'C' || (inv.i % {customers})""")
     con.execute("""
@@ -55,14 +55,14 @@ def generate(con, invoices: int, customers: int) -> None:
         from marts.invoices where settled_date is not null""")
     con.execute("""
         insert into staging.disputes
-        select invoice_number, customer_id, issue_date + 10, ['price', 'quantity', 'quality'][(1 + hash(invoice_number) % 3)::bigint],
-               amount_incl_tax / 10, null
+        select invoice_number, customer_id, issue_date + 10,
+               ['price', 'quantity', 'quality'][(1 + hash(invoice_number) % 3)::bigint], amount_incl_tax / 10, null
         from marts.invoices where hash(invoice_number) % 40 = 0""")
     con.execute("""
         insert into staging.events (id, event_id, event_type, occurred_at, recorded_at, invoice_number, customer_id,
                                     channel, source, status_code, reminder_step, evidence)
-        select row_number() over (), 'e' || row_number() over (), event_type, occurred, occurred, invoice_number, customer_id,
-               channel, 'benchmark', null, step, evidence
+        select row_number() over (), 'e' || row_number() over (), event_type, occurred, occurred, invoice_number,
+               customer_id, channel, 'benchmark', null, step, evidence
         from (
             select 'sent' as event_type, i.issue_date::timestamptz + interval 9 hour as occurred, i.invoice_number,
                    i.customer_id, c.preferred_channel as channel, null as step,
@@ -70,7 +70,8 @@ def generate(con, invoices: int, customers: int) -> None:
             from marts.invoices i join marts.customers c using (customer_id)
             union all
             select case when hash(i.invoice_number) % 30 = 0 then 'bounced' else 'delivered' end,
-                   i.issue_date::timestamptz + interval 10 hour, i.invoice_number, i.customer_id, 'email', null, '{}'::json
+                   i.issue_date::timestamptz + interval 10 hour, i.invoice_number, i.customer_id, 'email', null,
+                   '{}'::json
             from marts.invoices i join marts.customers c using (customer_id) where c.preferred_channel = 'email'
             union all
             select 'viewed', i.issue_date::timestamptz + interval 3 day, i.invoice_number, i.customer_id, 'email', null,

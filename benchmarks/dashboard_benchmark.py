@@ -57,9 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["RELANCE_HOME"] = str(home)
     os.environ.pop("RELANCE_OPERATIONAL_URL", None)
 
+    from streamlit.testing.v1 import AppTest
+
     from dashboard import auth, data
     from stores import operational as ops
-    from streamlit.testing.v1 import AppTest
     from tests.dashboard.snapshot_fixture import build_snapshot
 
     users = work / "users.toml"

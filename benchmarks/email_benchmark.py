@@ -187,7 +187,8 @@ def main() -> int:
         reference = reference_run(port, args.invoices, pdf)
         load = os.getloadavg()
         print(
-            f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared with other work); invoices: {args.invoices}; PDF {len(pdf) / 1024:.1f} KiB; "
+            f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared with other work); "
+            f"invoices: {args.invoices}; PDF {len(pdf) / 1024:.1f} KiB; "
             f"message {size / 1024:.1f} KiB; drain workers: {args.workers}"
         )
         print(f"{'run':<44} {'seconds':>8} {'invoices/s':>11}")

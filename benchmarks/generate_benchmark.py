@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.generate import GeneratorConfig, generate  # noqa: E402
+from assets.generate import GeneratorConfig, generate
 
 
 def reference_csv_writing(folder: Path, invoices: int, lines: int, payments: int) -> float:
@@ -81,14 +81,16 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
-        f"relance generate: {args.invoices:,} invoices, {args.customers:,} customers, FEC {'on' if args.fec else 'off'}, "
+        f"relance generate: {args.invoices:,} invoices, {args.customers:,} customers, "
+        f"FEC {'on' if args.fec else 'off'}, "
         f"attachments {args.attachment_share:.0%}"
     )
     for name, count in result.counts.items():
         print(f"  {name:<18}{count:>12,}")
     print(f"  written           {sum(sizes.values()) / 2**20:>10,.0f} MiB in {len(sizes):,} files")
     print(
-        f"generator wall time      {generator_seconds:8.1f} s   CPU {generator_cpu:6.1f} s   peak RSS {peak_mib:,.0f} MiB"
+        f"generator wall time      {generator_seconds:8.1f} s   CPU {generator_cpu:6.1f} s   "
+        f"peak RSS {peak_mib:,.0f} MiB"
     )
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     print(f"reference (DuckDB COPY of random rows, same row counts) {reference_seconds:8.1f} s")

@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "pipelines.cli", "portal", "--port", str(port), "--workers", str(args.workers)]
         if not args.access_log:
             command.append("--no-access-log")
-        log_file = open(Path(tmp) / "portal.log", "w")
+        log_file = open(Path(tmp) / "portal.log", "w")  # noqa: SIM115 - the server writes it until it stops
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         ingest = None
         try:

@@ -12,6 +12,7 @@ Goal: >= 25 invoices/s on 2 cores.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import sys
@@ -20,13 +21,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-import multiprocessing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from channels.documents.company import load_company  # noqa: E402
-from channels.documents.loading import build_invoice  # noqa: E402
-from channels.documents.model import Invoice  # noqa: E402
+from channels.documents.company import load_company
+from channels.documents.loading import build_invoice
+from channels.documents.model import Invoice
 
 ITEMS = [
     ("Maintenance mensuelle", "150.00", "20"),
@@ -156,8 +156,9 @@ def pooled(invoices, company, workers: int, chunk_size: int) -> tuple[float, flo
 
 def batched_document(invoices, company) -> tuple[float, int, int]:
     """All invoices in one HTML -> one PDF/A-3b: the layout cost alone, without per-document overheads."""
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     from channels.documents.pdf import html_to_pdf, render_html
 

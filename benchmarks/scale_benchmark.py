@@ -40,7 +40,8 @@ instance = dg.DagsterInstance.get()
 if kind == "render":
     job, config = dg.reconstructable(documents.resolved_render_job), documents.render_run_config(chunks)
 else:
-    job, config = dg.reconstructable(delivery.resolved_dispatch_job), delivery.dispatch_run_config(chunks, batch_size=50)
+    job = dg.reconstructable(delivery.resolved_dispatch_job)
+    config = delivery.dispatch_run_config(chunks, batch_size=50)
 started = time.perf_counter()
 with dg.execute_job(job, instance=instance, run_config=config, raise_on_error=False) as result:
     print(json.dumps({"success": result.success, "seconds": time.perf_counter() - started}), flush=True)
@@ -142,7 +143,7 @@ def measure(workers: int, warehouse: Path, workdir: Path, pg: dict, broker: str)
     procs = []
     try:
         for n in range(workers):
-            log = open(folder / f"worker-{n}.log", "wb")
+            log = open(folder / f"worker-{n}.log", "wb")  # noqa: SIM115 - the worker writes it until it stops
             procs.append(
                 subprocess.Popen(
                     [

@@ -312,7 +312,7 @@ class BackgroundServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{host}:{port}"
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> BackgroundServer:
         self.thread.start()
         deadline = time.time() + 10
         while not self.server.started:

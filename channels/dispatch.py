@@ -10,10 +10,11 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -64,7 +65,7 @@ class DrainStats:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-    def merge(self, other: "DrainStats") -> None:
+    def merge(self, other: DrainStats) -> None:
         for key, value in other.__dict__.items():
             if isinstance(value, dict):
                 for k, v in value.items():
@@ -77,7 +78,7 @@ class DrainStats:
 class DispatchSettings:
     batch_size: int = 50
     lease_seconds: float = ob.DEFAULT_LEASE_SECONDS
-    retry: ob.RetryPolicy = ob.RetryPolicy()
+    retry: ob.RetryPolicy = field(default_factory=ob.RetryPolicy)
     email_mode: str = "per_invoice"  # or "digest": one message per customer and claim
 
     def __post_init__(self):
@@ -87,7 +88,7 @@ class DispatchSettings:
             raise ValueError(f"the batch size must be at least 1, not {self.batch_size}")
 
     @classmethod
-    def from_env(cls) -> "DispatchSettings":
+    def from_env(cls) -> DispatchSettings:
         mode = os.environ.get("RELANCE_EMAIL_MODE", "per_invoice")
         if mode not in ("per_invoice", "digest"):
             raise ValueError(f"RELANCE_EMAIL_MODE must be per_invoice or digest, not {mode!r}")
@@ -123,7 +124,7 @@ class AdapterFactory:
         for adapter in self._adapters.values():
             try:
                 adapter.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the drain result
+            except Exception:  # closing must not hide the drain result
                 log.exception("closing the %s adapter failed", adapter.channel)
 
 
@@ -284,10 +285,7 @@ class Dispatcher:
         payload = row.get("payload") or {}
         tried = set(payload.get("tried_channels") or []) | {row["channel"]}
         chain = recipient.channel_chain()
-        if row["channel"] in chain:
-            later = chain[chain.index(row["channel"]) + 1 :]
-        else:
-            later = chain
+        later = chain[chain.index(row["channel"]) + 1 :] if row["channel"] in chain else chain
         for channel in later:
             if channel not in tried:
                 return channel
@@ -366,7 +364,7 @@ class Dispatcher:
             return None
         except DeliveryError as exc:
             return exc
-        except Exception as exc:  # noqa: BLE001 - an adapter bug must not crash the whole drain
+        except Exception as exc:  # an adapter bug must not crash the whole drain
             log.exception("adapter %s crashed", delivery.channel)
             return TransientError(
                 f"{type(exc).__name__}: {exc}",

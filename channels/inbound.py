@@ -13,10 +13,11 @@ import email.policy
 import re
 import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -171,7 +172,7 @@ def read_dsn_folder(engine: Engine, folder: Path, directory: RecipientDirectory 
     """Turn the DSNs of a Maildir or .eml folder into bounced/delivered events, matched by Message-ID."""
     stats = InboundStats()
     folder = Path(folder)
-    base = folder if not (folder / "new").is_dir() and not (folder / "cur").is_dir() else folder
+    base = folder  # processed/ and rejected/ sit in the folder itself, a Maildir or not
     for path in list(iter_mail_files(folder)):
         stats.files += 1
         try:

@@ -8,14 +8,13 @@ sent only once the message file and its index line are on disk.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from channels.mailstore import MailStore
-
 
 BOUNCE_SUFFIX = ".invalid"  # RFC 2606: a domain that can never receive mail
 

@@ -27,9 +27,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
@@ -54,7 +55,7 @@ class RetryPolicy:
         return timedelta(seconds=min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempts - 1))))
 
     @classmethod
-    def from_env(cls) -> "RetryPolicy":
+    def from_env(cls) -> RetryPolicy:
         return cls(
             max_attempts=int(os.environ.get("RELANCE_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
             base_seconds=float(os.environ.get("RELANCE_OUTBOX_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)),

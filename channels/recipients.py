@@ -7,8 +7,9 @@ columns) and passes them to the workers; an outbox row may override them with `p
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 RECIPIENT_COLUMNS = (
     "customer_id",
@@ -51,13 +52,13 @@ class Recipient:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, row: Mapping[str, Any]) -> "Recipient":
+    def from_mapping(cls, row: Mapping[str, Any]) -> Recipient:
         values = {k: row.get(k) for k in RECIPIENT_COLUMNS if row.get(k) is not None}
         values["customer_id"] = str(row["customer_id"])
         values["fallback_channels"] = tuple(c for c in (row.get("fallback_channels") or ()) if c)
         return cls(**values)
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "Recipient":
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> Recipient:
         if not overrides:
             return self
         values = {k: v for k, v in overrides.items() if k in RECIPIENT_COLUMNS and k != "customer_id"}
@@ -105,7 +106,7 @@ class RecipientDirectory:
         return [r.to_dict() for r in self._by_id.values()]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "RecipientDirectory":
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> RecipientDirectory:
         return cls(Recipient.from_mapping(r) for r in rows)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root the imports need.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from dashboard import ui  # noqa: E402
+from dashboard import ui
 
 st.set_page_config(page_title="Relance", page_icon=":material/mail:", layout="wide")
 

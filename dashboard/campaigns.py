@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select

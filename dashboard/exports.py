@@ -93,7 +93,8 @@ def to_xlsx(df: pd.DataFrame, sheet_name: str = "export") -> bytes:
             elif isinstance(value, datetime):
                 sheet.write_datetime(r, col, value, moment)
             elif isinstance(value, date):
-                sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)
+                # xlsxwriter takes a naive datetime for a date cell: a date has no time zone
+                sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)  # noqa: DTZ001
             else:
                 sheet.write_string(r, col, value)
     workbook.close()

@@ -4,10 +4,11 @@ campaigns.py, evidence.py, exports.py and figures.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import streamlit as st
 
@@ -63,7 +64,7 @@ def oidc_configured() -> bool:
     """OIDC is on when .streamlit/secrets.toml has an [auth] section with a client id (see docs)."""
     try:
         section = st.secrets.get("auth")
-    except Exception:  # no secrets file at all
+    except Exception:  # noqa: BLE001 - no secrets file at all
         return False
     if not section:
         return False
@@ -213,7 +214,8 @@ def money_short(value: Any, currency: str = "EUR") -> str:
     amount = Decimal(value)
     for divisor, suffix in ((Decimal(1_000_000), "M"), (Decimal(1_000), "k")):
         if abs(amount) >= divisor:
-            return f"{(amount / divisor).quantize(Decimal('0.01') if suffix == 'M' else Decimal('0.1'))} {suffix} {currency}"
+            step = Decimal("0.01") if suffix == "M" else Decimal("0.1")
+            return f"{(amount / divisor).quantize(step)} {suffix} {currency}"
     return money(amount, currency)
 
 
@@ -242,7 +244,7 @@ def download_buttons(df, name: str, *, target: Any = None) -> None:
     user = current_user()
     if not user or not user.can("export"):
         return
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%MZ")
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",

@@ -35,8 +35,10 @@ SQL_MODELS = (
     (
         "marts",
         "kpi_summary",
-        "DSO (standard, countback), best possible DSO, average days delinquent, CEI, "
-        "on-time rate and days-to-pay statistics.",
+        (
+            "DSO (standard, countback), best possible DSO, average days delinquent, CEI, "
+            "on-time rate and days-to-pay statistics."
+        ),
     ),
     ("marts", "kpi_overdue_by_customer", "Open and overdue amount per customer."),
     ("marts", "kpi_overdue_by_segment", "Open and overdue amount per customer segment."),

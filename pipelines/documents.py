@@ -1,8 +1,6 @@
 """Dagster definitions for the documents domain: the asset building each new invoice's documents and a
 job to run it on demand (it also runs by itself, eagerly, after staging.invoices is rebuilt)."""
 
-from typing import Optional
-
 import dagster as dg
 
 from assets.documents import GROUP, documents_assets, documents_checks
@@ -23,8 +21,8 @@ RENDER_JOB = "render_job"
 class RenderConfig(dg.Config):
     chunks: int = 2  # render steps; each takes a disjoint share of the pending invoices
     chunk_size: int = 10
-    issued_since: Optional[str] = None
-    company_file: Optional[str] = None
+    issued_since: str | None = None
+    company_file: str | None = None
 
 
 @dg.op(out=dg.DynamicOut(int), description="One dynamic output per share of the pending invoices.")

@@ -14,9 +14,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 
 class PortBusyError(RuntimeError):
@@ -202,7 +202,7 @@ class Supervisor:
         _wait_groups_gone([c.process.pid for c in self.children], timeout=5)
         self.children = []
 
-    def __enter__(self) -> "Supervisor":
+    def __enter__(self) -> Supervisor:
         self.start()
         return self
 

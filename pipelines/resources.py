@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
@@ -19,8 +19,8 @@ class RelanceResource(dg.ConfigurableResource):
     """The data home (RELANCE_HOME) and the operational store URL (RELANCE_OPERATIONAL_URL)."""
 
     # None: read RELANCE_HOME (default ./var) when the run uses it, not when the code location is loaded
-    home: Optional[str] = None
-    operational_url: Optional[str] = None
+    home: str | None = None
+    operational_url: str | None = None
 
     @property
     def paths(self) -> Home:

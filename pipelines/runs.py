@@ -4,9 +4,9 @@ written only by Dagster runs, whether the sensor, the UI or a command line start
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from typing import Callable, Iterator, Mapping, Optional
 
 import dagster as dg
 
@@ -27,10 +27,10 @@ def dagster_instance() -> Iterator[dg.DagsterInstance]:
 def run_job(
     job: dg.JobDefinition,
     *,
-    run_config: Optional[Mapping] = None,
-    run_date: Optional[date] = None,
-    tags: Optional[Mapping[str, str]] = None,
-    on_step: Optional[Callable[[str], None]] = None,
+    run_config: Mapping | None = None,
+    run_date: date | None = None,
+    tags: Mapping[str, str] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars).
 
@@ -57,7 +57,7 @@ def run_job(
                     raise_on_error=False,
                     partition_key=partition_key,
                 )
-            except BaseException as exc:  # surfaced in the calling thread
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
                 outcome["error"] = exc
 
         worker = threading.Thread(target=execute, name="relance-run", daemon=True)

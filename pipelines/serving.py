@@ -4,7 +4,7 @@ The snapshot asset runs after every marts asset of every domain, so it is built 
 upstream asset keys; pipelines/definitions.py collects them from the merged domain definitions.
 """
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import dagster as dg
 

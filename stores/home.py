@@ -46,7 +46,7 @@ class Home:
         """SQLAlchemy URL of the operational store: RELANCE_OPERATIONAL_URL, else SQLite in the home."""
         return os.environ.get("RELANCE_OPERATIONAL_URL") or f"sqlite:///{self.root / 'operational.sqlite'}"
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         for folder in (self.root, self.inbox, self.documents, self.snapshot.parent):
             folder.mkdir(parents=True, exist_ok=True)
         return self

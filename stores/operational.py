@@ -9,8 +9,9 @@ Times are stored in UTC.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import (
     JSON,

@@ -7,8 +7,9 @@ Each SQL file holds one `select` statement (jaffle-shop style). Building a model
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import duckdb
 

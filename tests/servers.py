@@ -9,9 +9,9 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 PG_BIN = Path(os.environ.get("RELANCE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -114,7 +114,7 @@ def redis_server(folder: Path) -> Iterator[str]:
                 break
             except redis.ConnectionError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start")
+                    raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.1)
         yield f"redis://127.0.0.1:{port}/0"
     finally:

@@ -41,7 +41,7 @@ def test_unknown_event_type_and_naive_times_are_refused(opstore_url):
         with pytest.raises(ValueError, match="unknown event type"):
             ops.record_event(conn, "teleported", source="x")
         with pytest.raises(ValueError, match="timezone-aware"):
-            ops.record_event(conn, "sent", source="x", occurred_at=datetime(2026, 1, 1))
+            ops.record_event(conn, "sent", source="x", occurred_at=datetime(2026, 1, 1))  # noqa: DTZ001 - on purpose
 
 
 def test_sequences_never_repeat(opstore_url):
@@ -73,8 +73,7 @@ def test_outbox_idempotency_key_is_unique(opstore_url):
     )
     with engine.begin() as conn:
         conn.execute(ops.insert(ops.outbox), [row])
-    with pytest.raises(IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(ops.insert(ops.outbox), [row])
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(ops.insert(ops.outbox), [row])
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ops.outbox)).scalar_one() == 1

@@ -4,9 +4,9 @@ days to pay). Reads intermediate.reminder_outcomes, writes marts.reminder_effect
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import fmean, median
-from typing import Iterable
 
 import duckdb
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -81,7 +82,7 @@ class FeatureRows:
     def __len__(self) -> int:
         return len(self.columns["invoice_number"])
 
-    def take(self, mask: np.ndarray) -> "FeatureRows":
+    def take(self, mask: np.ndarray) -> FeatureRows:
         return FeatureRows({name: values[mask] for name, values in self.columns.items()})
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -153,7 +154,7 @@ class Encoder:
     categories: dict[str, list[str]] = field(default_factory=dict)
     overall_late_rate: float = 0.5
 
-    def fit(self, rows: FeatureRows, late: np.ndarray | None = None) -> "Encoder":
+    def fit(self, rows: FeatureRows, late: np.ndarray | None = None) -> Encoder:
         if late is not None and len(late):
             self.overall_late_rate = float(np.mean(late))
         for name in CATEGORICAL_FEATURES:
@@ -389,7 +390,7 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
     summary = {
         "as_of": as_of,
         "status": "trained",
-        "training_invoices": int(len(labelled)),
+        "training_invoices": len(labelled),
         "training_late_rate": float(late.mean()) if len(late) else None,
         "holdout_invoices": 0,
         "calibration_method": None,
@@ -458,7 +459,7 @@ def train_and_score(con: duckdb.DuckDBPyConnection, as_of: date, holdout_share: 
     )
     summary.update(
         {
-            "holdout_invoices": int(len(holdout)),
+            "holdout_invoices": len(holdout),
             "calibration_method": model.calibration_method,
             "model_auc": model_metrics["auc"],
             "model_brier": model_metrics["brier"],

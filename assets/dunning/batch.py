@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import duckdb
 from sqlalchemy import Engine, and_, delete, select, update
@@ -144,7 +145,7 @@ def build_reminder_batch(
     *,
     as_of: date | None = None,
     as_of_time: datetime | None = None,
-) -> "BatchSummary":
+) -> BatchSummary:
     sync_line_states(engine)
     retire_stale_drafts(engine, run_date, kinds=REMINDER_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
@@ -164,7 +165,7 @@ def build_resend_batch(
     *,
     as_of: date | None = None,
     as_of_time: datetime | None = None,
-) -> "BatchSummary":
+) -> BatchSummary:
     sync_line_states(engine)
     retire_stale_drafts(engine, run_date, kinds=RESEND_KINDS)
     facts = dunning_data.load_day_facts(con, engine, run_date, now, as_of, as_of_time)
@@ -195,14 +196,14 @@ class BatchSummary:
 
 
 def summarize(run_date: date, lines: list[Line]) -> BatchSummary:
-    drafts = [l for l in lines if l.state == "draft"]
+    drafts = [line for line in lines if line.state == "draft"]
     return BatchSummary(
         run_date=run_date,
         drafts=len(drafts),
-        ignored=dict(Counter(l.reason for l in lines if l.state == "ignored")),
-        customers=len({l.customer_id for l in drafts}),
-        amount=sum((l.amount or Decimal("0") for l in drafts if l.invoice_number), Decimal("0")),
-        by_step=dict(Counter(l.step for l in drafts)),
+        ignored=dict(Counter(line.reason for line in lines if line.state == "ignored")),
+        customers=len({line.customer_id for line in drafts}),
+        amount=sum((line.amount or Decimal("0") for line in drafts if line.invoice_number), Decimal("0")),
+        by_step=dict(Counter(line.step for line in drafts)),
     )
 
 
@@ -254,7 +255,9 @@ def settled_check(
         elif facts.promises.get(number) and facts.promises[number] >= run_date:
             offending.append(f"{number}: promised for {facts.promises[number].isoformat()}")
     if dunning_data.warehouse.table_exists(con, "marts", "invoices"):
-        drafts = [l["invoice_number"] for l in draft_lines(engine, run_date, kinds=kinds) if l["invoice_number"]]
+        drafts = [
+            line["invoice_number"] for line in draft_lines(engine, run_date, kinds=kinds) if line["invoice_number"]
+        ]
         if drafts:
             rows = con.execute(
                 "select invoice_number, status from marts.invoices where status in ('paid', 'credited') "
@@ -307,7 +310,7 @@ class BatchEnqueuer:
                 .where(di.c.invoice_number.in_(invoices), di.c.format == "pdf")
                 .order_by(di.c.id)
             ).all()
-        return {number: sha for number, sha in rows}
+        return dict(rows)
 
     def _documents(self, invoice: str) -> dict[str, str]:
         di = ops.document_index
@@ -845,18 +848,23 @@ def execute_request(
             kinds = REMINDER_KINDS
         save_lines(engine, run_date, lines, kinds=kinds, request_id=request_id)
         result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id, templates=templates)
-        skipped = Counter(l.reason for l in lines if l.state == "ignored")
+        skipped = Counter(line.reason for line in lines if line.state == "ignored")
         # a line this request could not store because the same step already has a line today (the batch's,
         # or an earlier request's) was already handled: it counts as such, and nothing is sent for it
-        stored = {(l["step"], l["invoice_number"], l["customer_id"]) for l in lines_for(engine, request_id=request_id)}
+        stored = {
+            (line["step"], line["invoice_number"], line["customer_id"])
+            for line in lines_for(engine, request_id=request_id)
+        }
         skipped[ALREADY_SENT] += sum(
-            1 for l in lines if l.state == "draft" and (l.step, l.invoice_number, l.customer_id) not in stored
+            1
+            for line in lines
+            if line.state == "draft" and (line.step, line.invoice_number, line.customer_id) not in stored
         )
         skipped = +skipped
         skipped.update(
             {ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {}
         )
-        manual = sum(1 for l in lines if l.state == "draft" and l.channel == MANUAL_CHANNEL)
+        manual = sum(1 for line in lines if line.state == "draft" and line.channel == MANUAL_CHANNEL)
         counts = {
             "sent": result["counts"].get("queued", 0),
             "messages": result["counts"].get("messages", 0),
@@ -866,7 +874,7 @@ def execute_request(
             "matched": len(lines),
         }
         if invoices is not None:
-            unknown = sorted(invoices - {l.invoice_number for l in lines})
+            unknown = sorted(invoices - {line.invoice_number for line in lines})
             if unknown:
                 counts["not_found_or_not_open"] = unknown[:100]
         _set_request(engine, request_id, state="done", counts=counts)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
@@ -135,7 +137,7 @@ class History:
     done_keys: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_lines(cls, rows: Iterable[Mapping[str, Any]]) -> "History":
+    def from_lines(cls, rows: Iterable[Mapping[str, Any]]) -> History:
         history = cls()
         for row in rows:
             history.add(row)
@@ -214,6 +216,32 @@ def resolve_channel(channel: str, customer: Mapping[str, Any]) -> str:
     if channel == CUSTOMER_CHANNEL:
         return customer.get("preferred_channel") or "email"
     return channel
+
+
+def _resend_line(
+    run_date: date,
+    policy: Policy,
+    number: str,
+    invoice: InvoiceFacts,
+    customer: Mapping[str, Any],
+    state: str,
+    reason: str | None,
+    channel: str | None,
+) -> Line:
+    return Line(
+        run_date=run_date,
+        policy=policy.name,
+        step=RESEND_STEP,
+        customer_id=invoice.customer_id,
+        invoice_number=number,
+        channel=channel,
+        state=state,
+        reason=reason,
+        amount=invoice.open_amount,
+        kind="resend",
+        language=customer_language(customer, "customer"),
+        idempotency_key=f"resend:{number}:{channel}" if channel else None,
+    )
 
 
 def _digest(parts: Iterable[str]) -> str:
@@ -416,7 +444,7 @@ class Planner:
             policy = self.policy_of(customer, None)
             if policy is None or policy.statement is None:
                 continue
-            period, opens = statement_period(policy, facts.run_date)
+            period, _opens = statement_period(policy, facts.run_date)
             channel = resolve_channel(policy.statement.channel, customer)
             key = f"statement:{customer_id}:{period}:{channel}"
             if key in history.done_keys:
@@ -470,22 +498,7 @@ class Planner:
             position = chain.index(delivered.channel) if delivered.channel in chain else -1
             next_channel = chain[position + 1] if position + 1 < len(chain) else None
 
-            def line(state: str, reason: str | None, channel: str | None) -> Line:
-                return Line(
-                    run_date=facts.run_date,
-                    policy=policy.name,
-                    step=RESEND_STEP,
-                    customer_id=invoice.customer_id,
-                    invoice_number=number,
-                    channel=channel,
-                    state=state,
-                    reason=reason,
-                    amount=invoice.open_amount,
-                    kind="resend",
-                    language=customer_language(customer, "customer"),
-                    idempotency_key=f"resend:{number}:{channel}" if channel else None,
-                )
-
+            line = partial(_resend_line, facts.run_date, policy, number, invoice, customer)
             if next_channel is None:
                 if (number, RESEND_STEP, NO_FALLBACK) not in history.once_reasons:
                     lines.append(line("ignored", NO_FALLBACK, None))
@@ -565,7 +578,10 @@ class Planner:
                 eligible.append((policy, line))
         keyed = self._keyed(eligible)
         if step is None:
-            keyed = [replace(l, idempotency_key=f"request:{request_id}:{l.invoice_number}:{l.channel}") for l in keyed]
+            keyed = [
+                replace(line, idempotency_key=f"request:{request_id}:{line.invoice_number}:{line.channel}")
+                for line in keyed
+            ]
         return lines + keyed
 
     def plan_resend_request(

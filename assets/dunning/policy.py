@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from stores.home import CONFIG_ROOT
 
@@ -214,7 +215,7 @@ class _LineIndex:
                 names = tuple(p.strip().strip('"') for p in header.group(2).split("."))
                 # Nested arrays of tables belong to the latest element of their parent array.
                 resolved: list = []
-                for i, name in enumerate(names[:-1]):
+                for name in names[:-1]:
                     resolved.append(name)
                     parent = tuple(resolved)
                     if parent in counters:
@@ -269,7 +270,7 @@ class _Checker:
                 self.fail(where, f"{_describe(where)} is missing {key!r}")
             return default
         value = table[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             self.fail(where + (key,), f"{key!r} must be {expected}, got {value!r}")
             return default
@@ -321,6 +322,19 @@ def _describe(where: tuple) -> str:
     for p in where:
         parts.append(f"[{p + 1}]" if isinstance(p, int) else (("." if parts else "") + p))
     return "".join(parts)
+
+
+def _require_template(
+    check: _Checker, name: str, channel: str, languages: tuple[str, ...], template_dir: Path, at: tuple
+) -> None:
+    """Record the first language in which `name` cannot serve `channel` (a manual step may have no template)."""
+    if channel == MANUAL_CHANNEL and not name:
+        return
+    for language in languages:
+        missing = _template_missing(name, language, channel, template_dir)
+        if missing:
+            check.fail(at, f"missing template: {missing}")
+            return
 
 
 def _template_missing(template: str, language: str, channel: str, template_dir: Path) -> str | None:
@@ -557,17 +571,8 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
         attach_statement = check.get(raw, where, "attach_statement", bool, default=False)
         languages = LANGUAGES if language == "customer" else (language,)
 
-        def require_template(name: str, chan: str, at: tuple) -> None:
-            if chan == MANUAL_CHANNEL and not name:
-                return
-            for lang in languages:
-                missing = _template_missing(name, lang, chan, template_dir)
-                if missing:
-                    check.fail(at, f"missing template: {missing}")
-                    return
-
         if template or channel != MANUAL_CHANNEL:
-            require_template(template, channel, where + ("template",))
+            _require_template(check, template, channel, languages, template_dir, where + ("template",))
         variants: list[Variant] = []
         raw_variants = check.get(raw, where, "variants", list, default=[])
         variant_names: set[str] = set()
@@ -590,7 +595,9 @@ def parse_policy(text: str, path: Path, template_dir: Path = TEMPLATE_DIR) -> Po
             vtone = check.choice(rv, vwhere, "tone", TONES, what="tone")
             shift = check.get(rv, vwhere, "offset_shift", int, default=0)
             if vtemplate or vchannel:
-                require_template(vtemplate or template, vchannel or channel, vwhere + ("template",))
+                _require_template(
+                    check, vtemplate or template, vchannel or channel, languages, template_dir, vwhere + ("template",)
+                )
             variants.append(Variant(vname, weight, vtemplate, vtone, vchannel, shift))
         if len(variants) == 1:
             check.fail(where + ("variants",), f"step {step_name!r} has a single variant: a split needs two or more")

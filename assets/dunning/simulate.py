@@ -98,14 +98,14 @@ def simulate(
             history = warm_history(planner, facts)
         lines = planner.plan_reminders(facts, history) + planner.plan_statements(facts, history)
         result = SimulatedDay(day)
-        sent = [l for l in lines if l.state == "draft" and l.kind != "manual"]
-        result.messages = len({l.idempotency_key for l in sent})
-        result.invoices = len({l.invoice_number for l in sent if l.invoice_number})
-        result.customers = len({l.customer_id for l in sent})
-        result.amount = sum((l.amount or Decimal("0") for l in sent if l.invoice_number), Decimal("0"))
-        result.by_step = dict(Counter(l.step for l in sent))
-        result.handed_over = sum(1 for l in lines if l.state == "draft" and l.kind == "manual")
-        result.suppressed = dict(Counter(l.reason for l in lines if l.state == "ignored"))
+        sent = [line for line in lines if line.state == "draft" and line.kind != "manual"]
+        result.messages = len({line.idempotency_key for line in sent})
+        result.invoices = len({line.invoice_number for line in sent if line.invoice_number})
+        result.customers = len({line.customer_id for line in sent})
+        result.amount = sum((line.amount or Decimal("0") for line in sent if line.invoice_number), Decimal("0"))
+        result.by_step = dict(Counter(line.step for line in sent))
+        result.handed_over = sum(1 for line in lines if line.state == "draft" and line.kind == "manual")
+        result.suppressed = dict(Counter(line.reason for line in lines if line.state == "ignored"))
         for line in lines:
             history.add(replace(line, state="queued") if line.state == "draft" else line)
         days.append(result)

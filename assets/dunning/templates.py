@@ -9,11 +9,12 @@ raised as TemplateRenderError naming the template, language and part, and nothin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency

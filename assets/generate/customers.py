@@ -161,7 +161,9 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
                 "email": export_email,
                 "true_email": true_email,
                 "phone": phone_text,
-                "address_line1": f"{street_no[i]} {ref.STREET_TYPES[street_type[i]]} {ref.STREET_NAMES[street_name[i]]}",
+                "address_line1": (
+                    f"{street_no[i]} {ref.STREET_TYPES[street_type[i]]} {ref.STREET_NAMES[street_name[i]]}"
+                ),
                 "address_line2": ref.ADDRESS_COMPLEMENTS[complement[i]],
                 "postcode": postcode,
                 "city": city,

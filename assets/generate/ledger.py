@@ -156,14 +156,14 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
 
     # --- how late each customer pays (days after the due date) ------------------------------------------
     b = customers.behaviour[cust]
-    B = {name: i for i, name in enumerate(ref.BEHAVIOURS)}
+    code = {name: i for i, name in enumerate(ref.BEHAVIOURS)}
     normal = rng.normal(-3.0, 4.0, m)
     delay = np.clip(normal, -20, 5)
-    occasional = (b == B["occasionally_late"]) & (rng.random(m) < 0.3)
+    occasional = (b == code["occasionally_late"]) & (rng.random(m) < 0.3)
     delay = np.where(occasional, 3 + rng.exponential(18.0, m), delay)
-    delay = np.where(b == B["chronic_late"], 12 + rng.exponential(30.0, m), delay)
-    delay = np.where(b == B["partial_payer"], rng.normal(2.0, 6.0, m), delay)
-    delay = np.where(b == B["disputer"], rng.normal(5.0, 10.0, m), delay)
+    delay = np.where(b == code["chronic_late"], 12 + rng.exponential(30.0, m), delay)
+    delay = np.where(b == code["partial_payer"], rng.normal(2.0, 6.0, m), delay)
+    delay = np.where(b == code["disputer"], rng.normal(5.0, 10.0, m), delay)
     delay = np.where(b == -1, 8 + rng.exponential(15.0, m), delay)
     # issuer-side defects slow payment down: the invoice never reached the right inbox, the AP team holds
     # invoices without a PO, an invoice issued weeks after delivery lands in a closed period
@@ -174,7 +174,7 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     pay = np.maximum(due + np.rint(delay).astype(np.int64), issue + 1)
 
     # --- disputes ----------------------------------------------------------------------------------------
-    p_dispute = np.where(b == B["disputer"], 0.22, np.where(b == -1, 0.03, 0.02))
+    p_dispute = np.where(b == code["disputer"], 0.22, np.where(b == -1, 0.03, 0.02))
     general_dispute = rng.random(m) < p_dispute
     po_dispute = missing_po & (rng.random(m) < 0.45)
     disputed = general_dispute | po_dispute | wrong_amount
@@ -268,11 +268,12 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
 
     # --- payments -----------------------------------------------------------------------------------------
     owed = incl - credit_incl
-    never_pays = (b == B["chronic_late"]) & (rng.random(m) < 0.04)
+    never_pays = (b == code["chronic_late"]) & (rng.random(m) < 0.04)
     payer = (owed > 0) & ~never_pays
     pay = np.where(credited, np.maximum(pay, _credit_date_or_never(credit_date) + rng.integers(1, 10, m)), pay)
     pay = next_business_day(pay)
-    partial = payer & (owed >= 20_000) & (((b == B["partial_payer"]) & (rng.random(m) < 0.7)) | (rng.random(m) < 0.03))
+    partial_payers = (b == code["partial_payer"]) & (rng.random(m) < 0.7)
+    partial = payer & (owed >= 20_000) & (partial_payers | (rng.random(m) < 0.03))
     instalments = np.where(partial, rng.integers(2, 4, m), 1)
     instalments = np.where(payer, instalments, 0)
     last_missing = partial & (rng.random(m) < 0.10)  # the balance of a partial payment that never comes

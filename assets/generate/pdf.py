@@ -8,7 +8,7 @@ same bytes, which keeps the generator deterministic.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 import polars as pl
@@ -166,7 +166,10 @@ def ingest_into(
                             "already_ingested": True,
                             "records": {},
                             "quarantine": [],
-                            "note": f"same bytes as {previous['file_name']} ingested {previous['ingested_at']:%Y-%m-%d %H:%M} UTC",
+                            "note": (
+                                f"same bytes as {previous['file_name']} ingested "
+                                f"{previous['ingested_at']:%Y-%m-%d %H:%M} UTC"
+                            ),
                         }
                     )
                     continue
@@ -188,9 +191,9 @@ def pending_files(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     known = {r[0] for r in con.execute("select sha256 from raw.ingest_files").fetchall()}
     found = []
     for path in sorted(Path(folder).glob("*")):
-        if path.is_file() and not path.name.startswith((".", "~")) and not path.name.endswith((".part", ".tmp")):
-            if hashlib.sha256(path.read_bytes()).hexdigest() not in known:
-                found.append(path)
+        hidden_or_partial = path.name.startswith((".", "~")) or path.name.endswith((".part", ".tmp"))
+        if path.is_file() and not hidden_or_partial and hashlib.sha256(path.read_bytes()).hexdigest() not in known:
+            found.append(path)
     return found
 
 

@@ -93,7 +93,7 @@ def load_profile(path: Path) -> Profile:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path.name}: not valid TOML ({exc})")
+        raise ProfileError(f"{path.name}: not valid TOML ({exc})") from None
     read = doc.get("read", {})
     values = doc.get("values", {})
     entities = [_spec(name, body, path) for name, body in doc.get("entities", {}).items()]

@@ -126,7 +126,9 @@ def read_text_table(
         try:
             text_bytes = data.decode(encoding).encode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"{path.name}: not readable as {encoding} ({exc.reason} at byte {exc.start})")
+            raise UnreadableFile(
+                f"{path.name}: not readable as {encoding} ({exc.reason} at byte {exc.start})"
+            ) from None
         if text_bytes.startswith(b"\xef\xbb\xbf"):
             text_bytes = text_bytes[3:]
     head = text_bytes[:65536].decode("utf-8", errors="replace").splitlines()
@@ -147,9 +149,9 @@ def read_text_table(
             quote_char='"',
         )
     except pl.exceptions.NoDataError:
-        raise UnreadableFile(f"{path.name}: empty file (no header line)")
+        raise UnreadableFile(f"{path.name}: empty file (no header line)") from None
     except pl.exceptions.ComputeError as exc:
-        raise UnreadableFile(f"{path.name}: not a readable table ({str(exc).splitlines()[0]})")
+        raise UnreadableFile(f"{path.name}: not a readable table ({str(exc).splitlines()[0]})") from None
     frame = _unique_headers(frame)
     lines = _line_numbers(text_bytes, header_index, frame.height)
     if lines.size != frame.height:
@@ -205,7 +207,7 @@ def read_table(
         try:
             frame = pl.read_parquet(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - any parquet failure means the same thing to the user
-            raise UnreadableFile(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})")
+            raise UnreadableFile(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
         frame = _stringify(frame)
         frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE))
         return RawTable(path, sha256_of(data), "parquet", frame)
@@ -215,7 +217,7 @@ def read_table(
                 io.BytesIO(data), sheet_name=sheet, engine="calamine", read_options={"header_row": skip_rows or 0}
             )
         except Exception as exc:  # noqa: BLE001
-            raise UnreadableFile(f"{path.name}: not a readable spreadsheet ({str(exc).splitlines()[0]})")
+            raise UnreadableFile(f"{path.name}: not a readable spreadsheet ({str(exc).splitlines()[0]})") from None
         if frame.width == 0:
             raise UnreadableFile(f"{path.name}: empty spreadsheet")
         frame = _unique_headers(_stringify(frame))

@@ -448,7 +448,7 @@ def process(
             [pl.col(f"{name}.{f}").alias(f) for f in spec.entity.field_names] + [pl.col(LINE).alias("source_line")]
         )
         if spec.derived:
-            key = [k for k in spec.entity.key]
+            key = list(spec.entity.key)
             out = out.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key])).unique(
                 subset=key, keep="last", maintain_order=True
             )

@@ -19,7 +19,7 @@ import base64
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -40,7 +40,7 @@ class PortalConfig:
     poll_seconds: float = 0.5
 
     @classmethod
-    def from_env(cls) -> "PortalConfig":
+    def from_env(cls) -> PortalConfig:
         env = os.environ
         return cls(
             url=(env.get("RELANCE_APPORTAL_URL") or cls.url).rstrip("/"),
@@ -179,7 +179,7 @@ class RestPortalAdapter(_HttpAdapter):
 class ChorusLikeAdapter(_HttpAdapter):
     """Deposit a PDF (`deposer/flux`), get a `numeroFluxDepot`, poll `consulter/cr` for its state."""
 
-    FINAL = {"IN_INTEGRE": "accepted", "IN_REJETE": "rejected"}
+    FINAL: ClassVar[dict[str, str]] = {"IN_INTEGRE": "accepted", "IN_REJETE": "rejected"}
 
     def __init__(self, config: PortalConfig, client: httpx.Client | None = None):
         super().__init__(config, client)

@@ -32,7 +32,7 @@ class EdiConfig:
     test_indicator: bool = False
 
     @classmethod
-    def from_env(cls) -> "EdiConfig":
+    def from_env(cls) -> EdiConfig:
         gln = os.environ.get("RELANCE_EDI_SENDER_GLN") or None
         if gln and not GLN.match(gln):
             raise ValueError(f"RELANCE_EDI_SENDER_GLN must be 13 digits, not {gln!r}")
@@ -66,7 +66,7 @@ class EdiAdapter:
             )
         try:
             interchange = parse_interchange(source.read_bytes())
-        except Exception as exc:  # noqa: BLE001 - pydifact raises several types on bad input
+        except Exception as exc:  # pydifact raises several types on bad input
             raise PermanentError(
                 f"the EDIFACT document of {item.invoice_number} cannot be read: {exc}", code="edifact_invalid"
             ) from exc

@@ -28,6 +28,7 @@ import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
@@ -36,7 +37,6 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Callable
 
 from channels.adapters.base import (
     Delivery,
@@ -108,7 +108,7 @@ class SmtpConfig:
                 raise ValueError(f"{label} contains a line break")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, default_archive: str | None = None) -> "SmtpConfig":
+    def from_env(cls, env: dict[str, str] | None = None, default_archive: str | None = None) -> SmtpConfig:
         env = dict(os.environ if env is None else env)
         host = env.get("RELANCE_SMTP_HOST") or "127.0.0.1"
         archive = env.get("RELANCE_SMTP_ARCHIVE")

@@ -86,7 +86,7 @@ def load_tariff(path: Path | None = None) -> Tariff:
             raise ValueError(f"{path}: {where} must be a quoted decimal string, not the float {value}")
         try:
             return Decimal(str(value))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ValueError(f"{path}: {where} is not a number: {value!r}") from exc
 
     services = {}

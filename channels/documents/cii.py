@@ -11,10 +11,10 @@ from lxml import etree
 
 from channels.documents.model import (
     NOTE_BUSINESS_PROCESS,
-    Invoice,
-    PostalAddress,
     VAT_CATEGORY_EXEMPT,
     VAT_CATEGORY_REVERSE_CHARGE,
+    Invoice,
+    PostalAddress,
 )
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"

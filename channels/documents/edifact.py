@@ -153,7 +153,7 @@ def check_invoic(data: bytes) -> ValidationResult:
     try:
         interchange = parse_interchange(data)
         messages = list(interchange.get_messages())
-    except Exception as error:  # pydifact raises several types for syntax errors
+    except Exception as error:  # noqa: BLE001 - pydifact raises several types for syntax errors
         return ValidationResult("edifact", (ValidationIssue("edifact", "EDI-SYNTAX", "fatal", str(error)),))
     segments = interchange.segments
     unz = [s for s in segments if s.tag == "UNZ"] or [interchange.get_footer_segment()]

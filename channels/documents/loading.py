@@ -8,11 +8,12 @@ with a reason (an invoice is never sent with a document missing or smuggled in).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from channels.documents.company import Company
 from channels.documents.model import (
@@ -129,7 +130,7 @@ class AttachmentPolicy:
         return tuple(found.values())
 
     @classmethod
-    def from_company(cls, company: Company) -> "AttachmentPolicy":
+    def from_company(cls, company: Company) -> AttachmentPolicy:
         settings = company.documents
         return cls(settings.attachments_root, settings.max_attachment_bytes, settings.invoice_folders)
 

@@ -9,11 +9,11 @@ French administration expect, rather than summing per-line rounded VAT.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
-from typing import Iterable
 
 CENT = Decimal("0.01")
 
@@ -26,7 +26,7 @@ class OperationCategory(str, Enum):
     MIXED = "M1"
 
     @classmethod
-    def parse(cls, value: str) -> "OperationCategory":
+    def parse(cls, value: str) -> OperationCategory:
         aliases = {
             "goods": cls.GOODS,
             "biens": cls.GOODS,

@@ -8,11 +8,11 @@ The template can fetch nothing but its own folder's files and the configured log
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal

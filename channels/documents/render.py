@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from channels.documents.cii import write_cii
 from channels.documents.company import Company
@@ -162,7 +163,7 @@ def render_task(task: RenderTask, company: Company) -> RenderOutcome:
         )
     try:
         return render_invoice(invoice, company, task.formats, task.interchange_reference)
-    except Exception as error:  # noqa: BLE001 - one unrenderable invoice must not stop the others
+    except Exception as error:  # one unrenderable invoice must not stop the others
         log.exception("rendering %s failed", number)
         return RenderOutcome(
             number,

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from channels.documents.model import Invoice, PostalAddress, VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE
+from channels.documents.model import VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE, Invoice, PostalAddress
 
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"

@@ -17,11 +17,12 @@ holds exactly one, created lazily under a lock; compiled stylesheets are cached 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from lxml import etree
 
@@ -145,7 +146,7 @@ def detect_syntax(root: etree._Element) -> tuple[Syntax, str]:
     raise ValueError(f"not a CII or UBL invoice: root element {root.tag!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(key: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(XSD_FILES[key])))
 

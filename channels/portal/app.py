@@ -8,13 +8,13 @@ promised) in the operational store before its response is sent; refused requests
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-import logging
-import re
-import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any

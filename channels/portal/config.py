@@ -89,7 +89,7 @@ class PortalSettings:
     default_language: str = "fr"
 
     @classmethod
-    def from_env(cls, home: Home | None = None, operational_url: str | None = None) -> "PortalSettings":
+    def from_env(cls, home: Home | None = None, operational_url: str | None = None) -> PortalSettings:
         home = home or relance_home()
         return cls(
             home=home,

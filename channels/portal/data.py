@@ -78,7 +78,7 @@ class SnapshotUnavailable(RuntimeError):
 
 def opaque_id(secret: bytes, kind: str, customer_id: str, natural_key: str) -> str:
     """A stable, unguessable id for an invoice or file, scoped to one customer (never the raw number)."""
-    message = f"portal-{kind}:v1|{customer_id}|{natural_key}".encode("utf-8")
+    message = f"portal-{kind}:v1|{customer_id}|{natural_key}".encode()
     return (
         base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()[:OPAQUE_ID_BYTES])
         .rstrip(b"=")

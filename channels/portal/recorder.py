@@ -11,8 +11,9 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Engine, insert
 
@@ -82,7 +83,7 @@ class EventRecorder:
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(ops.events), [row for row, _f in batch])
-        except Exception as exc:  # the requests fail (no response without its event), the writer lives on
+        except Exception as exc:  # noqa: BLE001 - the requests fail (no response without its event), the writer lives on
             log.error("could not record %d portal events: %s", len(batch), type(exc).__name__)
             for _row, future in batch:
                 if not future.done():

@@ -74,7 +74,7 @@ def new_csrf_nonce() -> str:
 
 def csrf_token_for(secret: bytes, nonce: str, token_id: str) -> str:
     """The form value bound to the browser's cookie nonce and to the link's token."""
-    digest = hmac.new(secret, f"portal-csrf:v1|{nonce}|{token_id}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret, f"portal-csrf:v1|{nonce}|{token_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -158,7 +158,7 @@ class RedactingFilter(logging.Filter):
             return True
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: keep it out rather than risk leaking
+        except Exception:  # noqa: BLE001 - a malformed record: keep it out rather than risk leaking
             return False
         # uvicorn.error tells where the server listens; client addresses only appear in the access log
         record.msg, record.args = redact(message, addresses=record.name != "uvicorn.error"), None

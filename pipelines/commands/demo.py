@@ -36,7 +36,7 @@ def _port_default(name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise SystemExit(f"relance demo: {variable}={value!r} is not a port number")
+        raise SystemExit(f"relance demo: {variable}={value!r} is not a port number") from None
 
 
 def register(subparsers) -> None:

@@ -83,10 +83,10 @@ def _multiprocess(run_config: dict):
         folder = relance_home().dagster_home
         folder.mkdir(parents=True, exist_ok=True)
         instance_cm = dg.DagsterInstance.local_temp(tempdir=str(folder))
-    with instance_cm as instance:
-        with dg.execute_job(
-            dg.reconstructable(resolved_dispatch_job), instance=instance, run_config=run_config
-        ) as result:
-            if not result.success:
-                return False, None
-            return True, result.output_for_node("dispatch_summary")
+    with (
+        instance_cm as instance,
+        dg.execute_job(dg.reconstructable(resolved_dispatch_job), instance=instance, run_config=run_config) as result,
+    ):
+        if not result.success:
+            return False, None
+        return True, result.output_for_node("dispatch_summary")

@@ -50,9 +50,11 @@ def _format(result: dict) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
     lines = [
-        f"Cut-off {result['cutoff']}: trained on {result['train_invoices']} invoices "
-        f"(late rate {result['train_late_rate']:.1%}), tested on {result['test_invoices']} "
-        f"(late rate {result['test_late_rate']:.1%}); calibration: {result['calibration_method']}",
+        (
+            f"Cut-off {result['cutoff']}: trained on {result['train_invoices']} invoices "
+            f"(late rate {result['train_late_rate']:.1%}), tested on {result['test_invoices']} "
+            f"(late rate {result['test_late_rate']:.1%}); calibration: {result['calibration_method']}"
+        ),
         "",
         f"{'':28}{'AUC':>8}{'Brier':>8}{'Accuracy':>10}",
     ]

@@ -112,7 +112,7 @@ def test_overdue_by_segment(book):
 
 def test_monthly_trends(book):
     months = {r["month"].isoformat(): r for r in rows(book, "select * from marts.kpi_monthly_trends")}
-    assert list(months)[0] == "2025-06-01" and list(months)[-1] == "2026-03-01" and len(months) == 10
+    assert next(iter(months)) == "2025-06-01" and list(months)[-1] == "2026-03-01" and len(months) == 10
     february = months["2026-02-01"]
     assert february["invoiced_amount"] == Decimal("2500.00")  # I3, I7, I17
     assert february["credited_amount"] == Decimal("100.00")  # CN1

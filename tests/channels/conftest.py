@@ -2,8 +2,8 @@ import pytest
 
 from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
-from tests.conftest import free_port
 from tests.channels.helpers import self_signed_cert
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -34,3 +34,36 @@ def smtp_env(monkeypatch, mail_server):
     for name in ("RELANCE_SMTP_USER", "RELANCE_SMTP_PASSWORD", "RELANCE_SMTP_CAFILE", "RELANCE_EMAIL_MODE"):
         monkeypatch.delenv(name, raising=False)
     return port, store
+
+
+class RejectingHandler:
+    """Real server behaviour for particular mailboxes: 451 (greylisting) or 550 (no such user)."""
+
+    def __init__(self, store: MailStore):
+        from channels.mailserver import StoringHandler
+
+        self.storing = StoringHandler(store)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("greylisted@"):
+            return "451 4.7.1 Greylisted, try again later"
+        if address.startswith("nobody@"):
+            return "550 5.1.1 User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        return await self.storing.handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def rejecting_server(tmp_path, monkeypatch):
+    store = MailStore(tmp_path / "received")
+    port = free_port()
+    controller = start_mail_server(store.root, port=port, handler=RejectingHandler(store))
+    monkeypatch.setenv("RELANCE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("RELANCE_SMTP_PORT", str(port))
+    monkeypatch.setenv("RELANCE_SMTP_SECURITY", "none")
+    monkeypatch.setenv("RELANCE_SMTP_ARCHIVE", str(store.root))
+    yield store
+    controller.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -151,39 +150,6 @@ def test_server_down_is_retried_with_backoff_then_dead(relance_home, monkeypatch
     assert all("cannot reach SMTP server" in e["evidence"]["reason"] for e in dead)
 
 
-class RejectingHandler:
-    """Real server behaviour for particular mailboxes: 451 (greylisting) or 550 (no such user)."""
-
-    def __init__(self, store: MailStore):
-        from channels.mailserver import StoringHandler
-
-        self.storing = StoringHandler(store)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address.startswith("greylisted@"):
-            return "451 4.7.1 Greylisted, try again later"
-        if address.startswith("nobody@"):
-            return "550 5.1.1 User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        return await self.storing.handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def rejecting_server(tmp_path, monkeypatch):
-    store = MailStore(tmp_path / "received")
-    port = free_port()
-    controller = start_mail_server(store.root, port=port, handler=RejectingHandler(store))
-    monkeypatch.setenv("RELANCE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("RELANCE_SMTP_PORT", str(port))
-    monkeypatch.setenv("RELANCE_SMTP_SECURITY", "none")
-    monkeypatch.setenv("RELANCE_SMTP_ARCHIVE", str(store.root))
-    yield store
-    controller.stop()
-
-
 def test_4xx_is_retried_and_5xx_is_rejected_at_once(relance_home, rejecting_server):
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1"], customer_id="C1")
@@ -276,8 +242,8 @@ def test_bad_attachments_are_refused_and_recorded(relance_home, smtp_env, tmp_pa
 
 def test_concurrent_dispatchers_on_one_store_send_each_invoice_once(opstore_url, relance_home, smtp_env):
     """Four workers competing for the same rows (no chunking) on SQLite and PostgreSQL."""
-    from concurrent.futures import ThreadPoolExecutor
     from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
 
     engine = ops.open_store(opstore_url)
     numbers = [f"F-{i}" for i in range(40)]

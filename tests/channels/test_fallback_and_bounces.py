@@ -3,8 +3,6 @@ read from a Maildir become bounced / delivered events matched by the original Me
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +10,6 @@ from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
 from channels.inbound import parse_dsn, read_dsn_folder
 from stores import operational as ops
 from tests.channels.helpers import directory, queue_invoices
-from tests.channels.test_email import rejecting_server  # noqa: F401 - fixture: the same real server
 
 
 def _events(engine, *types):

@@ -18,7 +18,6 @@ from channels.adapters.platform import PlatformSimulator, platform_dirs
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
 from channels.inbound import read_platform_statuses
 from stores import operational as ops
-from stores.home import Home
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 
 EDIFACT = (

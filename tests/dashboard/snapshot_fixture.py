@@ -148,7 +148,8 @@ def _invoices(con, params) -> None:
             null::varchar as original_invoice_number, 'Services' as description, []::varchar[] as attachments,
             'invoices.csv' as source_file, n::integer as source_line, $as_of::timestamptz as extracted_at,
             case when settled_date is not null then amount_incl_tax
-                 when decile = 6 then (amount_incl_tax / 2)::decimal(18, 2) else 0.00 end::decimal(18, 2) as paid_amount,
+                 when decile = 6 then (amount_incl_tax / 2)::decimal(18, 2)
+                 else 0.00 end::decimal(18, 2) as paid_amount,
             0.00::decimal(18, 2) as credited_amount,
             case when settled_date is not null then 0.00
                  when decile = 6 then amount_incl_tax - (amount_incl_tax / 2)::decimal(18, 2)

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import email
 import email.policy
-from email.utils import parseaddr
 from datetime import datetime, timedelta, timezone
+from email.utils import parseaddr
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from sqlalchemy import select
 
+from assets.operational_events import copy_events
 from channels.dispatch import Dispatcher
 from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
-from assets.operational_events import copy_events
 from channels.recipients import load_from_duckdb
 from pipelines.resources import RelanceResource
 from stores import operational as ops
@@ -124,8 +124,8 @@ def test_campaign_from_page_to_smtp_and_back(campaign_world, smtp_server):
     assert skipped == {"disputed": 1, "customer_on_hold": 1, "paid": 1}
     samples = {e.label: e for e in at.expander if e.label.startswith("Sample message")}
     assert set(samples) == {"Sample message — fr", "Sample message — en"}
-    assert "Reminder: invoice B-1 now due" in [m.value for m in samples["Sample message — en"].markdown][0]
-    assert [b for b in at.button if b.key == "campaign_confirm"][0].disabled  # no reason given yet
+    assert "Reminder: invoice B-1 now due" in next(m.value for m in samples["Sample message — en"].markdown)
+    assert next(b for b in at.button if b.key == "campaign_confirm").disabled  # no reason given yet
 
     at.text_area(key="campaign_reason").input("Quarter-end chase of overdue invoices").run()
     at.button(key="campaign_confirm").click().run()

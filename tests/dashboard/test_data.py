@@ -168,7 +168,7 @@ def test_a_missing_table_says_which_and_what_to_run(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("create schema marts; create table marts.customers (customer_id varchar, segment varchar)")
     con.close()
-    with pytest.raises(data.MissingTable, match="marts.dashboard_invoices is not in the serving snapshot yet"):
+    with pytest.raises(data.MissingTable, match=r"marts\.dashboard_invoices is not in the serving snapshot yet"):
         data.overview_kpis(data.Snapshot(path))
     with pytest.raises(FileNotFoundError, match="relance materialize"):
         data.as_of(data.Snapshot(tmp_path / "absent.duckdb"))

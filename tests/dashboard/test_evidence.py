@@ -12,7 +12,7 @@ from tests.dashboard.helpers import DOWNLOAD_IP, EVIDENCE_INVOICE, SMTP_REPLY, r
 def test_timeline_merges_events_payments_and_shows_customer_time(dashboard_home, opstore):
     record_evidence_events(opstore)
     snap = data.snapshot(dashboard_home.snapshot)
-    inv, cust, entries = evidence.timeline(opstore, snap, EVIDENCE_INVOICE)
+    _inv, cust, entries = evidence.timeline(opstore, snap, EVIDENCE_INVOICE)
     assert cust["timezone"] == "America/New_York"
     kinds = [e.kind for e in entries]
     # events from the operational store, dispute and payment (dated, placed at noon UTC) from the snapshot

@@ -128,7 +128,7 @@ def test_at_risk_ranks_by_exposure_and_only_finance_leads_can_remind(dashboard_h
     assert list(ranked["exposure"]) == sorted(ranked["exposure"], reverse=True)
     assert not [b for b in at.button if b.key == "remind_selected"]
     at = sign_in("fiona", "app_pages/at_risk.py")
-    assert [b for b in at.button if b.key == "remind_selected"][0].disabled  # nothing selected yet
+    assert next(b for b in at.button if b.key == "remind_selected").disabled  # nothing selected yet
     at.slider(key="min_probability").set_value(90).run()
     assert (_table(at, "invoice_number", "exposure")["probability_late"] >= 0.9).all()
 

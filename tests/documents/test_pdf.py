@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from channels.documents.cii import write_cii
 from channels.documents.loading import AttachmentPolicy, AttachmentRefused, build_invoice
 from channels.documents.pdf import RenderError, facturx_pdf, harfbuzz_subsetting_in_use, render_html
-from channels.documents.render import render_task, RenderTask
+from channels.documents.render import RenderTask, render_task
 from tests.documents.conftest import customer_row, invoice_row, line_rows
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -228,7 +228,7 @@ def test_configured_logo_is_drawn_and_other_local_files_cannot_be_fetched(compan
 
     snooping = html.replace(logo.resolve().as_uri(), (tmp_path / "secret.svg").as_uri())
     (tmp_path / "secret.svg").write_text(logo.read_text(encoding="utf-8"), encoding="utf-8")
-    with pytest.raises(RenderError, match="may not fetch .*secret.svg"):
+    with pytest.raises(RenderError, match=r"may not fetch .*secret\.svg"):
         html_to_pdf(snooping, logo)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 

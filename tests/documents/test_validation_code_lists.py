@@ -4,6 +4,7 @@ per process. The rewritten rule file must report exactly what the file as shippe
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from channels.documents.validation import (
     RULE_SET_CODE_LISTS,
@@ -15,7 +16,6 @@ from channels.documents.validation import (
     saxon_processor,
     validate_xml,
 )
-from lxml import etree
 from tests.conftest import shared_path
 
 MINIMAL = ("reference", "cii", "minimal-fr-b2b-en16931-generated.xml")

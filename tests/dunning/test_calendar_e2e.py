@@ -282,7 +282,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
 
     # the lines tell the same story, with reasons for what was held back
     lines = lines_for(engine)
-    reasons = {(l["invoice_number"], l["reason"]) for l in lines if l["state"] == "ignored"}
+    reasons = {(line["invoice_number"], line["reason"]) for line in lines if line["state"] == "ignored"}
     for expected in [
         ("E-1", "disputed"),
         ("F-1", "disputed"),
@@ -299,8 +299,10 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
         assert expected in reasons, expected
     # the blocked day's drafts were closed by the next run, which sent those steps itself
     assert {
-        (l["invoice_number"], l["step"], l["run_date"]) for l in lines if l["reason"] == "batch_not_dispatched"
+        (line["invoice_number"], line["step"], line["run_date"])
+        for line in lines
+        if line["reason"] == "batch_not_dispatched"
     } == {("E-1", "d10", D("2026-11-05")), ("N-1", "d10", D("2026-11-05"))}
-    assert all(l["state"] in ("sent", "ignored") for l in lines if l["channel"] != "manual"), [
-        l for l in lines if l["state"] not in ("sent", "ignored")
+    assert all(line["state"] in ("sent", "ignored") for line in lines if line["channel"] != "manual"), [
+        line for line in lines if line["state"] not in ("sent", "ignored")
     ]

@@ -55,7 +55,7 @@ def test_partition_with_fresh_payments_enqueues_once(relance_home):
     with engine.connect() as conn:
         rows = conn.execute(select(outbox.c.idempotency_key, outbox.c.kind)).all()
     assert [tuple(r) for r in rows] == [("dunning:A-1:d1:email", "reminder")]
-    lines = {(l["invoice_number"], l["state"], l["reason"]) for l in lines_for(engine, RUN_DATE)}
+    lines = {(line["invoice_number"], line["state"], line["reason"]) for line in lines_for(engine, RUN_DATE)}
     assert lines == {("A-1", "queued", None), ("B-1", "ignored", "paid")}
 
     again = _materialize(relance_home)  # a second run of the same partition sends nothing new
@@ -63,7 +63,7 @@ def test_partition_with_fresh_payments_enqueues_once(relance_home):
     with engine.connect() as conn:
         assert len(conn.execute(select(outbox.c.id)).all()) == 1
     # ... and keeps the day's lines as they were, suppressions included
-    assert {(l["invoice_number"], l["state"], l["reason"]) for l in lines_for(engine, RUN_DATE)} == lines
+    assert {(line["invoice_number"], line["state"], line["reason"]) for line in lines_for(engine, RUN_DATE)} == lines
 
 
 def test_stale_payments_block_the_batch(relance_home):
@@ -77,7 +77,7 @@ def test_stale_payments_block_the_batch(relance_home):
     engine = ops.open_store(relance_home.operational_url)
     with engine.connect() as conn:
         assert conn.execute(select(outbox.c.id)).all() == []
-    assert {l["state"] for l in lines_for(engine, RUN_DATE)} == {"draft", "ignored"}
+    assert {line["state"] for line in lines_for(engine, RUN_DATE)} == {"draft", "ignored"}
 
 
 def test_daily_schedule_and_request_sensor_are_defined():

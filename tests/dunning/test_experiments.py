@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from assets.dunning.engine import History, Planner
@@ -62,19 +62,19 @@ def test_variant_recorded_on_the_line_with_its_template_and_timing():
     invoices = [invoice(f"F-{i}", f"C{i}") for i in range(40)]
     planner = Planner([POLICY])
     on_d1 = [
-        l
-        for l in planner.plan_reminders(facts(DUE + timedelta(days=1), invoices, customers), History())
-        if l.state == "draft"
+        line
+        for line in planner.plan_reminders(facts(DUE + timedelta(days=1), invoices, customers), History())
+        if line.state == "draft"
     ]
     on_d3 = [
-        l
-        for l in planner.plan_reminders(facts(DUE + timedelta(days=3), invoices, customers), History())
-        if l.state == "draft"
+        line
+        for line in planner.plan_reminders(facts(DUE + timedelta(days=3), invoices, customers), History())
+        if line.state == "draft"
     ]
     expected = {f"C{i}": STEP.variant_for("ab", f"C{i}").name for i in range(40)}
-    assert {l.customer_id for l in on_d1} == {c for c, v in expected.items() if v == "control"}
-    assert all(l.variant == "control" and l.template == "reminder_friendly" for l in on_d1)
-    later = [l for l in on_d3 if l.variant == "short-later"]
-    assert {l.customer_id for l in later} == {c for c, v in expected.items() if v == "short-later"}
-    assert all(l.template == "reminder_short" and l.tone == "firm" for l in later)
+    assert {line.customer_id for line in on_d1} == {c for c, v in expected.items() if v == "control"}
+    assert all(line.variant == "control" and line.template == "reminder_friendly" for line in on_d1)
+    later = [line for line in on_d3 if line.variant == "short-later"]
+    assert {line.customer_id for line in later} == {c for c, v in expected.items() if v == "short-later"}
+    assert all(line.template == "reminder_short" and line.tone == "firm" for line in later)
     assert 0 < len(later) < 40

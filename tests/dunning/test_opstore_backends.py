@@ -45,9 +45,9 @@ def test_batch_dispatch_rerun_and_request(opstore_url, relance_home):
         assert keys[0] == "dunning:A-1:d1:email" and keys[1].startswith("dunning:J:d1:email:")
         assert keys[2].startswith("statement:J:") and len(keys) == 3
         lines = {
-            (l["invoice_number"], l["step"], l["state"], l["reason"])
-            for l in lines_for(engine, RUN)
-            if l["reason"] != "due_date_passed"
+            (line["invoice_number"], line["step"], line["state"], line["reason"])
+            for line in lines_for(engine, RUN)
+            if line["reason"] != "due_date_passed"
         }
         assert lines == {
             ("A-1", "d1", "queued", None),

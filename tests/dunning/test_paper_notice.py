@@ -51,4 +51,6 @@ def test_formal_notice_printed_as_a_letter(relance_home, tmp_path):
     )
     next_day.close()
     assert summary.drafts == 0
-    assert [(l["step"], l["channel"], l["state"]) for l in lines_for(engine, RUN)] == [("d30", "paper", "sent")]
+    assert [(line["step"], line["channel"], line["state"]) for line in lines_for(engine, RUN)] == [
+        ("d30", "paper", "sent")
+    ]

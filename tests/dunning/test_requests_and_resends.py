@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from sqlalchemy import update
 
 from assets.dunning.batch import RESEND_KINDS, build_resend_batch, dispatch_batch, lines_for
@@ -174,7 +173,7 @@ def test_unretrieved_invoice_is_resent_on_the_next_channel_before_due(relance_ho
     with engine.connect() as conn:
         resend = conn.execute(select(outbox).where(outbox.c.kind == "resend")).one()._mapping
     assert (resend["idempotency_key"], resend["channel"]) == ("resend:A-1:paper", "paper")
-    assert [(l["invoice_number"], l["state"]) for l in lines_for(engine, today)] == [("A-1", "queued")]
+    assert [(line["invoice_number"], line["state"]) for line in lines_for(engine, today)] == [("A-1", "queued")]
 
 
 def test_resend_request_goes_on_the_next_channel_once(relance_home, capsys):

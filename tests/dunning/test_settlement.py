@@ -45,7 +45,7 @@ def test_payment_without_invoice_number_settles_like_the_mart(relance_home):
         engine = ops.open_store(relance_home.operational_url)
         build_reminder_batch(world.con, engine, load_policies(POLICIES), D("2026-10-20"), NOW, as_of=D("2026-10-20"))
         assert settled_check(world.con, engine, D("2026-10-20"), NOW, kinds=REMINDER_KINDS)[0]
-        lines = {(l["invoice_number"], l["state"], l["reason"]) for l in lines_for(engine, D("2026-10-20"))}
+        lines = {(line["invoice_number"], line["state"], line["reason"]) for line in lines_for(engine, D("2026-10-20"))}
         assert lines == {("A-1", "draft", None), ("A-2", "ignored", "paid"), ("A-3", "ignored", "credited")}
     finally:
         world.close()

@@ -86,7 +86,7 @@ def facts(day: date, invoices, customers=None, hour_utc=8, **extra) -> DayFacts:
 def plan(f: DayFacts, history: History | None = None, keep_passed: bool = False):
     """Planned lines; the D-7 notice that went by unsent (invoices known only after it) is left out unless asked."""
     lines = Planner(POLICIES).plan_reminders(f, history or History())
-    return lines if keep_passed else [l for l in lines if l.reason != "due_date_passed"]
+    return lines if keep_passed else [line for line in lines if line.reason != "due_date_passed"]
 
 
 def only(lines):
@@ -211,13 +211,13 @@ def test_step_already_sent_is_not_planned_again_and_requests_say_so():
 def test_pre_due_step_dropped_once_the_due_date_passed():
     # known only after its due date (or on hold until then): the "available" notice would be false now
     lines = plan(facts(D1, [invoice()]), History(), keep_passed=True)
-    assert [(l.step, l.state, l.reason) for l in lines] == [
+    assert [(line.step, line.state, line.reason) for line in lines] == [
         ("available", "ignored", "due_date_passed"),
         ("d1", "draft", None),
     ]
-    history = History.from_lines([l.__dict__ for l in lines if l.state == "ignored"])
+    history = History.from_lines([line.__dict__ for line in lines if line.state == "ignored"])
     again = plan(facts(D1 + timedelta(days=4), [invoice()]), history, keep_passed=True)
-    assert [l.reason for l in again] == [None]  # recorded once; d1 still due as nothing was sent
+    assert [line.reason for line in again] == [None]  # recorded once; d1 still due as nothing was sent
 
 
 def test_missed_days_are_caught_up_once_without_skipping():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -171,4 +171,4 @@ def test_demo_inbox_attachments_are_found_by_the_documents_domain(tmp_path, monk
         attachments = AttachmentPolicy(home.inbox, 5_000_000).for_invoice(
             number, [relative], str(home.inbox / "invoices.csv")
         )
-        assert [a.filename for a in attachments][0] == relative.rsplit("/", 1)[1]
+        assert next(a.filename for a in attachments) == relative.rsplit("/", 1)[1]

@@ -69,7 +69,7 @@ def fr_amount(text: str | None) -> Decimal:
 
 
 def fr_date(text: str) -> date:
-    return datetime.strptime(text, "%d/%m/%Y").date()
+    return datetime.strptime(text, "%d/%m/%Y").date()  # noqa: DTZ007 - only the date is kept
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def test_amounts_are_exact_and_lines_add_up_with_french_vat(files):
         assert (excl > 0) == (row["Type"] == "Facture"), "invoices positive, credit notes negative"
         lines = lines_by_doc[row["N° facture"]]
         assert lines, f"{row['N° facture']} has no lines"
-        assert [int(l["Ligne"]) for l in lines] == list(range(1, len(lines) + 1))
+        assert [int(line["Ligne"]) for line in lines] == list(range(1, len(lines) + 1))
         base_by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
         for line in lines:
             quantity, price = fr_amount(line["Quantité"]), fr_amount(line["Prix unitaire HT"])

@@ -128,6 +128,6 @@ def test_encoding_detection_prefers_cp1252_for_windows_bytes():
     from assets.ingest.reader import detect_encoding
 
     assert detect_encoding("Libellé;Montant € ".encode("cp1252")) == "cp1252"
-    assert detect_encoding("Libellé".encode("utf-8")) == "utf-8"
+    assert detect_encoding("Libellé".encode()) == "utf-8"
     assert detect_encoding(b"\xef\xbb\xbfCode client") == "utf-8-sig"
     assert detect_encoding(b"\x81\x8d") == "latin-1"  # bytes cp1252 leaves undefined

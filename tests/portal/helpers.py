@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+
 from sqlalchemy import func, select
 
 from channels.portal import apikeys, links

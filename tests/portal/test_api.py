@@ -35,7 +35,7 @@ def test_api_invoice_detail_files_and_statement(world, settings, client):
     assert got.status_code == 200 and got.content == world.pdf_bytes
     statement = client.get("/api/v1/statement", headers=auth).json()
     assert statement["balance"] == {"EUR": "1340.00"}
-    assert [l["kind"] for l in statement["lines"]].count("payment") == 2
+    assert [line["kind"] for line in statement["lines"]].count("payment") == 2
     assert statement["open_total"] == {"EUR": "1400.00"}
     pdf_statement = client.get("/api/v1/statement.pdf", headers=auth)
     assert pdf_statement.content.startswith(b"%PDF")

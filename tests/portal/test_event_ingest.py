@@ -237,6 +237,6 @@ def test_times_are_utc_and_evidence_is_canonical_json(tmp_path, opstore_url):
     occurred, evidence = con.execute(
         "select occurred_at at time zone 'UTC', evidence from raw.operational_events"
     ).fetchall()[0]
-    assert occurred == datetime(2026, 3, 2, 8, 0)
+    assert occurred == datetime(2026, 3, 2, 8, 0)  # noqa: DTZ001 - `at time zone 'UTC'` gives a naive UTC time
     assert evidence == '{"promised_date": "2026-03-20", "user_agent": "Mozilla/5.0 (é)"}'
     con.close()

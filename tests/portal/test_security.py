@@ -140,7 +140,7 @@ def test_foreign_invoice_id_through_the_api_is_not_found(world, settings, client
 
 
 def _expired(world, settings):
-    token, grant = links.issue_token(
+    token, _grant = links.issue_token(
         world.engine, settings.secret, "C001", 1, now=datetime.now(timezone.utc) - timedelta(days=2)
     )
     return token
@@ -220,7 +220,7 @@ def test_bad_tokens_are_refused_on_every_page(world, settings, client, kind):
 def test_bad_api_keys_are_refused_on_every_endpoint(world, settings, client):
     revoked_id, revoked = apikeys.create_api_key(world.engine, "C001")
     apikeys.revoke_api_key(world.engine, revoked_id)
-    good_id, good = apikeys.create_api_key(world.engine, "C001")
+    _good_id, good = apikeys.create_api_key(world.engine, "C001")
     wrong_secret = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     ids = c001_ids(settings, world)
     for headers in (

@@ -48,7 +48,7 @@ def test_statement_keeps_one_running_balance_per_currency():
         [Payment("P-1", "F-1", date(2026, 1, 4), Decimal("30.00"), "EUR", "transfer", "VIR")],
     )
     lines = view.statement()
-    assert [(l.reference, l.currency, l.debit, l.credit, l.balance) for l in lines] == [
+    assert [(line.reference, line.currency, line.debit, line.credit, line.balance) for line in lines] == [
         ("F-1", "EUR", Decimal("100.00"), Decimal("0.00"), Decimal("100.00")),
         ("F-2", "USD", Decimal("50.00"), Decimal("0.00"), Decimal("50.00")),
         ("AV-1", "EUR", Decimal("0.00"), Decimal("20.00"), Decimal("80.00")),

@@ -45,7 +45,7 @@ class CeleryWorkers:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str) -> None:
-        log = open(self.log_folder / f"{name}.log", "wb")
+        log = open(self.log_folder / f"{name}.log", "wb")  # noqa: SIM115 - the worker writes it until it stops
         self.procs[name] = subprocess.Popen(
             [
                 sys.executable,
