@@ -21,9 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assets.analytics.contract import create_contract_tables
+from assets.analytics.defs import SQL_MODELS
 from assets.analytics.reminders import build_reminder_effectiveness
 from assets.analytics.risk import train_and_score
-from pipelines.analytics import SQL_MODELS, AnalyticsSettings
+from pipelines.resources import AnalyticsSettings
 from stores import warehouse
 
 AS_OF = date(2025, 12, 31)

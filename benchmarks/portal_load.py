@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 INGEST_LOOP = r"""
 import sys, time
-from assets.operational_events import copy_events
+from assets.events.copy import copy_events
 from stores import operational as ops, warehouse
 url, path, interval, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 engine = ops.open_store(url)

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from assets.business_date import business_date
 from stores.home import relance_home
 from stores.snapshot import open_snapshot
 
@@ -235,7 +236,7 @@ def as_of(snap: Snapshot) -> date:
             return value["d"]
     snap.require(INVOICES)
     value = snap.row(f"select cast(max(extracted_at) as date) as d from {INVOICES}")
-    return value.get("d") or date.today()
+    return value.get("d") or business_date()
 
 
 def published_at(snap: Snapshot):

@@ -1,9 +1,10 @@
-"""Dagster definitions for the dashboard domain: the marts its screens read (published with the snapshot),
-and a job refreshing them and the snapshot after new events, e.g. after the portal's event copy."""
+"""Dagster definitions for the dashboard domain: the marts its screens read (assets/dashboard/defs.py,
+published with the snapshot), and a job refreshing them and the snapshot after new events, e.g. after the
+events domain's copy of the operational event log."""
 
 import dagster as dg
 
-from assets.dashboard_assets import ASSETS, CHECKS
+from assets.dashboard.defs import ASSETS, CHECKS
 
 dashboard_refresh_job = dg.define_asset_job(
     "dashboard_refresh_job",
@@ -16,7 +17,7 @@ dashboard_refresh_schedule = dg.ScheduleDefinition(
     job=dashboard_refresh_job,
     cron_schedule="5-59/10 * * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Five minutes after each run of the portal's event copy, so new deliveries and retrievals show.",
+    description="Five minutes after each copy of the operational events, so new deliveries and retrievals show.",
 )
 
 defs = dg.Definitions(

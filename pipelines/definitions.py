@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines import analytics, dashboard, delivery, documents, dunning, ingest, portal, serving
+from pipelines import analytics, dashboard, delivery, documents, dunning, events, ingest, serving
 from pipelines.resources import relance_resource
 
 
@@ -12,7 +12,7 @@ def _build_definitions() -> dg.Definitions:
         ingest.defs,
         documents.defs,
         delivery.defs,
-        portal.defs,
+        events.defs,
         dunning.defs,
         analytics.defs,
         dashboard.defs,

@@ -3,7 +3,7 @@ job to run it on demand (it also runs by itself, eagerly, after staging.invoices
 
 import dagster as dg
 
-from assets.documents import GROUP, documents_assets, documents_checks
+from assets.documents.defs import ASSETS, CHECKS, GROUP
 from pipelines.executors import executor_from_env
 from pipelines.resources import RelanceResource
 
@@ -92,8 +92,8 @@ def resolved_render_job() -> dg.JobDefinition:
 
 
 defs = dg.Definitions(
-    assets=documents_assets,
-    asset_checks=documents_checks,
+    assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[documents_job, render_job],
     # the `relance` resource is bound once for every domain in pipelines/definitions.py
 )

@@ -1,12 +1,17 @@
-"""Dagster definitions for the dunning domain: the daily batch job and its schedule, and the sensor turning
-on-demand requests (operational table `requests`) into runs, one per request (run key = request id)."""
+"""Dagster definitions for the dunning domain: its assets (assets/dunning/defs.py), the daily batch job and
+its schedule, and the sensor turning on-demand requests (operational table `requests`) into runs of the
+request job, one per request (run key = request id). The request job's op lives here: it is no asset."""
 
 import os
+from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 
-from assets.dunning_assets import DAILY, GROUP, dunning_assets, run_dunning_request
-from pipelines.resources import RelanceResource
+from assets.business_date import business_date, company_time_zone_name
+from assets.dunning.defs import ASSETS, DAILY, GROUP
+from assets.dunning.policy import POLICY_DIR
+from pipelines.resources import WAREHOUSE_POOL, RelanceResource
 
 DAILY_JOB = "dunning_daily_job"
 REQUEST_JOB = "dunning_request_job"
@@ -21,8 +26,9 @@ dunning_daily_job = dg.define_asset_job(
 
 
 def _run_hours() -> str:
-    """Hours (Paris time) the daily batch runs, e.g. "9" or "9,15": a later run reaches customers whose local
-    sending hours had not opened at 09:00 Paris (America, Asia); steps already sent are never repeated."""
+    """Hours (the company's time, Paris by default) the daily batch runs, e.g. "9" or "9,15": a later run
+    reaches customers whose local sending hours had not opened at 09:00 Paris (America, Asia); steps already
+    sent are never repeated."""
     hours = os.environ.get("RELANCE_DUNNING_HOURS", "9")
     values = sorted({int(h) for h in hours.split(",") if h.strip()})
     if not values or any(not 0 <= h <= 23 for h in values):
@@ -34,14 +40,46 @@ def _run_hours() -> str:
 @dg.schedule(
     job=dunning_daily_job,
     cron_schedule=f"0 {_run_hours()} * * *",
-    execution_timezone="Europe/Paris",
+    execution_timezone=company_time_zone_name(),
     name="dunning_daily_schedule",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day (09:00 Paris time by default, RELANCE_DUNNING_HOURS): today's dunning batch.",
+    description="Every day (09:00 company time by default, RELANCE_DUNNING_HOURS): today's dunning batch.",
 )
 def dunning_daily_schedule(context: dg.ScheduleEvaluationContext):
     when = context.scheduled_execution_time
     return dg.RunRequest(run_key=f"dunning-{when:%Y-%m-%dT%H%M}", partition_key=when.date().isoformat())
+
+
+class RequestConfig(dg.Config):
+    request_id: str
+    policies: str = os.environ.get("RELANCE_POLICIES", str(POLICY_DIR))
+
+
+@dg.op(pool=WAREHOUSE_POOL, description="Run one on-demand dunning request and write its counts back on it.")
+def run_dunning_request(context: dg.OpExecutionContext, relance: RelanceResource, config: RequestConfig) -> dict:
+    from assets.dunning import batch as dunning_batch
+    from assets.dunning.policy import load_policies
+
+    policies = load_policies(Path(config.policies))
+    engine = relance.opstore()
+    with relance.warehouse() as con:
+        counts = dunning_batch.execute_request(
+            con,
+            engine,
+            relance.paths,
+            policies,
+            config.request_id,
+            datetime.now(timezone.utc),
+            run_id=context.run.run_id,
+            run_date=business_date(context),
+        )
+    context.log.info("request %s: %s", config.request_id, counts)
+    if "blocked" in counts:
+        raise dg.Failure(
+            description=f"request {config.request_id} blocked: {counts['blocked']}",
+            metadata={"request_id": config.request_id},
+        )
+    return counts
 
 
 @dg.job(name=REQUEST_JOB, description="Carry out one on-demand reminder or resend request.")
@@ -66,7 +104,7 @@ def dunning_request_sensor(context: dg.SensorEvaluationContext, relance: Relance
 
 
 defs = dg.Definitions(
-    assets=dunning_assets,
+    assets=ASSETS,
     jobs=[dunning_daily_job, dunning_request_job],
     schedules=[dunning_daily_schedule],
     sensors=[dunning_request_sensor],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingest_assets import RUN_DATE_TAG, asset_checks, ingest_assets
+from assets.ingest.defs import ASSETS, CHECKS
 from pipelines.resources import RelanceResource
 
 INGEST_JOB = "ingest_job"
@@ -55,11 +55,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
 
 
 defs = dg.Definitions(
-    assets=ingest_assets,
-    asset_checks=asset_checks,
+    assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[ingest_job],
     sensors=[inbox_sensor],
     # the `relance` resource is bound once for the whole code location, in pipelines/definitions.py
 )
 
-__all__ = ["defs", "ingest_job", "inbox_sensor", "INGEST_JOB", "RUN_DATE_TAG"]
+__all__ = ["defs", "ingest_job", "inbox_sensor", "INGEST_JOB"]

@@ -10,7 +10,7 @@ from datetime import date
 
 import dagster as dg
 
-RUN_DATE_TAG = "relance/run_date"
+from assets.business_date import business_date, run_tags
 
 
 @contextmanager
@@ -34,14 +34,14 @@ def run_job(
 ) -> dg.ExecuteInProcessResult:
     """Execute a job in this process; `on_step(step_key)` is called as each step finishes (progress bars).
 
-    A job holding daily-partitioned assets (dunning) runs the partition of the run date."""
-    all_tags = dict(tags or {})
-    if run_date is not None:
-        all_tags[RUN_DATE_TAG] = run_date.isoformat()
+    The run's business date is `run_date`, else today's (assets/business_date.py), pinned as a tag so every
+    step keeps it; a job holding daily-partitioned assets (dunning) runs the partition of that date."""
+    run_date = run_date or business_date()
+    all_tags = {**(tags or {}), **run_tags(run_date)}
     run_id = str(uuid.uuid4())
     partition_key = None
     if job.partitions_def is not None:
-        partition_key = (run_date or date.today()).isoformat()
+        partition_key = run_date.isoformat()
     # the command prints its own report; Dagster's console logger would bury it under step events
     run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     with dagster_instance() as instance:

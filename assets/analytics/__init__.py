@@ -1,2 +1,3 @@
-"""Analytics logic that is not set-based: confidence intervals, reminder effectiveness, the overdue-risk
-model. Plain Python: imports neither Dagster nor Streamlit (pipelines/analytics.py wires it)."""
+"""The analytics domain: its Dagster assets and checks in defs.py; the logic that is not set-based
+(confidence intervals, reminder effectiveness, the overdue-risk model, the backtest) in plain-Python modules
+that import neither Dagster nor Streamlit."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from assets.analytics.contract import create_contract_tables
+from assets.business_date import business_date
 from stores import warehouse
 
 # what the risk features read, as the contract names them
@@ -70,13 +71,13 @@ def from_export(path: Path, profile: str | None, run_date: date | None = None) -
     if errors:
         raise BacktestInputError("; ".join(errors))
     for table in INGEST_STAGING:
-        warehouse.build_model(con, "staging", table, {"run_date": run_date or date.today()})
+        warehouse.build_model(con, "staging", table)  # staging takes no parameter
     latest = con.execute(
         "select max(d) from (select max(issue_date) d from staging.invoices union all "
         "select max(due_date) from staging.invoices union all select max(payment_date) from staging.payments)"
     ).fetchall()[0][0]
     # settle as of the last date the export knows about, unless told otherwise
-    params = {"run_date": run_date or latest or date.today()}
+    params = {"as_of": run_date or latest or business_date()}
     warehouse.build_model(con, "marts", "invoices", params)
     warehouse.build_model(con, "marts", "customers", params)
     return con

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, and_, delete, select, update
 
+from assets.business_date import business_date
 from assets.dunning import data as dunning_data
 from assets.dunning.engine import (
     ALREADY_SENT,
@@ -807,8 +808,10 @@ def execute_request(
     now: datetime,
     run_id: str | None = None,
     templates: DunningTemplates | None = None,
+    run_date: date | None = None,
 ) -> dict[str, Any]:
-    """Plan, check and enqueue one request; its counts (sent, skipped by reason) are written back on it."""
+    """Plan, check and enqueue one request as of `run_date` (default: the business date at `now`); its
+    counts (sent, skipped by reason) are written back on it."""
     with engine.connect() as conn:
         row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).first()
     if row is None:
@@ -823,7 +826,7 @@ def execute_request(
             counts = {"sent": 0, "skipped": {}, "blocked": freshness["problem"]}
             _set_request(engine, request_id, state="failed", counts=counts)
             return counts
-        run_date = now.date()
+        run_date = run_date or business_date(now=now)
         sync_line_states(engine)
         facts = dunning_data.load_day_facts(con, engine, run_date, now)
         history = dunning_data.load_history(engine)

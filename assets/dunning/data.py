@@ -68,7 +68,7 @@ def load_invoices(con: duckdb.DuckDBPyConnection, as_of: date) -> list[InvoiceFa
     """
     for table in ("invoices", "payments"):
         _require(con, "staging", table)
-    rows = _records(warehouse.query(con, "marts", "invoices", {"run_date": as_of}))
+    rows = _records(warehouse.query(con, "marts", "invoices", {"as_of": as_of}))
     lookback = as_of - timedelta(days=SETTLED_LOOKBACK_DAYS)
     out = []
     for r in rows:

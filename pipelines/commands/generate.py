@@ -72,7 +72,9 @@ def config_from(args: argparse.Namespace, *, write_fec: bool = True):
         # a start date alone fixes the whole period, so the output does not depend on today's date
         as_of = months_before(args.start, -args.months)
     else:
-        as_of = date.today()
+        from assets.business_date import business_date
+
+        as_of = business_date()
     return GeneratorConfig(
         customers=args.customers,
         invoices=args.invoices,

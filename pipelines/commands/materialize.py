@@ -18,7 +18,8 @@ def register(subparsers) -> None:
         type=date.fromisoformat,
         default=None,
         metavar="YYYY-MM-DD",
-        help="business date of the run (open items, lateness, reminders); default: today",
+        help="business date of the run (open items, lateness, reminders); default: today in the company's time "
+        "zone (RELANCE_TIMEZONE, Europe/Paris)",
     )
     parser.set_defaults(handler=handle)
 
@@ -26,11 +27,12 @@ def register(subparsers) -> None:
 def handle(args) -> int:
     from tqdm import tqdm
 
+    from assets.business_date import business_date
     from pipelines.definitions import defs
     from pipelines.runs import run_job, step_count
 
     job = defs.resolve_implicit_global_asset_job_def()
-    run_date = args.date or date.today()
+    run_date = args.date or business_date()
     with tqdm(total=step_count(job), unit="step", desc=f"materialize {run_date}", file=sys.stderr) as bar:
 
         def advance(step_key: str) -> None:

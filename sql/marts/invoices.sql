@@ -1,4 +1,4 @@
--- Each invoice and credit note with its settlement as of the run date ($run_date).
+-- Each invoice and credit note with its settlement as of the run date ($as_of).
 -- An invoice is settled on the day its payments plus the credit notes against it first cover its amount
 -- (within half a cent). Credit notes not applied to an invoice are credit the customer holds: their open
 -- amount is negative. days_late counts to the settled date, or to the run date while the invoice is open.
@@ -17,7 +17,7 @@ with invoices as (
 allocated_payments as (
     select invoice_number, payment_date, amount
     from staging.payments
-    where invoice_number is not null and payment_date <= $run_date
+    where invoice_number is not null and payment_date <= $as_of
 ),
 
 unallocated_payments as (
@@ -27,13 +27,13 @@ unallocated_payments as (
         amount,
         row_number() over (partition by customer_id, amount order by payment_date, payment_id) as match_rank
     from staging.payments
-    where invoice_number is null and customer_id is not null and payment_date <= $run_date
+    where invoice_number is null and customer_id is not null and payment_date <= $as_of
 ),
 
 credit_before_payment as (
     select original_invoice_number as invoice_number, sum(amount_incl_tax) as credited
     from invoices
-    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $run_date
+    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $as_of
     group by original_invoice_number
 ),
 
@@ -70,7 +70,7 @@ payments as (
 credits as (
     select original_invoice_number as invoice_number, issue_date as event_date, amount_incl_tax as amount
     from invoices
-    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $run_date
+    where document_type = 'credit_note' and original_invoice_number is not null and issue_date <= $as_of
 ),
 
 paid as (
@@ -155,11 +155,11 @@ select
     case
         when document_type = 'credit_note' or due_date is null then null
         when settled_date is not null then greatest(settled_date - due_date, 0)
-        else greatest(cast($run_date as date) - due_date, 0)
+        else greatest(cast($as_of as date) - due_date, 0)
     end as days_late,
     coalesce(
         document_type = 'invoice' and due_date is not null
-        and coalesce(settled_date, cast($run_date as date)) > due_date,
+        and coalesce(settled_date, cast($as_of as date)) > due_date,
         false
     ) as is_late,
     -- how the export says this invoice was sent; last, so the settlement columns keep their positions

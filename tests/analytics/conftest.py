@@ -9,9 +9,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.operational_events import ensure_raw_table
-from pipelines import analytics, ingest
-from pipelines.resources import RelanceResource
+from assets.analytics import defs as analytics
+from assets.business_date import RUN_DATE_TAG
+from assets.events.copy import ensure_raw_table
+from pipelines import ingest
+from pipelines.resources import AnalyticsSettings, RelanceResource
 from stores import warehouse
 from tests.analytics import fixture
 
@@ -20,8 +22,8 @@ def materialize_analytics(home: Path, run_date: date, assets=None) -> dg.Execute
     """Materialize the analytics assets (all by default) as of `run_date`, like `relance materialize --date`."""
     result = dg.materialize(
         [*(assets or analytics.ASSETS), *analytics.CHECKS],
-        resources={"relance": RelanceResource(home=str(home)), "analytics_settings": analytics.AnalyticsSettings()},
-        tags={analytics.RUN_DATE_TAG: run_date.isoformat()},
+        resources={"relance": RelanceResource(home=str(home)), "analytics_settings": AnalyticsSettings()},
+        tags={RUN_DATE_TAG: run_date.isoformat()},
     )
     assert result.success
     return result
@@ -34,7 +36,7 @@ def ingest_export(home: Path, path: Path, profile: str, run_date: date) -> None:
     defs = dg.Definitions.merge(ingest.defs, dg.Definitions(resources={"relance": RelanceResource(home=str(home))}))
     result = defs.resolve_job_def(ingest.INGEST_JOB).execute_in_process(
         run_config={"ops": {"raw_ingest": {"config": {"paths": [str(path)], "profile": profile}}}},
-        tags={ingest.RUN_DATE_TAG: run_date.isoformat()},
+        tags={RUN_DATE_TAG: run_date.isoformat()},
         instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success

@@ -8,7 +8,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from pipelines.analytics import AnalyticsSettings, upstream_keys
+from assets.sql_assets import upstream_keys
+from pipelines.resources import AnalyticsSettings
 
 
 def test_code_location_wires_analytics_to_the_other_domains():

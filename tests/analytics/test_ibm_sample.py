@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines import analytics
+from assets.analytics import defs as analytics
 from tests.analytics.conftest import ingest_export, materialize_analytics
 from tests.conftest import shared_path
 

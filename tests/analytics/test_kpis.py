@@ -289,7 +289,8 @@ def test_asset_checks_pass_and_risk_waits_for_history(book_home, book):
 
 def test_figures_do_not_depend_on_the_session_time_zone(tmp_path):
     # business dates are UTC days: a session in Kiritimati (UTC+14) must see the same book
-    from pipelines.analytics import SQL_MODELS, AnalyticsSettings
+    from assets.analytics.defs import SQL_MODELS
+    from pipelines.resources import AnalyticsSettings
     from stores import warehouse
     from tests.analytics import fixture
 

@@ -10,8 +10,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from assets.analytics import defs as analytics
 from assets.analytics import risk
-from pipelines import analytics, cli
+from pipelines import cli
 from stores import warehouse
 from tests.analytics import fixture
 from tests.analytics.conftest import ingest_export, materialize_analytics, rows

@@ -3,7 +3,7 @@
 import dagster as dg
 import duckdb
 
-from assets.dashboard_assets import ASSETS, CHECKS
+from assets.dashboard.defs import ASSETS, CHECKS
 from pipelines.resources import RelanceResource
 from stores import warehouse
 from tests.dashboard.snapshot_fixture import fill_warehouse

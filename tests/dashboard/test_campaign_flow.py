@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from assets.operational_events import copy_events
+from assets.events.copy import copy_events
 from channels.dispatch import Dispatcher
 from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
@@ -55,8 +55,8 @@ def campaign_world(relance_home, users_file, monkeypatch):
         world.add_dispute("D-1", "D", today - timedelta(days=8))
         world.extract_payments(now - timedelta(hours=1))
         # the project's own SQL and event copy build the marts the snapshot carries, as the assets do
-        warehouse.build_model(world.con, "marts", "invoices", {"run_date": today})
-        warehouse.build_model(world.con, "marts", "customers", {"run_date": today})
+        warehouse.build_model(world.con, "marts", "invoices", {"as_of": today})
+        warehouse.build_model(world.con, "marts", "customers", {"as_of": today})
         copy_events(ops.open_store(relance_home.operational_url), world.con)
         for layer, name in (
             ("staging", "events"),

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from assets.documents import invoice_documents
+from assets.documents.defs import invoice_documents
 from pipelines.resources import RelanceResource
 from stores.documents import DocumentStore
 from stores.operational import document_index, events, open_store, outbox

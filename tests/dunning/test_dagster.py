@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from assets.dunning.batch import lines_for
-from assets.dunning_assets import REMINDERS_QUEUED, reminder_batch, reminders_queued
+from assets.dunning.defs import REMINDERS_QUEUED, reminder_batch, reminders_queued
 from pipelines.definitions import defs as all_defs
 from pipelines.resources import RelanceResource
 from stores import operational as ops

@@ -34,7 +34,7 @@ def test_payment_without_invoice_number_settles_like_the_mart(relance_home):
         after = {i.invoice_number: (i.status, i.open_amount) for i in load_invoices(world.con, D("2026-10-20"))}
         assert after == {"A-1": ("partially_paid", 200), "A-2": ("paid", 0), "A-3": ("credited", 0)}
 
-        warehouse.build_model(world.con, "marts", "invoices", {"run_date": D("2026-10-20")})
+        warehouse.build_model(world.con, "marts", "invoices", {"as_of": D("2026-10-20")})
         mart = dict(
             world.con.execute(
                 "select invoice_number, status from marts.invoices where document_type = 'invoice'"

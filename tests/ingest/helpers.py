@@ -33,7 +33,7 @@ def build(con, run_date: dt.date = dt.date(2026, 11, 27)) -> None:
     for name in STAGING:
         warehouse.build_model(con, "staging", name)
     for name in ("invoices", "customers"):
-        warehouse.build_model(con, "marts", name, {"run_date": run_date})
+        warehouse.build_model(con, "marts", name, {"as_of": run_date})
 
 
 def ingest_and_build(db: Path, paths, profile: str | None = None, run_date: dt.date = dt.date(2026, 11, 27)):

@@ -122,5 +122,5 @@ def test_settlement_reads_a_staging_table_written_without_the_column(tmp_path):
     base = "Facture;C1;15/01/2026;;14/02/2026;100,00;20,00;120,00;EUR;;;;"
     con, _ = ingest_and_build(tmp_path / "w.duckdb", [write(tmp_path / "f.csv", _with_channel([f"F-1;{base};Papier"]))])
     con.execute("alter table staging.invoices drop column billing_channel")
-    warehouse.build_model(con, "marts", "invoices", {"run_date": "2026-03-01"})
+    warehouse.build_model(con, "marts", "invoices", {"as_of": "2026-03-01"})
     assert rows(con, "select invoice_number, is_late, billing_channel from marts.invoices") == [("F-1", True, None)]

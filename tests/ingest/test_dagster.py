@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.business_date import RUN_DATE_TAG
 from pipelines import ingest, serving
 from pipelines.resources import RelanceResource
 from tests.conftest import shared_path
@@ -27,7 +28,7 @@ def run_ingest_job(home, run_config=None, run_date="2026-11-27") -> dg.ExecuteIn
     job = local_defs(home).resolve_job_def(ingest.INGEST_JOB)
     return job.execute_in_process(
         run_config=run_config,
-        tags={ingest.RUN_DATE_TAG: run_date},
+        tags={RUN_DATE_TAG: run_date},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import duckdb
 from pypdf import PdfWriter
 from sqlalchemy import Engine, insert
 
+from assets.business_date import business_date
 from stores import operational as ops
 from stores.documents import DocumentStore
 from stores.home import Home
@@ -37,7 +38,7 @@ create table staging.payments (
   payment_id varchar, customer_id varchar, invoice_number varchar, payment_date date, amount decimal(18,2),
   currency varchar, method varchar, reference varchar, source_file varchar, extracted_at timestamptz)"""
 
-TODAY = date.today()
+TODAY = business_date()
 
 
 @dataclass

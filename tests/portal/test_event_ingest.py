@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from sqlalchemy import insert
 
-from assets.events import ASSETS, CHECKS
-from assets.operational_events import copy_events
+from assets.events.copy import copy_events
+from assets.events.defs import ASSETS, CHECKS
 from pipelines.resources import RelanceResource
 from stores import operational as ops
 from tests.portal.fixtures import CUSTOMERS_DDL, INVOICES_DDL, customer_row, invoice_row

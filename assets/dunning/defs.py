@@ -1,6 +1,6 @@
 """Dagster assets of the dunning domain (thin: the logic is in assets/dunning/).
 
-Per daily partition (the run date, Europe/Paris):
+Per daily partition (the business date, in the company's time zone: assets/business_date.py):
   dunning/reminder_batch  -> plans reminder and statement lines (draft | ignored with a reason) and runs its
                              blocking checks: payments data fresh enough, no draft on a settled, disputed or
                              promised invoice, every line's template renders;
@@ -10,18 +10,20 @@ The channels' dispatch job drains the outbox.
 """
 
 import os
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 
+from assets.business_date import business_date, company_time_zone_name
 from assets.dunning import batch as dunning_batch
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import POLICY_DIR, load_policies
 from pipelines.resources import WAREHOUSE_POOL, RelanceResource
 
 GROUP = "dunning"
-DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="Europe/Paris", end_offset=1)
+# one partition per business day; read when the code location loads, like the schedule's hours
+DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone=company_time_zone_name(), end_offset=1)
 REMINDER_BATCH = dg.AssetKey(["dunning", "reminder_batch"])
 REMINDERS_QUEUED = dg.AssetKey(["dunning", "reminders_queued"])
 RESEND_BATCH = dg.AssetKey(["dunning", "resend_batch"])
@@ -59,7 +61,7 @@ def _checks(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 
 def _batch(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig, build, kinds):
-    run_date = date.fromisoformat(context.partition_key)
+    run_date = business_date(context)
     policies = load_policies(Path(config.policies))
     now = _now()
     engine = relance.opstore()
@@ -108,7 +110,7 @@ def resend_batch(context: dg.AssetExecutionContext, relance: RelanceResource, co
 
 
 def _queue(context: dg.AssetExecutionContext, relance: RelanceResource, config: DunningConfig, kinds):
-    run_date = date.fromisoformat(context.partition_key)
+    run_date = business_date(context)
     policies = load_policies(Path(config.policies))
     now = _now()
     engine = relance.opstore()
@@ -153,26 +155,4 @@ def resends_queued(context: dg.AssetExecutionContext, relance: RelanceResource, 
     return _queue(context, relance, config, dunning_batch.RESEND_KINDS)
 
 
-dunning_assets = [reminder_batch, reminders_queued, resend_batch, resends_queued]
-
-
-class RequestConfig(dg.Config):
-    request_id: str
-    policies: str = os.environ.get("RELANCE_POLICIES", str(POLICY_DIR))
-
-
-@dg.op(pool=WAREHOUSE_POOL, description="Run one on-demand dunning request and write its counts back on it.")
-def run_dunning_request(context: dg.OpExecutionContext, relance: RelanceResource, config: RequestConfig) -> dict:
-    policies = load_policies(Path(config.policies))
-    engine = relance.opstore()
-    with relance.warehouse() as con:
-        counts = dunning_batch.execute_request(
-            con, engine, relance.paths, policies, config.request_id, _now(), run_id=context.run_id
-        )
-    context.log.info("request %s: %s", config.request_id, counts)
-    if "blocked" in counts:
-        raise dg.Failure(
-            description=f"request {config.request_id} blocked: {counts['blocked']}",
-            metadata={"request_id": config.request_id},
-        )
-    return counts
+ASSETS = [reminder_batch, reminders_queued, resend_batch, resends_queued]

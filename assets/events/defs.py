@@ -1,13 +1,14 @@
-"""Dagster assets of the portal domain: the operational event log copied into the warehouse, and the
-retrieval and delivery metrics built on it. Thin: the logic is in assets/operational_events.py and SQL."""
+"""Dagster assets of the events domain: the operational event log (deliveries, retrievals, lifecycle
+statuses, disputes, promises) copied into the warehouse, and the access and delivery metrics built on it.
+Thin: the copy is assets/events/copy.py, the metrics are SQL (built by assets/sql_assets.py)."""
 
 import dagster as dg
 
-from assets.operational_events import RAW_TABLE, copy_events
+from assets.events.copy import RAW_TABLE, copy_events
+from assets.sql_assets import build_metadata, sql_asset
 from pipelines.resources import WAREHOUSE_POOL, RelanceResource
-from stores import warehouse
 
-GROUP = "portal"
+GROUP = "events"
 
 
 @dg.asset(
@@ -23,57 +24,36 @@ def raw_operational_events(context: dg.AssetExecutionContext, relance: RelanceRe
         "copied %d new events (watermark %d → %d)", result.copied, result.watermark_before, result.watermark_after
     )
     return dg.MaterializeResult(
-        metadata={
-            "copied": result.copied,
-            "watermark": result.watermark_after,
-            "dagster/row_count": result.total_rows,
-        }
+        metadata=build_metadata(result.total_rows, copied=result.copied, watermark=result.watermark_after)
     )
 
 
-def _sql_asset(layer: str, name: str, deps: list[list[str]], description: str):
-    @dg.asset(
-        key=[layer, name],
-        deps=[dg.AssetKey(d) for d in deps],
-        group_name=GROUP,
-        pool=WAREHOUSE_POOL,
-        description=description,
-    )
-    def _build(relance: RelanceResource) -> dg.MaterializeResult:
-        with relance.warehouse() as con:
-            rows = warehouse.build_model(con, layer, name)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
-
-    _build.__name__ = f"{layer}_{name}"
-    return _build
-
-
-staging_events = _sql_asset(
+staging_events = sql_asset(
     "staging",
     "events",
-    [["raw", "operational_events"]],
-    "One row per operational event (deduplicated by event_id), evidence as JSON.",
+    group=GROUP,
+    description="One row per operational event (deduplicated by event_id), evidence as JSON.",
 )
-access_invoice_activity = _sql_asset(
-    "intermediate", "access_invoice_activity", [["staging", "events"]], "Per invoice: first delivery and retrievals."
+access_invoice_activity = sql_asset(
+    "intermediate", "access_invoice_activity", group=GROUP, description="Per invoice: first delivery and retrievals."
 )
-access_invoice_retrieval = _sql_asset(
+access_invoice_retrieval = sql_asset(
     "marts",
     "access_invoice_retrieval",
-    [["marts", "invoices"], ["intermediate", "access_invoice_activity"]],
-    "Per invoice: retrieved or not, first retrieval time, hours from sending to retrieval.",
+    group=GROUP,
+    description="Per invoice: retrieved or not, first retrieval time, hours from sending to retrieval.",
 )
-access_customer_retrieval = _sql_asset(
+access_customer_retrieval = sql_asset(
     "marts",
     "access_customer_retrieval",
-    [["marts", "access_invoice_retrieval"], ["staging", "customers"]],
-    "Per customer: retrieval rate of sent invoices, share never retrieved, median hours to retrieval.",
+    group=GROUP,
+    description="Per customer: retrieval rate of sent invoices, share never retrieved, median hours to retrieval.",
 )
-delivery_channel_performance = _sql_asset(
+delivery_channel_performance = sql_asset(
     "marts",
     "delivery_channel_performance",
-    [["staging", "events"], ["marts", "access_invoice_retrieval"]],
-    "Per channel: delivery rate, bounce rate, median hours to retrieval.",
+    group=GROUP,
+    description="Per channel: delivery rate, bounce rate, median hours to retrieval.",
 )
 
 

@@ -96,5 +96,5 @@ def documents_validation_failures(
     )
 
 
-documents_assets = [invoice_documents]
-documents_checks = [documents_validation_failures]
+ASSETS = [invoice_documents]
+CHECKS = [documents_validation_failures]

@@ -1,27 +1,18 @@
 """Dagster assets of the ingest domain: raw (files taken in) -> staging (latest extraction) -> marts
-(settlement as of the run date), with the checks a data engineer watches in the UI. Thin wiring: the work
-is in assets/ingest (plain Python) and sql/."""
-
-from datetime import date
+(settlement as of the run's business date), with the checks a data engineer watches in the UI. Thin wiring:
+the work is in assets/ingest (plain Python) and sql/ (built by assets/sql_assets.py)."""
 
 import dagster as dg
 
+from assets.business_date import business_date
 from assets.ingest import checks
 from assets.ingest.load import RAW_TABLES, create_raw_tables, ingest_into, pending_files
+from assets.sql_assets import build_metadata, sql_asset
 from pipelines.resources import WAREHOUSE_POOL, RelanceResource
-from stores import warehouse
 
 GROUP = "ingest"
-RUN_DATE_TAG = "relance/run_date"
 STAGING_TABLES = ("customers", "invoices", "invoice_history", "invoice_lines", "payments", "disputes", "quarantine")
-MARTS_TABLES = ("invoices", "customers")
 RAW_KEYS = [dg.AssetKey(["raw", t]) for t in RAW_TABLES]
-
-
-def run_date(context) -> date:
-    """The business date of the run: the `relance/run_date` tag (set by `relance materialize --date`), else today."""
-    tagged = context.run.tags.get(RUN_DATE_TAG) if context.run else None
-    return date.fromisoformat(tagged) if tagged else date.today()
 
 
 class IngestConfig(dg.Config):
@@ -65,7 +56,7 @@ def raw_ingest(context: dg.AssetExecutionContext, config: IngestConfig, relance:
         for r in reports
     ]
     for table, key in zip(RAW_TABLES, RAW_KEYS):
-        metadata = {"row_count": dg.MetadataValue.int(counts[table])}
+        metadata = build_metadata(counts[table])
         if table == "ingest_files":
             metadata.update(
                 {
@@ -80,54 +71,30 @@ def raw_ingest(context: dg.AssetExecutionContext, config: IngestConfig, relance:
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
-def _model_asset(layer: str, table: str, deps: list[dg.AssetKey], description: str):
-    @dg.asset(
-        key=[layer, table], deps=deps, group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"}, description=description
-    )
-    def build(context: dg.AssetExecutionContext, relance: RelanceResource) -> dg.MaterializeResult:
-        with relance.warehouse() as con:
-            create_raw_tables(con)  # a fresh warehouse builds empty staging tables rather than failing
-            rows = warehouse.build_model(con, layer, table, {"run_date": run_date(context)})
-        return dg.MaterializeResult(
-            metadata={
-                "row_count": dg.MetadataValue.int(rows),
-                "run_date": dg.MetadataValue.text(run_date(context).isoformat()),
-            }
-        )
-
-    return build
-
-
-STAGING_DEPS = {
-    "customers": ["customers"],
-    "invoices": ["invoices"],
-    "invoice_history": ["invoices"],
-    "invoice_lines": ["invoice_lines"],
-    "payments": ["payments"],
-    "disputes": ["disputes"],
-    "quarantine": ["quarantine"],
-}
-staging_assets = [
-    _model_asset(
+STAGING_ASSETS = [
+    sql_asset(
         "staging",
         t,
-        [dg.AssetKey(["raw", d]) for d in STAGING_DEPS[t]],
-        f"sql/staging/{t}.sql: latest extraction of each {t} record",
+        group=GROUP,
+        description=f"sql/staging/{t}.sql: latest extraction of each {t} record",
+        before_build=create_raw_tables,  # a fresh warehouse builds empty staging tables rather than failing
     )
     for t in STAGING_TABLES
 ]
-marts_assets = [
-    _model_asset(
+MARTS_ASSETS = [
+    sql_asset(
         "marts",
         "invoices",
-        [dg.AssetKey(["staging", "invoices"]), dg.AssetKey(["staging", "payments"])],
-        "Each invoice with paid, credited and open amounts, settled date, status and lateness",
+        group=GROUP,
+        description="Each invoice with paid, credited and open amounts, settled date, status and lateness",
+        before_build=create_raw_tables,
     ),
-    _model_asset(
+    sql_asset(
         "marts",
         "customers",
-        [dg.AssetKey(["staging", "customers"]), dg.AssetKey(["marts", "invoices"])],
-        "Each customer with open and overdue amounts and invoice count",
+        group=GROUP,
+        description="Each customer with open and overdue amounts and invoice count",
+        before_build=create_raw_tables,
     ),
 ]
 
@@ -180,10 +147,8 @@ def totals_add_up(relance: RelanceResource) -> dg.AssetCheckResult:
 )
 def dates_plausible(context: dg.AssetCheckExecutionContext, relance: RelanceResource) -> dg.AssetCheckResult:
     with relance.warehouse() as con:
-        return _check_result(checks.dates_plausible(con, run_date(context)))
+        return _check_result(checks.dates_plausible(con, business_date(context)))
 
 
-asset_checks = [counts_reconcile, invoice_numbers_unique, totals_add_up, dates_plausible]
-ingest_assets = [raw_ingest, *staging_assets, *marts_assets]
-
-__all__ = ["ingest_assets", "asset_checks", "IngestConfig", "RUN_DATE_TAG"]
+ASSETS = [raw_ingest, *STAGING_ASSETS, *MARTS_ASSETS]
+CHECKS = [counts_reconcile, invoice_numbers_unique, totals_add_up, dates_plausible]
