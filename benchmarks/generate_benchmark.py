@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.generate import GeneratorConfig, generate
+from demo.generator import GeneratorConfig, generate
 
 
 def reference_csv_writing(folder: Path, invoices: int, lines: int, payments: int) -> float:

@@ -109,8 +109,8 @@ def timed_job(kind: str, chunks: int, env: dict) -> float:
 
 
 def measure(workers: int, warehouse: Path, workdir: Path, pg: dict, broker: str) -> dict:
-    from channels.mailserver import start_mail_server
     from channels.mailstore import MailStore
+    from demo.mailserver import start_mail_server
 
     folder = workdir / f"workers-{workers}"
     shutil.rmtree(folder, ignore_errors=True)

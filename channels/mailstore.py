@@ -1,9 +1,10 @@
 """A folder of received e-mails: one .eml per message plus an index (JSON lines) to browse them.
 
-Written by the demo SMTP server (`relance mail serve`), read by `relance mail list/show`, by tests that
-count what a server really received, and by the e-mail adapter's crash recovery (was this Message-ID
-received?). Message files are written atomically before the index line, and the server answers 250 only
-after both, so anything the index lists is complete (add `--fsync` to also survive a power cut).
+Written by the demo SMTP server (demo/mailserver.py, `relance mail serve`), read by `relance mail
+list/show`, by tests that count what a server really received, and by the e-mail adapter's crash recovery
+(was this Message-ID received?): the format is production's, as the adapter reads it. Message files are
+written atomically before the index line, and the server answers 250 only after both, so anything the
+index lists is complete (add `--fsync` to also survive a power cut).
 
 `find_message_id` also understands plain Maildir folders and folders of .eml files (an archive mailbox
 that gets a BCC of every outgoing message), for setups where the relay is not the demo server.

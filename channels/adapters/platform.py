@@ -8,7 +8,7 @@ send is settled by checking whether its manifest exists.
 
 The platform reports lifecycle statuses (French reform codes 200 Déposée ... 213 Rejetée) as JSON files
 in its status folder (RELANCE_HOME/status/platform, RELANCE_PLATFORM_STATUS_DIR): `read_statuses` turns
-them into `lifecycle` events. `PlatformSimulator` plays the platform's side for the demo and tests.
+them into `lifecycle` events. The demo plays the platform's side with demo/folder_platform.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -136,46 +135,6 @@ def parse_status_file(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{Path(path).name}[{position}]: occurred_at must carry a time zone")
         out.append({**entry, "status_code": code, "occurred_at": when, "position": position})
     return out
-
-
-class PlatformSimulator:
-    """The platform's side, for the demo and the tests: picks up manifests, answers with status files."""
-
-    def __init__(self, outbox_dir: Path, status_dir: Path):
-        self.outbox_dir = Path(outbox_dir)
-        self.status_dir = Path(status_dir)
-
-    def pending_manifests(self) -> list[dict[str, Any]]:
-        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.outbox_dir.glob("*.json"))]
-
-    @property
-    def ledger(self) -> Path:
-        return self.status_dir / ".answered"
-
-    def answered(self) -> set[str]:
-        """Submissions the simulator already answered (its own ledger, one submission per line)."""
-        if not self.ledger.exists():
-            return set()
-        return {line.strip() for line in self.ledger.read_text(encoding="utf-8").splitlines() if line.strip()}
-
-    def report(self, manifest: dict[str, Any], codes: list[str], reason: str | None = None) -> Path:
-        now = datetime.now(timezone.utc)
-        statuses = [
-            {
-                "submission": manifest["submission"],
-                "invoice_number": manifest["invoice_number"],
-                "status_code": code,
-                "status_label": LIFECYCLE_STATUSES[code],
-                "occurred_at": now.isoformat(),
-                **({"reason": reason} if reason else {}),
-            }
-            for code in codes
-        ]
-        target = self.status_dir / f"{manifest['submission']}-{'-'.join(codes)}-{uuid.uuid4().hex[:6]}.json"
-        written = write_atomically(target, json.dumps(statuses, ensure_ascii=False).encode("utf-8"))
-        with open(self.ledger, "a", encoding="utf-8") as fh:
-            fh.write(manifest["submission"] + "\n")
-        return written
 
 
 def platform_dirs(home) -> tuple[Path, Path]:

@@ -1,6 +1,6 @@
 """Documents for newly issued invoices: render, validate, store, index, record events, enqueue the valid ones.
 
-Plain Python driven by the Dagster asset (assets/documents.py) and usable from a script. An invoice counts
+Plain Python driven by the Dagster asset (assets/documents/defs.py) and usable from a script. An invoice counts
 as done once its PDF is in the operational `document_index`. One that failed validation is not retried
 until its exported version changes (a new `extracted_at`), so a re-run does not repeat the same
 validation_failed event.

@@ -1,7 +1,7 @@
 import pytest
 
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
+from demo.mailserver import start_mail_server
 from tests.channels.helpers import self_signed_cert
 from tests.conftest import free_port
 
@@ -40,7 +40,7 @@ class RejectingHandler:
     """Real server behaviour for particular mailboxes: 451 (greylisting) or 550 (no such user)."""
 
     def __init__(self, store: MailStore):
-        from channels.mailserver import StoringHandler
+        from demo.mailserver import StoringHandler
 
         self.storing = StoringHandler(store)
 

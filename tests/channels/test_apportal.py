@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from channels.adapters.apportal import ChorusLikeAdapter, PortalConfig, RestPortalAdapter
 from channels.adapters.base import Delivery, DeliveryItem
-from channels.apportal_server import BackgroundServer, PortalSettings, create_app
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
 from channels.recipients import Recipient
+from demo.ap_portal import BackgroundServer, PortalSettings, create_app
 from stores import operational as ops
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 from tests.conftest import free_port

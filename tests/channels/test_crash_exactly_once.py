@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from channels import outbox as ob
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
-from channels.mailserver import StoringHandler, start_mail_server
 from channels.mailstore import MailStore
+from demo.mailserver import StoringHandler, start_mail_server
 from stores import operational as ops
 from stores.home import Home
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices

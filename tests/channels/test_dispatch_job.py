@@ -13,7 +13,8 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from channels.adapters.platform import PlatformSimulator, platform_dirs
+from channels.adapters.platform import platform_dirs
+from demo.folder_platform import PlatformSimulator
 from pipelines.delivery import (
     delivery_feedback_job,
     dispatch_job,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from channels import outbox as ob
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
+from demo.mailserver import start_mail_server
 from stores import operational as ops
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 from tests.conftest import free_port

@@ -142,8 +142,8 @@ def test_parse_dsn_reads_the_per_recipient_fields():
 
 
 def test_demo_server_bounces_invalid_domains_and_the_bounce_comes_back_as_an_event(relance_home, tmp_path, monkeypatch):
-    from channels.mailserver import start_mail_server
     from channels.mailstore import MailStore
+    from demo.mailserver import start_mail_server
     from tests.conftest import free_port
 
     port = free_port()
@@ -201,7 +201,8 @@ def test_fallback_to_the_platform_finds_the_xml_in_the_document_index(relance_ho
     recipients = directory(email="nobody@ex.example", fallback_channels=("platform",), siren="732829320")
     stats = _drain(engine, relance_home, recipients)
     assert stats.fell_back == 2
-    from channels.adapters.platform import PlatformSimulator, platform_dirs
+    from channels.adapters.platform import platform_dirs
+    from demo.folder_platform import PlatformSimulator
 
     manifests = {m["invoice_number"]: m for m in PlatformSimulator(*platform_dirs(relance_home)).pending_manifests()}
     assert {f["format"] for f in manifests["F-1"]["files"]} == {"pdf", "ubl"}

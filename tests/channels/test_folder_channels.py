@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from channels.adapters.edi import EdiAdapter, EdiConfig
 from channels.adapters.paper import load_tariff
-from channels.adapters.platform import PlatformSimulator, platform_dirs
+from channels.adapters.platform import platform_dirs
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
 from channels.inbound import read_platform_statuses
+from demo.folder_platform import PlatformSimulator
 from stores import operational as ops
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 

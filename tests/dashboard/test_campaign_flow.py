@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from assets.events.copy import copy_events
 from channels.dispatch import Dispatcher
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
 from channels.recipients import load_from_duckdb
+from demo.mailserver import start_mail_server
 from pipelines.resources import RelanceResource
 from stores import operational as ops
 from stores import snapshot as snapshot_store

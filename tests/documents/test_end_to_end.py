@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from assets.generate import GeneratorConfig
-from assets.generate.generator import generate
 from channels.documents.company import load_company
 from channels.documents.production import prepare_batch, render_batch
+from demo.generator import GeneratorConfig
+from demo.generator.generator import generate
 from stores.documents import DocumentStore
 from stores.operational import document_index, open_store
 from tests.ingest.helpers import ingest_and_build

@@ -14,9 +14,9 @@ from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import parse_policy
 from channels.dispatch import Dispatcher
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
 from channels.recipients import load_from_duckdb
+from demo.mailserver import start_mail_server
 from stores import operational as ops
 from stores.documents import DocumentStore
 from tests.conftest import free_port

@@ -28,9 +28,9 @@ from assets.dunning.batch import (
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import load_policies
 from channels.dispatch import Dispatcher
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
 from channels.recipients import load_from_duckdb
+from demo.mailserver import start_mail_server
 from stores import operational as ops
 from tests.conftest import free_port
 from tests.dunning.world import World

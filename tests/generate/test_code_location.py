@@ -12,7 +12,7 @@ import urllib.request
 import dagster as dg
 import pytest
 
-from pipelines.processes import ChildSpec, Supervisor, descendants
+from demo.processes import ChildSpec, Supervisor, descendants
 from stores.home import PROJECT_ROOT, Home
 from tests.conftest import free_port
 
@@ -75,7 +75,7 @@ def assert_relance_loaded(entry: dict | None) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_webserver_on_workspace_yaml_serves_the_relance_code_location(tmp_path):
-    from pipelines.commands.demo import prepare_dagster_home
+    from demo.commands.demo import prepare_dagster_home
 
     started = time.monotonic()
     home = Home(tmp_path / "home").ensure()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.processes import descendants, port_is_free
+from demo.processes import descendants, port_is_free
 from stores.home import PROJECT_ROOT
 from tests.conftest import free_port
 
@@ -148,9 +148,9 @@ def test_demo_inbox_attachments_are_found_by_the_documents_domain(tmp_path, monk
 
     import polars as pl
 
-    from assets.generate import GeneratorConfig
     from channels.documents.loading import AttachmentPolicy
-    from pipelines.commands.demo import write_demo_inbox
+    from demo.commands.demo import write_demo_inbox
+    from demo.generator import GeneratorConfig
     from stores.home import Home
 
     home = Home(tmp_path / "home").ensure()

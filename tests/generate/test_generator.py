@@ -17,7 +17,7 @@ from stdnum import ean
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 
-from assets.generate import EXPORT_FILES, GeneratorConfig, generate
+from demo.generator import EXPORT_FILES, GeneratorConfig, generate
 from pipelines.cli import main as relance_main
 from stores.home import PROJECT_ROOT
 
@@ -381,7 +381,7 @@ def test_cli_generates_and_refuses_bad_input(tmp_path, capsys):
 
 @pytest.mark.parametrize("text", ["Désignation;Quantité\r\n", "Remise 5 € — œuvre’s\r\n", "plain ascii", "Köln; ±°"])
 def test_fast_cp1252_encoding_gives_the_codec_bytes(text):
-    from assets.generate.exports import encode
+    from demo.generator.exports import encode
 
     assert encode(text, "cp1252") == text.encode("cp1252")
 
@@ -395,7 +395,7 @@ def test_default_attachment_share_keeps_large_runs_to_a_sample():
 
 
 def test_fec_written_in_slices_is_the_same_file(company, tmp_path, monkeypatch):
-    from assets.generate import exports
+    from demo.generator import exports
 
     monkeypatch.setattr(exports, "FEC_SLICE", 337)  # many slices, boundaries inside entries' fan-out
     sliced = tmp_path / "sliced"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.processes import ChildFailedError, ChildSpec, PortBusyError, Supervisor, descendants, port_is_free
+from demo.processes import ChildFailedError, ChildSpec, PortBusyError, Supervisor, descendants, port_is_free
 from stores.home import PROJECT_ROOT, Home
 from tests.conftest import free_port
 
@@ -101,7 +101,7 @@ def test_a_child_that_dies_at_start_stops_the_others_and_says_why(tmp_path):
 SUPERVISE_SCRIPT = """
 import json, sys
 from pathlib import Path
-from pipelines.processes import ChildSpec, Supervisor, supervise
+from demo.processes import ChildSpec, Supervisor, supervise
 specs = [ChildSpec(**spec) for spec in json.loads(sys.argv[1])]
 supervisor = Supervisor(specs, log_dir=Path(sys.argv[2]), stop_timeout=5)
 def started(s):
@@ -218,7 +218,7 @@ def test_streamlit_dashboard_placeholder_starts_answers_and_stops(tmp_path):
 
 
 def test_demo_wires_every_server_to_the_same_home_and_ports(tmp_path):
-    from pipelines.commands.demo import demo_children, prepare_dagster_home
+    from demo.commands.demo import demo_children, prepare_dagster_home
 
     home = Home(tmp_path / "home").ensure()
     ports = {"mail": 2525, "apportal": 2580, "portal": 2570, "dagster": 2530, "dashboard": 2501}

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from sqlalchemy import func, select
 
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
+from demo.mailserver import start_mail_server
 from stores import operational as ops
 from stores.home import Home
 from tests.channels.helpers import pdf_bytes, queue_invoices

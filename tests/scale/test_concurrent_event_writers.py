@@ -15,10 +15,10 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from channels.mailserver import start_mail_server
 from channels.mailstore import MailStore
 from channels.portal.app import create_app
 from channels.portal.config import PortalSettings
+from demo.mailserver import start_mail_server
 from stores import operational as ops
 from tests.channels.helpers import pdf_bytes, queue_invoices
 from tests.conftest import REPO_ROOT, create_postgres_database, free_port

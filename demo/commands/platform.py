@@ -34,7 +34,8 @@ def register(subparsers) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from channels.adapters.platform import PlatformSimulator, platform_dirs
+    from channels.adapters.platform import platform_dirs
+    from demo.folder_platform import PlatformSimulator
     from stores.home import relance_home
     from stores.operational import LIFECYCLE_STATUSES
 

@@ -78,7 +78,7 @@ def _bounce_folder(args) -> Path:
 def _serve(args: argparse.Namespace) -> int:
     import threading
 
-    from channels.mailserver import start_mail_server
+    from demo.mailserver import start_mail_server
 
     users = {}
     for entry in args.user:

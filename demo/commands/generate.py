@@ -63,8 +63,8 @@ def add_generator_options(parser: argparse.ArgumentParser, *, customers: int, in
 
 
 def config_from(args: argparse.Namespace, *, write_fec: bool = True):
-    from assets.generate import GeneratorConfig
-    from assets.generate.generator import months_before
+    from demo.generator import GeneratorConfig
+    from demo.generator.generator import months_before
 
     if args.as_of is not None:
         as_of = args.as_of
@@ -104,7 +104,7 @@ def register(subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     import time
 
-    from assets.generate import generate
+    from demo.generator import generate
 
     started = time.perf_counter()
     try:

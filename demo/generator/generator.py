@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from assets.generate import exports
-from assets.generate.customers import draw_customers
-from assets.generate.ledger import simulate
+from demo.generator import exports
+from demo.generator.customers import draw_customers
+from demo.generator.ledger import simulate
 
 EXPORT_FILES = ("customers.csv", "invoices.csv", "invoice_lines.csv", "payments.csv", "disputes.csv")
 GROUND_TRUTH = "ground_truth"

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from assets.generate import reference as ref
-from assets.generate.ledger import Ledger
-from assets.generate.pdf import text_pdf
+from demo.generator import reference as ref
+from demo.generator.ledger import Ledger
+from demo.generator.pdf import text_pdf
 
 BOM = b"\xef\xbb\xbf"
 MONTHS_FR = (

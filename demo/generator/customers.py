@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from assets.generate import identifiers as ids
-from assets.generate import reference as ref
+from demo.generator import identifiers as ids
+from demo.generator import reference as ref
 
 
 @dataclass

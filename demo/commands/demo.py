@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pipelines.commands.generate import add_generator_options
+from demo.commands.generate import add_generator_options
 
 DEFAULT_PORTS = {  # name: (default port, environment variable overriding it)
     "mail": (8025, "RELANCE_SMTP_PORT"),
@@ -92,7 +92,7 @@ def demo_children(home, ports: dict[str, int], host: str, available: set[str]):
 
     `available` holds the `relance` sub-commands of this checkout; a server whose command is missing is
     left out (and reported by the caller) rather than failing the whole demo."""
-    from pipelines.processes import ChildSpec
+    from demo.processes import ChildSpec
     from stores.home import PROJECT_ROOT
 
     python = sys.executable
@@ -231,8 +231,8 @@ def prepare_dagster_home(home) -> Path:
 
 def write_demo_inbox(config, home) -> dict:
     """Generate into RELANCE_HOME/demo-company and copy the ERP exports (and their attachments) to the inbox."""
-    from assets.generate import EXPORT_FILES, generate
-    from assets.generate.generator import ATTACHMENTS
+    from demo.generator import EXPORT_FILES, generate
+    from demo.generator.generator import ATTACHMENTS
 
     result = generate(config, home.root / DEMO_FOLDER)
     home.inbox.mkdir(parents=True, exist_ok=True)
@@ -281,9 +281,9 @@ def materialize_all(run_date, *, documents_since=None) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from demo.commands.generate import config_from
+    from demo.processes import ChildFailedError, PortBusyError, Supervisor, supervise
     from pipelines.cli import build_parser
-    from pipelines.commands.generate import config_from
-    from pipelines.processes import ChildFailedError, PortBusyError, Supervisor, supervise
     from stores.home import relance_home
 
     home = relance_home().ensure()
@@ -327,7 +327,7 @@ def handle(args: argparse.Namespace) -> int:
             code = materialize_all(config.as_of, documents_since=since)
         except KeyboardInterrupt:
             # the run may have started rendering processes: stop them before leaving
-            from pipelines.processes import terminate_descendants
+            from demo.processes import terminate_descendants
 
             terminate_descendants(timeout=10)
             print("relance demo: interrupted during the materialization", file=sys.stderr)

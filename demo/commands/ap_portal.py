@@ -59,7 +59,7 @@ def _pairs(values, option):
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from channels.apportal_server import PortalSettings, create_app
+    from demo.ap_portal import PortalSettings, create_app
     from stores.home import relance_home
 
     defaults = PortalSettings()

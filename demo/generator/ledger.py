@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from assets.generate import reference as ref
-from assets.generate.customers import CustomerBase
+from demo.generator import reference as ref
+from demo.generator.customers import CustomerBase
 
 VAT_RATES_BP = np.array([0, 550, 1000, 2000])  # basis points; index is the "rate code"
 EPOCH = date(1970, 1, 1)
