@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.dunning.world import World  # the same DDL as the tests: the contract's tables
+from tests.assets.dunning.world import World  # the same DDL as the tests: the contract's tables
 
 
 def build(world: World, customers: int, invoices: int, run_date: date) -> None:

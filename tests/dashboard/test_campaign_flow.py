@@ -23,9 +23,9 @@ from pipelines.resources import RelanceResource
 from stores import operational as ops
 from stores import snapshot as snapshot_store
 from stores import warehouse
+from tests.assets.dunning.world import World
 from tests.conftest import free_port
 from tests.dashboard.conftest import sign_in
-from tests.dunning.world import World
 
 pytestmark = pytest.mark.slow
 POLICIES = Path(__file__).parent / "policies"

@@ -1,0 +1,56 @@
+"""The formal notice goes by post: rendered letter_html, enqueued, printed by the channels' paper adapter."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+
+from pypdf import PdfReader
+
+from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_batch, lines_for
+from assets.dunning.data import load_day_facts
+from assets.dunning.policy import parse_policy
+from channels.dispatch import Dispatcher
+from channels.recipients import load_from_duckdb
+from stores import operational as ops
+from tests.assets.dunning.world import World
+
+RUN = date(2026, 11, 16)
+NOW = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)
+
+
+def test_formal_notice_printed_as_a_letter(relance_home, tmp_path):
+    policy_file = tmp_path / "notice.toml"
+    policy_file.write_text(
+        'name = "notice"\n[[steps]]\nname = "d30"\noffset = 30\nchannel = "paper"\n'
+        'template = "formal_notice"\ntone = "formal"\n',
+        encoding="utf-8",
+    )
+    policies = [parse_policy(policy_file.read_text(), policy_file)]
+    world = World(relance_home.warehouse)
+    world.add_customer("A", name="Dupont & Fils")
+    world.add_invoice("A-1", "A", RUN - timedelta(days=61), RUN - timedelta(days=31), "2400.00")
+    world.add_payment("P1", "A", "A-1", RUN - timedelta(days=20), "400.00", NOW)
+    engine = ops.open_store(relance_home.operational_url)
+    build_reminder_batch(world.con, engine, policies, RUN, NOW, as_of=RUN)
+    facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
+    assert dispatch_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS)["counts"]["queued"] == 1
+    stats = Dispatcher(engine, relance_home, load_from_duckdb(world.con)).drain()
+    world.close()
+    assert stats.sent == 1 and stats.by_channel == {"paper": 1}, stats.as_dict()
+
+    printed = list((relance_home.outbox("paper")).rglob("*.pdf"))
+    assert printed, "the paper adapter wrote no letter"
+    text = "\n".join(page.extract_text() for path in printed for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    assert "Mise en demeure de payer" in text and "A-1" in text and "2 000,00" in text.replace("\u202f", " ")
+    assert "Dupont & Fils" in text
+    # the next day's run reads the outbox back: the line is sent, and the step is not planned again
+    next_day = World(relance_home.warehouse)
+    summary = build_reminder_batch(
+        next_day.con, engine, policies, RUN + timedelta(days=1), NOW + timedelta(days=1), as_of=RUN + timedelta(days=1)
+    )
+    next_day.close()
+    assert summary.drafts == 0
+    assert [(line["step"], line["channel"], line["state"]) for line in lines_for(engine, RUN)] == [
+        ("d30", "paper", "sent")
+    ]
