@@ -69,7 +69,7 @@ def main() -> int:
     now = datetime(2026, 10, 15, 8, tzinfo=timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["RELANCE_HOME"] = tmp
-        from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_batch
+        from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, enqueue_batch
         from assets.dunning.data import load_day_facts
         from assets.dunning.policy import load_policies
         from assets.dunning.simulate import simulate
@@ -91,7 +91,7 @@ def main() -> int:
         t_plan = time.perf_counter() - t0
         t0 = time.perf_counter()
         facts = load_day_facts(world.con, engine, run_date, now)
-        result = dispatch_batch(engine, home, policies, facts, kinds=REMINDER_KINDS)
+        result = enqueue_batch(engine, home, policies, facts, kinds=REMINDER_KINDS)
         t_queue = time.perf_counter() - t0
         t0 = time.perf_counter()
         days = simulate(

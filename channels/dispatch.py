@@ -25,7 +25,7 @@ from channels.adapters.base import (
     Delivery,
     DeliveryError,
     DeliveryItem,
-    InDoubt,
+    InDoubtError,
     PermanentError,
     Receipt,
     TransientError,
@@ -162,7 +162,7 @@ def build_adapter(
 
         return EdiAdapter(home.outbox("edi"), EdiConfig.from_env(), engine or open_store(home.operational_url))
     if channel == "ap_portal":
-        from channels.adapters.apportal import adapter_from_env
+        from channels.adapters.ap_portal import adapter_from_env
 
         return adapter_from_env()
     if channel == "paper":
@@ -348,15 +348,13 @@ class Dispatcher:
 
     def _send(self, delivery: Delivery) -> Receipt | DeliveryError | None:
         """The adapter's outcome; None when the send is in doubt and left for lease-based recovery."""
-        from channels.adapters.email import InDoubtError
-
         try:
             adapter = self.adapters.get(delivery.channel)
             return adapter.send(delivery)
         except InDoubtError as exc:
             try:
                 found = adapter.lookup(delivery)
-            except InDoubt:
+            except InDoubtError:
                 found = None
             if found is not None:
                 return found
@@ -387,13 +385,13 @@ class Dispatcher:
                     continue
                 try:
                     found = self.adapters.get(delivery.channel).lookup(delivery)
-                except InDoubt as exc:
+                except InDoubtError as exc:
                     found = exc
                 except TransientError as exc:
                     log.warning("cannot settle outbox %s yet: %s", delivery.outbox_ids, exc.reason)
                     found = ob.UNDECIDED
                 except PermanentError as exc:
-                    found = InDoubt(exc.reason)
+                    found = InDoubtError(exc.reason)
                 for row in members:
                     outcomes[row["id"]] = found
         return outcomes

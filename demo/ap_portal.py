@@ -79,7 +79,7 @@ class Deposit:
 
 
 @dataclass
-class PortalSettings:
+class ApPortalSettings:
     tokens: tuple[str, ...] = ("demo-token",)
     chorus_clients: dict[str, str] = field(default_factory=lambda: {"demo-client": "demo-secret"})
     chorus_accounts: dict[str, str] = field(default_factory=lambda: {"demo@relance.example": "demo-password"})
@@ -88,8 +88,8 @@ class PortalSettings:
     max_bytes: int = 20 * 1024 * 1024
 
 
-class PortalState:
-    def __init__(self, settings: PortalSettings):
+class ApPortalState:
+    def __init__(self, settings: ApPortalSettings):
         self.settings = settings
         self.deposits: dict[str, Deposit] = {}
         self.by_key: dict[str, str] = {}
@@ -114,8 +114,8 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def create_app(settings: PortalSettings | None = None) -> Starlette:
-    state = PortalState(settings or PortalSettings())
+def create_app(settings: ApPortalSettings | None = None) -> Starlette:
+    state = ApPortalState(settings or ApPortalSettings())
     cfg = state.settings
 
     def bearer(request: Request) -> str | None:
@@ -298,7 +298,7 @@ def create_app(settings: PortalSettings | None = None) -> Starlette:
             Route("/cpro/factures/v1/rechercher/fournisseur", chorus_search, methods=["POST"]),
         ]
     )
-    app.state.portal = state
+    app.state.ap_portal = state
     return app
 
 

@@ -1,7 +1,7 @@
 """Running dunning for a date: plan lines, store them in dunning_lines, hand drafts to the outbox.
 
 The steps are split so Dagster can put blocking checks between them: `build_*_batch` stores draft and
-ignored lines; the checks (`payments_check`, `settled_check`) look at the batch; `dispatch_batch` renders
+ignored lines; the checks (`payments_check`, `settled_check`) look at the batch; `enqueue_batch` renders
 each draft with the sandboxed templates and enqueues it through `channels.outbox.enqueue` (one idempotency
 key per (invoice or customer, step, channel)). The channels' dispatch job sends; `sync_line_states` reads
 the outbox back so lines become sent or error.
@@ -41,7 +41,7 @@ from stores.home import Home
 SOURCE = "dunning"
 RESEND_KINDS = ("resend",)
 REMINDER_KINDS = ("reminder", "statement", "manual")
-DISPATCH_CHUNK = 200
+ENQUEUE_CHUNK = 200
 
 
 def sender_name() -> str:
@@ -114,12 +114,12 @@ def save_lines(
         )
 
 
-NOT_DISPATCHED = "batch_not_dispatched"
+NOT_ENQUEUED = "batch_not_enqueued"
 
 
 def retire_stale_drafts(engine: Engine, run_date: date, *, kinds: tuple[str, ...]) -> int:
     """Drafts of an earlier date never reached the outbox (a blocking check stopped that batch, or its
-    dispatch never ran). They are closed with a reason; this run plans those steps again (catch-up)."""
+    enqueue step never ran). They are closed with a reason; this run plans those steps again (catch-up)."""
     dl = ops.dunning_lines
     is_resend = kinds == RESEND_KINDS
     with engine.begin() as conn:
@@ -132,7 +132,7 @@ def retire_stale_drafts(engine: Engine, run_date: date, *, kinds: tuple[str, ...
                 (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
                 dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
             )
-            .values(state="ignored", reason=NOT_DISPATCHED)
+            .values(state="ignored", reason=NOT_ENQUEUED)
         )
     return result.rowcount
 
@@ -269,7 +269,7 @@ def settled_check(
     return not offending, {"offending": offending[:50], "offending_count": len(offending)}
 
 
-# ------------------------------------------------------------------------------------------- dispatch
+# -------------------------------------------------------------------------------------------- enqueue
 def _invoice_context(invoice: InvoiceFacts, run_date: date) -> dict[str, Any]:
     return {
         "invoice_number": invoice.invoice_number,
@@ -353,7 +353,7 @@ class BatchEnqueuer:
             "sender": {"name": sender_name()},
         }
 
-    def dispatch(
+    def enqueue_drafts(
         self, facts: DayFacts, *, kinds: tuple[str, ...], request_id: str | None = None, batch_id: str | None = None
     ) -> dict[str, Any]:
         """Enqueue every draft line of the run; returns counts by outcome."""
@@ -370,9 +370,9 @@ class BatchEnqueuer:
         keys = list(groups)
         # Lines and their outbox rows commit together, a chunk at a time: a crash leaves either both or
         # neither, and a rerun picks up the drafts that remain.
-        for start in range(0, len(keys), DISPATCH_CHUNK):
+        for start in range(0, len(keys), ENQUEUE_CHUNK):
             prepared = []
-            for key in keys[start : start + DISPATCH_CHUNK]:
+            for key in keys[start : start + ENQUEUE_CHUNK]:
                 members = groups[key]
                 kind = _line_kind(members[0]["step"], members[0]["channel"])
                 try:
@@ -602,7 +602,7 @@ def line_specs(
     return specs
 
 
-def dispatch_batch(
+def enqueue_batch(
     engine: Engine,
     home: Home,
     policies: list[Policy],
@@ -612,11 +612,11 @@ def dispatch_batch(
     request_id: str | None = None,
     templates: DunningTemplates | None = None,
 ) -> dict[str, Any]:
-    dispatcher = BatchEnqueuer(engine, home, templates)
+    enqueuer = BatchEnqueuer(engine, home, templates)
     rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
-    dispatcher.line_specs = line_specs(policies, rows, facts.customers)
+    enqueuer.line_specs = line_specs(policies, rows, facts.customers)
     batch_id = f"dunning-request:{request_id}" if request_id else None
-    return dispatcher.dispatch(facts, kinds=kinds, request_id=request_id, batch_id=batch_id)
+    return enqueuer.enqueue_drafts(facts, kinds=kinds, request_id=request_id, batch_id=batch_id)
 
 
 # ------------------------------------------------------------------------------------------- states
@@ -698,7 +698,7 @@ def as_plain(value: Any) -> Any:
 __all__ = [
     "build_reminder_batch",
     "build_resend_batch",
-    "dispatch_batch",
+    "enqueue_batch",
     "payments_check",
     "settled_check",
     "sync_line_states",
@@ -850,7 +850,7 @@ def execute_request(
             )
             kinds = REMINDER_KINDS
         save_lines(engine, run_date, lines, kinds=kinds, request_id=request_id)
-        result = dispatch_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id, templates=templates)
+        result = enqueue_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id, templates=templates)
         skipped = Counter(line.reason for line in lines if line.state == "ignored")
         # a line this request could not store because the same step already has a line today (the batch's,
         # or an earlier request's) was already handled: it counts as such, and nothing is sent for it

@@ -116,7 +116,7 @@ def _queue(context: dg.AssetExecutionContext, relance: RelanceResource, config: 
     engine = relance.opstore()
     with relance.warehouse() as con:
         facts = load_day_facts(con, engine, run_date, now)
-    result = dunning_batch.dispatch_batch(engine, relance.paths, policies, facts, kinds=kinds)
+    result = dunning_batch.enqueue_batch(engine, relance.paths, policies, facts, kinds=kinds)
     for error in result["errors"]:
         context.log.error("template refused: %s", error)
     return dg.MaterializeResult(

@@ -3,7 +3,7 @@
 Shaped after OCA credit-control: a run on a date produces lines, each with a step, a channel and a state
 (draft -> queued -> sent | error, or ignored with a reason). This module is pure: it takes the facts known
 on the run date (`DayFacts`) and what was done before (`History`) and returns lines. The batch module
-persists and dispatches them; the simulator feeds its own lines back into an in-memory History.
+persists and enqueues them; the simulator feeds its own lines back into an in-memory History.
 
 Catch-up without skipping or repeating: an invoice's next step is the first step after the last one done
 whose date (due date + offset) has been reached. A step due on a day without a run (missed schedule,

@@ -7,9 +7,11 @@ dispatcher turns those outcomes into outbox state changes and events; adapters n
 
 `lookup(delivery)` answers the question a crash leaves open: "did the send that was in flight when the
 worker died actually reach the other side?" Adapters whose sends are keyed by something deterministic
-(a file name, a Message-ID, an idempotency key) answer it from the other side; `InDoubt` means they
-cannot tell, and the dispatcher then refuses to guess (the row fails with that reason instead of risking
-a second send).
+(a file name, a Message-ID, an idempotency key) answer it from the other side. `InDoubtError` is the one
+exception for a send nobody can vouch for: `send` raises it when the connection drops after the point of no
+return (the dispatcher then asks `lookup` instead of sending again), and `lookup` raises it when it cannot
+tell either (the dispatcher then refuses to guess: the row fails with that reason rather than risking a
+second send).
 """
 
 from __future__ import annotations
@@ -51,8 +53,11 @@ class PermanentError(DeliveryError):
     """The send did not happen and never will on this channel (5xx, invalid recipient, refused document)."""
 
 
-class InDoubt(Exception):
-    """An adapter cannot tell whether an interrupted send reached the other side."""
+class InDoubtError(TransientError):
+    """An interrupted send may or may not have reached the other side, and this adapter cannot tell (yet)."""
+
+    def __init__(self, reason: str, *, evidence: dict[str, Any] | None = None):
+        super().__init__(reason, code="in_doubt", evidence=evidence)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from channels.adapters.base import (
     Delivery,
-    InDoubt,
+    InDoubtError,
     PermanentError,
     Receipt,
     TransientError,
@@ -405,7 +405,9 @@ class EmailAdapter:
             code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._drop_connection()
-            raise InDoubtError(f"connection lost after the message data was sent ({exc})", message_id) from exc
+            raise InDoubtError(
+                f"connection lost after the message data was sent ({exc})", evidence={"message_id": message_id}
+            ) from exc
         if code != 250:
             raise _reply_error("message refused after DATA", code, reply, evidence={"message_id": message_id})
         return Receipt(
@@ -422,7 +424,7 @@ class EmailAdapter:
 
     def lookup(self, delivery: Delivery) -> Receipt | None:
         if not self.config.archive:
-            raise InDoubt("no RELANCE_SMTP_ARCHIVE to check whether the interrupted message was received")
+            raise InDoubtError("no RELANCE_SMTP_ARCHIVE to check whether the interrupted message was received")
         message_id = message_id_for(delivery, self.domain)
         found = MailStore(Path(self.config.archive)).find_message_id(message_id)
         if found is None:
@@ -438,13 +440,6 @@ class EmailAdapter:
             except Exception:  # noqa: BLE001
                 pass
             self._smtp = None
-
-
-class InDoubtError(TransientError):
-    """The final dot was sent but no reply came: the dispatcher must look the message up, not resend it."""
-
-    def __init__(self, reason: str, message_id: str):
-        super().__init__(reason, code="in_doubt", evidence={"message_id": message_id})
 
 
 SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")

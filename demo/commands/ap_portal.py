@@ -9,7 +9,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("apportal", help="local customer AP portal (REST and Chorus Pro-like upload APIs)")
-    actions = parser.add_subparsers(dest="apportal_action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="ap_portal_action", metavar="ACTION", required=True)
     serve = actions.add_parser("serve", help="serve the portal with uvicorn until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
@@ -59,12 +59,12 @@ def _pairs(values, option):
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from demo.ap_portal import PortalSettings, create_app
+    from demo.ap_portal import ApPortalSettings, create_app
     from stores.home import relance_home
 
-    defaults = PortalSettings()
+    defaults = ApPortalSettings()
     try:
-        settings = PortalSettings(
+        settings = ApPortalSettings(
             tokens=tuple(args.token) if args.token else defaults.tokens,
             chorus_clients=_pairs(args.chorus_client, "--chorus-client") or defaults.chorus_clients,
             chorus_accounts=_pairs(args.chorus_account, "--chorus-account") or defaults.chorus_accounts,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pypdf import PdfReader
 from sqlalchemy import insert
 
-from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_batch
+from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, enqueue_batch
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import parse_policy
 from channels.dispatch import Dispatcher
@@ -60,7 +60,7 @@ def test_invoice_pdf_and_statement_attached(relance_home, tmp_path, monkeypatch)
     try:
         build_reminder_batch(world.con, engine, policies, RUN, NOW, as_of=RUN)
         facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
-        assert dispatch_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS)["counts"]["queued"] == 1
+        assert enqueue_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS)["counts"]["queued"] == 1
         stats = Dispatcher(engine, relance_home, load_from_duckdb(world.con)).drain()
         assert stats.sent == 1, stats.as_dict()
     finally:

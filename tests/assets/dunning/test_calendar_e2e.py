@@ -1,7 +1,7 @@
 """Sixty simulated days of dunning against a real SMTP server (aiosmtpd on loopback).
 
 Each day: the data that arrived is loaded (payments, credit notes, disputes, portal events), payments are
-re-extracted, then the batch is planned, checked, dispatched through the real outbox and drained by the
+re-extracted, then the batch is planned, checked, enqueued in the real outbox and drained by the
 channels' dispatcher over SMTP. Assertions read what the SMTP server received (X-Relance-* headers).
 One day is missed (the schedule did not run) and one is blocked by stale payments data.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from assets.dunning.batch import (
     REMINDER_KINDS,
     build_reminder_batch,
-    dispatch_batch,
+    enqueue_batch,
     lines_for,
     payments_check,
     settled_check,
@@ -210,7 +210,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
                 assert clean, settled  # the planner itself never drafts a settled or disputed invoice
                 if fresh:
                     facts = load_day_facts(world.con, engine, day, now, as_of=day, as_of_time=now)
-                    result = dispatch_batch(engine, home, policies, facts, kinds=REMINDER_KINDS)
+                    result = enqueue_batch(engine, home, policies, facts, kinds=REMINDER_KINDS)
                     assert not result["errors"], result
                     stats = Dispatcher(engine, home, load_from_duckdb(world.con)).drain()
                     assert stats.failed == 0 and stats.dead == 0, stats.as_dict()
@@ -301,7 +301,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     assert {
         (line["invoice_number"], line["step"], line["run_date"])
         for line in lines
-        if line["reason"] == "batch_not_dispatched"
+        if line["reason"] == "batch_not_enqueued"
     } == {("E-1", "d10", D("2026-11-05")), ("N-1", "d10", D("2026-11-05"))}
     assert all(line["state"] in ("sent", "ignored") for line in lines if line["channel"] != "manual"), [
         line for line in lines if line["state"] not in ("sent", "ignored")

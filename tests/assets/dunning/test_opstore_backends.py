@@ -11,7 +11,7 @@ from assets.dunning.batch import (
     REMINDER_KINDS,
     build_reminder_batch,
     create_request,
-    dispatch_batch,
+    enqueue_batch,
     execute_request,
     lines_for,
     sync_line_states,
@@ -27,7 +27,7 @@ NOW = datetime(2026, 10, 16, 9, tzinfo=timezone.utc)
 POLICIES = load_policies(Path(__file__).parent / "policies")
 
 
-def test_batch_dispatch_rerun_and_request(opstore_url, relance_home):
+def test_batch_enqueue_rerun_and_request(opstore_url, relance_home):
     engine = ops.open_store(opstore_url)
     world = World(relance_home.warehouse)
     for cid in "ABJ":
@@ -39,7 +39,7 @@ def test_batch_dispatch_rerun_and_request(opstore_url, relance_home):
         for _ in range(2):  # the second run of the day changes nothing
             build_reminder_batch(world.con, engine, POLICIES, RUN, NOW, as_of=RUN)
             facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
-            dispatch_batch(engine, relance_home, POLICIES, facts, kinds=REMINDER_KINDS)
+            enqueue_batch(engine, relance_home, POLICIES, facts, kinds=REMINDER_KINDS)
         with engine.connect() as conn:
             keys = sorted(r.idempotency_key for r in conn.execute(select(outbox.c.idempotency_key)))
         assert keys[0] == "dunning:A-1:d1:email" and keys[1].startswith("dunning:J:d1:email:")

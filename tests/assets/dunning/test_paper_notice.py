@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from pypdf import PdfReader
 
-from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_batch, lines_for
+from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, enqueue_batch, lines_for
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import parse_policy
 from channels.dispatch import Dispatcher
@@ -34,7 +34,7 @@ def test_formal_notice_printed_as_a_letter(relance_home, tmp_path):
     engine = ops.open_store(relance_home.operational_url)
     build_reminder_batch(world.con, engine, policies, RUN, NOW, as_of=RUN)
     facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
-    assert dispatch_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS)["counts"]["queued"] == 1
+    assert enqueue_batch(engine, relance_home, policies, facts, kinds=REMINDER_KINDS)["counts"]["queued"] == 1
     stats = Dispatcher(engine, relance_home, load_from_duckdb(world.con)).drain()
     world.close()
     assert stats.sent == 1 and stats.by_channel == {"paper": 1}, stats.as_dict()

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from sqlalchemy import update
 
-from assets.dunning.batch import RESEND_KINDS, build_resend_batch, dispatch_batch, lines_for
+from assets.dunning.batch import RESEND_KINDS, build_resend_batch, enqueue_batch, lines_for
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import load_policies
 from channels.outbox import enqueue
@@ -167,7 +167,7 @@ def test_unretrieved_invoice_is_resent_on_the_next_channel_before_due(relance_ho
     summary = build_resend_batch(world.con, engine, policies, today, now, as_of=today)
     assert summary.drafts == 1
     facts = load_day_facts(world.con, engine, today, now, as_of=today)
-    result = dispatch_batch(engine, relance_home, policies, facts, kinds=RESEND_KINDS)
+    result = enqueue_batch(engine, relance_home, policies, facts, kinds=RESEND_KINDS)
     world.close()
     assert result["counts"] == {"queued": 1, "messages": 1}
     with engine.connect() as conn:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, dispatch_batch, lines_for
+from assets.dunning.batch import REMINDER_KINDS, build_reminder_batch, enqueue_batch, lines_for
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import TEMPLATE_DIR, load_policies
 from assets.dunning.templates import DunningTemplates, TemplateRenderError
@@ -109,7 +109,7 @@ def test_a_refused_template_sends_nothing_and_says_why(tmp_path, relance_home):
     engine = ops.open_store(relance_home.operational_url)
     build_reminder_batch(world.con, engine, policies, RUN, NOW, as_of=RUN)
     facts = load_day_facts(world.con, engine, RUN, NOW, as_of=RUN)
-    result = dispatch_batch(
+    result = enqueue_batch(
         engine, relance_home, policies, facts, kinds=REMINDER_KINDS, templates=DunningTemplates(templates_dir)
     )
     world.close()

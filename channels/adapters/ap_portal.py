@@ -28,7 +28,7 @@ from channels.files import safe_name
 
 
 @dataclass(frozen=True)
-class PortalConfig:
+class ApPortalConfig:
     url: str = "http://127.0.0.1:8090"
     token: str = "demo-token"
     client_id: str = "demo-client"
@@ -40,7 +40,7 @@ class PortalConfig:
     poll_seconds: float = 0.5
 
     @classmethod
-    def from_env(cls) -> PortalConfig:
+    def from_env(cls) -> ApPortalConfig:
         env = os.environ
         return cls(
             url=(env.get("RELANCE_APPORTAL_URL") or cls.url).rstrip("/"),
@@ -84,7 +84,7 @@ def _http_error(what: str, response: httpx.Response) -> Exception:
 class _HttpAdapter:
     channel = "ap_portal"
 
-    def __init__(self, config: PortalConfig, client: httpx.Client | None = None):
+    def __init__(self, config: ApPortalConfig, client: httpx.Client | None = None):
         self.config = config
         self.client = client or httpx.Client(base_url=config.url, timeout=config.timeout)
 
@@ -105,7 +105,7 @@ class _HttpAdapter:
         self.client.close()
 
 
-class RestPortalAdapter(_HttpAdapter):
+class RestApPortalAdapter(_HttpAdapter):
     def send(self, delivery: Delivery) -> Receipt:
         item = delivery.first
         data = _pdf(delivery)
@@ -131,7 +131,7 @@ class RestPortalAdapter(_HttpAdapter):
             evidence={
                 "api": "rest",
                 "deposit_id": deposit["id"],
-                "portal_status": final["status"],
+                "ap_portal_status": final["status"],
                 "replayed": response.status_code == 200,
             },
         )
@@ -151,9 +151,9 @@ class RestPortalAdapter(_HttpAdapter):
         if current["status"] == "rejected":
             raise PermanentError(
                 f"the portal rejected deposit {deposit['id']}: {current.get('reason')}",
-                code="portal_rejected",
+                code="ap_portal_rejected",
                 event_type="rejected",
-                evidence={"deposit_id": deposit["id"], "portal_status": "rejected"},
+                evidence={"deposit_id": deposit["id"], "ap_portal_status": "rejected"},
             )
         return current
 
@@ -172,7 +172,7 @@ class RestPortalAdapter(_HttpAdapter):
             channel=self.channel,
             reference=items[0]["id"],
             recovered=True,
-            evidence={"api": "rest", "deposit_id": items[0]["id"], "portal_status": items[0]["status"]},
+            evidence={"api": "rest", "deposit_id": items[0]["id"], "ap_portal_status": items[0]["status"]},
         )
 
 
@@ -181,7 +181,7 @@ class ChorusLikeAdapter(_HttpAdapter):
 
     FINAL: ClassVar[dict[str, str]] = {"IN_INTEGRE": "accepted", "IN_REJETE": "rejected"}
 
-    def __init__(self, config: PortalConfig, client: httpx.Client | None = None):
+    def __init__(self, config: ApPortalConfig, client: httpx.Client | None = None):
         super().__init__(config, client)
         self._token: str | None = None
 
@@ -274,9 +274,9 @@ class ChorusLikeAdapter(_HttpAdapter):
 
 def adapter_from_env() -> _HttpAdapter:
     kind = (os.environ.get("RELANCE_APPORTAL_KIND") or "rest").lower()
-    config = PortalConfig.from_env()
+    config = ApPortalConfig.from_env()
     if kind == "rest":
-        return RestPortalAdapter(config)
+        return RestApPortalAdapter(config)
     if kind == "chorus":
         return ChorusLikeAdapter(config)
     raise ValueError(f"RELANCE_APPORTAL_KIND must be rest or chorus, not {kind!r}")

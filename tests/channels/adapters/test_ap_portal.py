@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from channels.adapters.apportal import ChorusLikeAdapter, PortalConfig, RestPortalAdapter
+from channels.adapters.ap_portal import ApPortalConfig, ChorusLikeAdapter, RestApPortalAdapter
 from channels.adapters.base import Delivery, DeliveryItem
 from channels.dispatch import AdapterFactory, Dispatcher, DispatchSettings
 from channels.recipients import Recipient
-from demo.ap_portal import BackgroundServer, PortalSettings, create_app
+from demo.ap_portal import ApPortalSettings, BackgroundServer, create_app
 from stores import operational as ops
 from tests.channels.helpers import directory, pdf_bytes, queue_invoices
 from tests.conftest import free_port
@@ -18,14 +18,14 @@ from tests.conftest import free_port
 
 @pytest.fixture
 def portal():
-    app = create_app(PortalSettings(processing_seconds=0.05))
+    app = create_app(ApPortalSettings(processing_seconds=0.05))
     server = BackgroundServer(app, port=free_port()).start()
-    yield server, app.state.portal
+    yield server, app.state.ap_portal
     server.stop()
 
 
 def _config(server, **overrides):
-    return PortalConfig(url=server.url, polls=20, poll_seconds=0.02, timeout=5, **overrides)
+    return ApPortalConfig(url=server.url, polls=20, poll_seconds=0.02, timeout=5, **overrides)
 
 
 def _events(engine, event_type):
@@ -41,7 +41,7 @@ def _events(engine, event_type):
 @pytest.mark.parametrize("kind", ["rest", "chorus"])
 def test_upload_deposits_each_invoice_once_and_polls_its_status(relance_home, portal, kind):
     server, state = portal
-    adapter = (RestPortalAdapter if kind == "rest" else ChorusLikeAdapter)(_config(server))
+    adapter = (RestApPortalAdapter if kind == "rest" else ChorusLikeAdapter)(_config(server))
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1", "F-2"], channel="ap_portal")
     dispatcher = Dispatcher(
@@ -56,7 +56,7 @@ def test_upload_deposits_each_invoice_once_and_polls_its_status(relance_home, po
     assert len(deposits) == 2 and all(d.data.startswith(b"%PDF-") for d in deposits)
     sent = _events(engine, "sent")
     if kind == "rest":
-        assert {e["evidence"]["portal_status"] for e in sent} == {"accepted"}
+        assert {e["evidence"]["ap_portal_status"] for e in sent} == {"accepted"}
         assert {d.buyer_id for d in deposits} == {"AP-C1"}
     else:
         assert {e["evidence"]["etatCourantFlux"] for e in sent} == {"IN_INTEGRE"}
@@ -66,7 +66,7 @@ def test_upload_deposits_each_invoice_once_and_polls_its_status(relance_home, po
 @pytest.mark.parametrize("kind", ["rest", "chorus"])
 def test_after_a_crash_the_deposit_is_found_not_repeated(tmp_path, portal, kind):
     server, state = portal
-    cls = RestPortalAdapter if kind == "rest" else ChorusLikeAdapter
+    cls = RestApPortalAdapter if kind == "rest" else ChorusLikeAdapter
     pdf = tmp_path / "f.pdf"
     pdf.write_bytes(pdf_bytes())
     item = DeliveryItem(
@@ -141,7 +141,7 @@ def test_server_side_refusals_carry_clear_reasons(portal):
 def test_portal_down_is_a_transient_error(relance_home):
     engine = ops.open_store(relance_home.operational_url)
     queue_invoices(engine, relance_home, ["F-1"], channel="ap_portal")
-    adapter = RestPortalAdapter(PortalConfig(url=f"http://127.0.0.1:{free_port()}", timeout=2))
+    adapter = RestApPortalAdapter(ApPortalConfig(url=f"http://127.0.0.1:{free_port()}", timeout=2))
     dispatcher = Dispatcher(
         engine,
         relance_home,
