@@ -37,10 +37,6 @@ def sql_text(layer: str, name: str) -> str:
     return path.read_text(encoding="utf-8").strip().rstrip(";")
 
 
-def model_names(layer: str) -> list[str]:
-    return sorted(p.stem for p in (SQL_ROOT / layer).glob("*.sql"))
-
-
 def _bind(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Pass only the parameters the statement names, so one mapping can serve several models."""
     if not params:

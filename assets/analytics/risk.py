@@ -163,13 +163,6 @@ class Encoder:
             self.categories[name] = [str(values[i]) for i in order[:30]]
         return self
 
-    @property
-    def column_names(self) -> list[str]:
-        names = list(NUMERIC_FEATURES) + list(DERIVED_FEATURES)
-        for name in CATEGORICAL_FEATURES:
-            names += [f"{name}={value}" for value in self.categories[name]]
-        return names
-
     def groups(self) -> dict[str, list[int]]:
         """Matrix columns of each feature (a categorical feature spans its one-hot columns)."""
         groups = {name: [i] for i, name in enumerate(NUMERIC_FEATURES + DERIVED_FEATURES)}

@@ -40,7 +40,6 @@ WEEKEND = "weekend"
 HOLIDAY = "public_holiday"
 OUTSIDE_HOURS = "outside_sending_hours"
 WINDOW_PASSED = "due_date_passed"  # a pre-due step (D-7) whose date went by while it could not be sent
-RETRIEVED = "already_retrieved"
 NO_FALLBACK = "no_fallback_channel"
 UNKNOWN_CUSTOMER = "unknown_customer"
 SUPPRESSION_REASONS = (

@@ -8,8 +8,6 @@ from the values themselves, unless a profile fixes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from assets.ingest.schema import BOOLEAN, DATE, DECIMAL, FALSE_WORDS, INTEGER, LIST, MONEY, TEXT, TRUE_WORDS, Field
@@ -24,15 +22,6 @@ _SAMPLE = 100_000
 _DMY_SHAPE = r"^\d{1,2}[/.\-]\d{1,2}[/.\-](\d{4}|\d{2})$"
 _ISO_SHAPE = r"^\d{4}-\d{1,2}-\d{1,2}$"
 _COMPACT_SHAPE = r"^\d{8}$"
-
-
-@dataclass(frozen=True)
-class ColumnHints:
-    """Per-file choices a profile may fix; None lets the values decide."""
-
-    decimal: str | None = None  # "," or "."
-    date_order: str | None = None  # "dmy" or "mdy"
-    default_decimal: str = "."  # when the values give no evidence either way
 
 
 def polars_type(field: Field) -> pl.DataType:

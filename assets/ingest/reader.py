@@ -16,7 +16,6 @@ import numpy as np
 import polars as pl
 
 LINE = "__line"
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".dat", ".psv", ""}
 DELIMITERS = (";", "\t", "|", ",")
 
 

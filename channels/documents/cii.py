@@ -10,7 +10,6 @@ from decimal import Decimal
 from lxml import etree
 
 from channels.documents.model import (
-    NOTE_BUSINESS_PROCESS,
     VAT_CATEGORY_EXEMPT,
     VAT_CATEGORY_REVERSE_CHARGE,
     Invoice,
@@ -212,8 +211,3 @@ def build_cii(invoice: Invoice) -> etree._Element:
 
 def write_cii(invoice: Invoice) -> bytes:
     return etree.tostring(build_cii(invoice), xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def is_b2b(invoice: Invoice) -> bool:
-    note = invoice.note(NOTE_BUSINESS_PROCESS)
-    return note is not None and note.content == "B2B"

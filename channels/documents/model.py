@@ -9,7 +9,6 @@ French administration expect, rather than summing per-line rounded VAT.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -268,7 +267,3 @@ def vat_category_for(rate: Decimal, buyer_country: str, buyer_vat_id: str) -> st
     if buyer_country and buyer_country.upper() != "FR" and buyer_vat_id:
         return VAT_CATEGORY_REVERSE_CHARGE
     return VAT_CATEGORY_EXEMPT
-
-
-def total_of(lines: Iterable[InvoiceLine]) -> Decimal:
-    return money(sum((line.net_amount for line in lines), Decimal("0")))

@@ -56,9 +56,6 @@ class EventRecorder:
         """Record one event and return its event_id once committed."""
         return await asyncio.wrap_future(self.submit(event_type, **fields))
 
-    def record_sync(self, event_type: str, **fields: Any) -> str:
-        return self.submit(event_type, **fields).result()
-
     def _run(self) -> None:
         while True:
             item = self._queue.get()

@@ -56,34 +56,6 @@ CUSTOMER_HEADERS = {
     "payment_terms_days": "Délai de paiement (jours)",
     "on_hold": "Bloqué",
 }
-INVOICE_HEADERS = (
-    "N° facture",
-    "Type",
-    "Code client",
-    "Date facture",
-    "Date de livraison",
-    "Date d'échéance",
-    "Montant HT",
-    "Montant TVA",
-    "Montant TTC",
-    "Devise",
-    "N° commande",
-    "Facture d'origine",
-    "Libellé",
-    "Pièces jointes",
-)
-LINE_HEADERS = ("N° facture", "Ligne", "Désignation", "Quantité", "Prix unitaire HT", "Taux TVA", "Montant HT")
-PAYMENT_HEADERS = (
-    "Payment ID",
-    "Customer ID",
-    "Invoice No",
-    "Payment Date",
-    "Amount",
-    "Currency",
-    "Method",
-    "Reference",
-)
-DISPUTE_HEADERS = ("Invoice No", "Customer ID", "Opened On", "Reason", "Disputed Amount", "Resolved On")
 FEC_HEADERS = (
     "JournalCode",
     "JournalLib",
