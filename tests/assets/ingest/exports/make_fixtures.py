@@ -16,7 +16,9 @@ Run from the repository root:  .venv/bin/python tests/assets/ingest/exports/make
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -51,9 +53,19 @@ def openpyxl_book() -> openpyxl.Workbook:
 
 
 def save_openpyxl(book: openpyxl.Workbook, relative: str) -> None:
+    """Saves the workbook, then rewrites its zip with pinned entry times so a rerun gives the same bytes."""
     path = HERE / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(path, "w") as target:
+        for entry in source.infolist():
+            pinned = zipfile.ZipInfo(entry.filename, date_time=PINNED.timetuple()[:6])
+            pinned.compress_type = zipfile.ZIP_DEFLATED
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":  # openpyxl stamps the save time as "modified"
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + PINNED.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            target.writestr(pinned, data)
 
 
 def fill(sheet, rows: list[list], date_format: str | None = None, number_format: str | None = None,
