@@ -27,13 +27,43 @@ VERIFIED = {"full", "partial", "unverified"}
 DOCUMENT_TYPES = {"invoice", "credit_note"}
 PAID_STATES = {"paid", "partially_paid", "unpaid", None}
 REASONS = {
-    "title", "blank", "repeated_header", "section_header", "subtotal", "total", "footer",
-    "payment", "overpayment", "journal_entry", "opening_balance", "failed_payment",
-    "draft", "cancelled", "void", "pro_forma", "prospect", "supplier",
-    "status_history", "tax_breakdown", "totals_breakdown",
+    "title",
+    "blank",
+    "repeated_header",
+    "section_header",
+    "subtotal",
+    "total",
+    "footer",
+    "payment",
+    "overpayment",
+    "journal_entry",
+    "opening_balance",
+    "failed_payment",
+    "draft",
+    "cancelled",
+    "void",
+    "pro_forma",
+    "prospect",
+    "supplier",
+    "status_history",
+    "tax_breakdown",
+    "totals_breakdown",
 }
-INVOICE_FIELDS = ["invoice_number", "customer_id", "customer_name", "document_type", "issue_date", "due_date",
-                  "currency", "amount_excl_tax", "tax_amount", "amount_incl_tax", "open_amount", "paid_state", "lines"]
+INVOICE_FIELDS = [
+    "invoice_number",
+    "customer_id",
+    "customer_name",
+    "document_type",
+    "issue_date",
+    "due_date",
+    "currency",
+    "amount_excl_tax",
+    "tax_amount",
+    "amount_incl_tax",
+    "open_amount",
+    "paid_state",
+    "lines",
+]
 MONEY = re.compile(r"^\d+\.\d{2}$")
 QUANTITY = re.compile(r"^-?\d+\.\d{4}$")
 RATE = re.compile(r"^\d+\.\d{2}$")
@@ -49,7 +79,9 @@ def load(path: Path) -> dict:
 
 
 def money(value) -> Decimal:
-    assert isinstance(value, str) and MONEY.match(value), f"amount {value!r} is not a non-negative string with two decimals"
+    assert isinstance(value, str) and MONEY.match(value), (
+        f"amount {value!r} is not a non-negative string with two decimals"
+    )
     return Decimal(value)
 
 
@@ -132,11 +164,15 @@ def test_every_row_is_a_record_or_set_aside_with_a_reason(path: Path):
         rows = set(range(1, last + 1)) - {header}
         set_aside = aside[name]
         assert len(set_aside) == len(set(set_aside)), f"sheet {name}: a row is set aside twice"
-        assert not claimed[name] & set(set_aside), f"sheet {name}: rows both accepted and set aside: {sorted(claimed[name] & set(set_aside))}"
+        assert not claimed[name] & set(set_aside), (
+            f"sheet {name}: rows both accepted and set aside: {sorted(claimed[name] & set(set_aside))}"
+        )
         assert header not in claimed[name] | set(set_aside), f"sheet {name}: the header is not a data row"
         accounted = claimed[name] | set(set_aside)
-        assert accounted == rows, (f"sheet {name}: unaccounted rows {sorted(rows - accounted)}, "
-                                   f"rows outside the sheet {sorted(accounted - rows)}")
+        assert accounted == rows, (
+            f"sheet {name}: unaccounted rows {sorted(rows - accounted)}, "
+            f"rows outside the sheet {sorted(accounted - rows)}"
+        )
         before_header = {n for n in set_aside if n < header}
         assert not claimed[name] & set(range(1, header)), f"sheet {name}: a record above the header"
         for row in doc["set_aside"]:
@@ -152,7 +188,9 @@ def test_invoice_amounts_dates_and_states_add_up(path: Path):
     allocated: dict[str, Decimal] = {}
     for payment in doc["payments"]:
         if payment["invoice_number"] in numbers:
-            allocated[payment["invoice_number"]] = allocated.get(payment["invoice_number"], Decimal(0)) + money(payment["amount"])
+            allocated[payment["invoice_number"]] = allocated.get(payment["invoice_number"], Decimal(0)) + money(
+                payment["amount"]
+            )
     for invoice in doc["invoices"]:
         assert set(INVOICE_FIELDS) <= set(invoice), f"missing fields {set(INVOICE_FIELDS) - set(invoice)}"
         label = invoice["invoice_number"]
@@ -166,7 +204,9 @@ def test_invoice_amounts_dates_and_states_add_up(path: Path):
         assert invoice["issue_date"], f"{label}: an issued document has an issue date"
         if invoice["due_date"]:
             assert invoice["due_date"] >= invoice["issue_date"], f"{label}: due before issued"
-        excl, tax, incl, open_ = (invoice[k] for k in ("amount_excl_tax", "tax_amount", "amount_incl_tax", "open_amount"))
+        excl, tax, incl, open_ = (
+            invoice[k] for k in ("amount_excl_tax", "tax_amount", "amount_incl_tax", "open_amount")
+        )
         assert incl is not None, f"{label}: no amount incl. tax"
         incl = money(incl)
         if excl is not None and tax is not None:
@@ -195,12 +235,12 @@ def test_lines_payments_customers_and_disputes_are_well_formed(path: Path):
         assert line["vat_rate"] is None or RATE.match(line["vat_rate"])
         by_invoice.setdefault(line["invoice_number"], []).append(line)
     for number, lines in by_invoice.items():
-        assert sorted(l["line_number"] for l in lines) == list(range(1, len(lines) + 1)), f"{number}: line numbers"
+        assert sorted(row["line_number"] for row in lines) == list(range(1, len(lines) + 1)), f"{number}: line numbers"
         invoice = invoices[number]
-        if invoice.get("sheet") is None and all(l.get("sheet") is None for l in lines):
-            assert {l["line"] for l in lines} <= set(invoice["lines"]), f"{number}: its lines are its rows"
+        if invoice.get("sheet") is None and all(row.get("sheet") is None for row in lines):
+            assert {row["line"] for row in lines} <= set(invoice["lines"]), f"{number}: its lines are its rows"
         if invoice["amount_excl_tax"] is not None:
-            total = sum(money(l["line_amount_excl_tax"]) for l in lines)
+            total = sum(money(row["line_amount_excl_tax"]) for row in lines)
             assert total == money(invoice["amount_excl_tax"]), f"{number}: lines do not add up to the invoice"
     for payment in doc["payments"]:
         money(payment["amount"])
@@ -208,7 +248,9 @@ def test_lines_payments_customers_and_disputes_are_well_formed(path: Path):
         assert payment["payment_date"]
         assert payment["currency"] is None or CURRENCY.match(payment["currency"])
         if doc["kind"] in {"invoices", "invoice_lines", "aging", "ledger"} and payment["invoice_number"]:
-            assert payment["invoice_number"] in invoices, f"payment for an invoice not in the file: {payment['invoice_number']}"
+            assert payment["invoice_number"] in invoices, (
+                f"payment for an invoice not in the file: {payment['invoice_number']}"
+            )
     keys = [(p["payment_id"], p["invoice_number"]) for p in doc["payments"]]
     assert len(keys) == len(set(keys)), "a payment allocation appears twice"
     ids = [c["customer_id"] for c in doc["customers"] if c["customer_id"]]
