@@ -14,9 +14,9 @@ Reason codes: UNCL 5189 for allowances (95 discount), UNCL 7161 for charges (FC 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 CENT = Decimal("0.01")
 DISCOUNT = "95"  # UNCL 5189
@@ -52,8 +52,15 @@ class AllowanceCharge:
         return _money(self.amount) if self.charge else -_money(self.amount)
 
 
-def line_discount(quantity: Decimal, unit_price: Decimal, net_amount: Decimal, *, percent: Decimal | None = None,
-                  amount: Decimal | None = None, reason: str = "Remise") -> AllowanceCharge | None:
+def line_discount(
+    quantity: Decimal,
+    unit_price: Decimal,
+    net_amount: Decimal,
+    *,
+    percent: Decimal | None = None,
+    amount: Decimal | None = None,
+    reason: str = "Remise",
+) -> AllowanceCharge | None:
     """The line allowance (BG-27) that takes quantity x price down to the exported net amount.
 
     `percent` / `amount` are what the export's discount columns say; the allowance is always the exported
@@ -68,13 +75,19 @@ def line_discount(quantity: Decimal, unit_price: Decimal, net_amount: Decimal, *
         raise ValueError(f"discount amount {amount} does not take {gross} down to the line's net {net_amount}")
     if percent is not None and abs(_money(gross * Decimal(percent) / 100) - difference) > CENT:
         raise ValueError(f"a {percent} % discount on {gross} is not {difference} (the line's net is {net_amount})")
-    return AllowanceCharge(charge=False, amount=difference, reason=reason, reason_code=DISCOUNT,
-                           base_amount=gross if percent is not None else None,
-                           percent=Decimal(percent).normalize() if percent is not None else None)
+    return AllowanceCharge(
+        charge=False,
+        amount=difference,
+        reason=reason,
+        reason_code=DISCOUNT,
+        base_amount=gross if percent is not None else None,
+        percent=Decimal(percent).normalize() if percent is not None else None,
+    )
 
 
-def split_over_vat_groups(amount: Decimal, groups: dict[tuple[str, Decimal], Decimal], *, charge: bool,
-                          reason: str, reason_code: str) -> list[AllowanceCharge]:
+def split_over_vat_groups(
+    amount: Decimal, groups: dict[tuple[str, Decimal], Decimal], *, charge: bool, reason: str, reason_code: str
+) -> list[AllowanceCharge]:
     """One document-level allowance or charge per VAT group (category, rate), in proportion to the groups'
     net amounts; the cents left by rounding go to the largest groups first, so the parts add up exactly."""
     total = _money(amount)
@@ -90,8 +103,18 @@ def split_over_vat_groups(amount: Decimal, groups: dict[tuple[str, Decimal], Dec
     left = int((total - sum(parts.values())) / CENT)
     for key in sorted(order, key=lambda k: -(exact[k] - parts[k]))[:left]:
         parts[key] += CENT
-    return [AllowanceCharge(charge=charge, amount=parts[key], reason=reason, reason_code=reason_code,
-                            vat_category=key[0], vat_rate=key[1]) for key in order if parts[key] > 0]
+    return [
+        AllowanceCharge(
+            charge=charge,
+            amount=parts[key],
+            reason=reason,
+            reason_code=reason_code,
+            vat_category=key[0],
+            vat_rate=key[1],
+        )
+        for key in order
+        if parts[key] > 0
+    ]
 
 
 def total(entries: Iterable[AllowanceCharge], *, charge: bool) -> Decimal:

@@ -29,7 +29,7 @@ class ExchangeRates:
     eur_per_unit: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, section: dict | None, where: str = "[exchange_rates]") -> "ExchangeRates":
+    def from_config(cls, section: dict | None, where: str = "[exchange_rates]") -> ExchangeRates:
         if not section:
             return cls()
         source = str(section.get("source") or "").strip()
@@ -59,9 +59,14 @@ class AccountingCurrency:  # BT-6 with BT-111
     code: str = EUR  # BT-6
 
 
-def accounting_currency(invoice_currency: str, tax_total: Decimal, *, tax_amount_eur: Decimal | None = None,
-                        exchange_rate: Decimal | None = None,
-                        configured: ExchangeRates | None = None) -> AccountingCurrency | None:
+def accounting_currency(
+    invoice_currency: str,
+    tax_total: Decimal,
+    *,
+    tax_amount_eur: Decimal | None = None,
+    exchange_rate: Decimal | None = None,
+    configured: ExchangeRates | None = None,
+) -> AccountingCurrency | None:
     """BT-6 / BT-111 for an invoice in `invoice_currency` whose VAT total is `tax_total`; None for euros."""
     currency = (invoice_currency or EUR).upper()
     if currency == EUR:
@@ -73,16 +78,20 @@ def accounting_currency(invoice_currency: str, tax_total: Decimal, *, tax_amount
     if exchange_rate is not None:
         if Decimal(exchange_rate) <= 0:
             raise CurrencyError(f"exchange rate {exchange_rate} must be positive (euros for one {currency})")
-        return AccountingCurrency(_cents(Decimal(tax_total) * Decimal(exchange_rate)),
-                                  f"export: exchange rate {Decimal(exchange_rate).normalize()} EUR per {currency}",
-                                  Decimal(exchange_rate))
+        return AccountingCurrency(
+            _cents(Decimal(tax_total) * Decimal(exchange_rate)),
+            f"export: exchange rate {Decimal(exchange_rate).normalize()} EUR per {currency}",
+            Decimal(exchange_rate),
+        )
     if configured is not None and currency in configured.eur_per_unit:
         rate = configured.eur_per_unit[currency]
-        return AccountingCurrency(_cents(Decimal(tax_total) * rate),
-                                  f"{configured.source}: {rate.normalize()} EUR per {currency}", rate)
+        return AccountingCurrency(
+            _cents(Decimal(tax_total) * rate), f"{configured.source}: {rate.normalize()} EUR per {currency}", rate
+        )
     raise CurrencyError(
         f"an invoice in {currency} must state its VAT in euros (BT-111, BR-FR-CO-12): export tax_amount_eur or "
-        f"exchange_rate, or give [exchange_rates] {currency} with its source in the company file")
+        f"exchange_rate, or give [exchange_rates] {currency} with its source in the company file"
+    )
 
 
 def _cents(value: Decimal) -> Decimal:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from lxml import etree
 
@@ -129,11 +129,17 @@ def check_pdf_layer(data: bytes) -> tuple[bytes | None, list[ValidationIssue], b
         issues.append(_issue("PDFA-XMP", "no XMP metadata stream in the catalog: PDF/A needs one", "/Root/Metadata"))
     part, conformance = description.get((PDFAID_NS, "part")), description.get((PDFAID_NS, "conformance"))
     if xmp is not None and part != "3":
-        issues.append(_issue("PDFA-PART", f"XMP pdfaid:part is {part!r}: a Factur-X file must be PDF/A-3",
-                             "XMP pdfaid:part"))
+        issues.append(
+            _issue("PDFA-PART", f"XMP pdfaid:part is {part!r}: a Factur-X file must be PDF/A-3", "XMP pdfaid:part")
+        )
     if xmp is not None and (conformance or "").upper() not in ("A", "B", "U"):
-        issues.append(_issue("PDFA-CONFORMANCE", f"XMP pdfaid:conformance is {conformance!r}, expected A, B or U",
-                             "XMP pdfaid:conformance"))
+        issues.append(
+            _issue(
+                "PDFA-CONFORMANCE",
+                f"XMP pdfaid:conformance is {conformance!r}, expected A, B or U",
+                "XMP pdfaid:conformance",
+            )
+        )
     # output intent
     intents = catalog.get("/OutputIntents")
     intents = [i.get_object() for i in intents] if intents is not None else []
@@ -141,12 +147,20 @@ def check_pdf_layer(data: bytes) -> tuple[bytes | None, list[ValidationIssue], b
     if not pdfa_intents:
         issues.append(_issue("PDFA-OUTPUT-INTENT", "no /OutputIntents entry with /S /GTS_PDFA1", "/Root/OutputIntents"))
     elif not any(i.get("/DestOutputProfile") is not None for i in pdfa_intents):
-        issues.append(_issue("PDFA-OUTPUT-INTENT", "the PDF/A output intent has no /DestOutputProfile (ICC profile)",
-                             "/Root/OutputIntents"))
+        issues.append(
+            _issue(
+                "PDFA-OUTPUT-INTENT",
+                "the PDF/A output intent has no /DestOutputProfile (ICC profile)",
+                "/Root/OutputIntents",
+            )
+        )
     # embedded files and their relationships
     if facturx_spec is None:
-        issues.append(_issue("FX-EMBEDDED", f"{FACTURX_NAME} is not embedded (EmbeddedFiles name tree)",
-                             "/Root/Names/EmbeddedFiles"))
+        issues.append(
+            _issue(
+                "FX-EMBEDDED", f"{FACTURX_NAME} is not embedded (EmbeddedFiles name tree)", "/Root/Names/EmbeddedFiles"
+            )
+        )
     af = catalog.get("/AF")
     af_refs = {_ref(a) for a in af} if af is not None else set()
     for name, (spec, _payload, subtype, ref) in files.items():
@@ -155,8 +169,13 @@ def check_pdf_layer(data: bytes) -> tuple[bytes | None, list[ValidationIssue], b
         if relationship is None:
             issues.append(_issue("PDFA-AFRELATIONSHIP", f"embedded file {name} has no /AFRelationship", where))
         elif name == FACTURX_NAME and relationship not in RELATIONSHIPS_FOR_FACTURX:
-            issues.append(_issue("FX-AFRELATIONSHIP", f"{FACTURX_NAME} has /AFRelationship {relationship}, "
-                                 "expected /Data, /Source or /Alternative", where))
+            issues.append(
+                _issue(
+                    "FX-AFRELATIONSHIP",
+                    f"{FACTURX_NAME} has /AFRelationship {relationship}, expected /Data, /Source or /Alternative",
+                    where,
+                )
+            )
         if ref not in af_refs:
             issues.append(_issue("PDFA-AF", f"embedded file {name} is not listed in the catalog's /AF", "/Root/AF"))
         if name == FACTURX_NAME and subtype not in ("/text/xml", "/text#2Fxml", "text/xml"):
@@ -164,8 +183,13 @@ def check_pdf_layer(data: bytes) -> tuple[bytes | None, list[ValidationIssue], b
     # Factur-X XMP properties
     if xmp is not None:
         if EXTENSION_NS.encode() not in xmp or FX_NS.encode() not in xmp:
-            issues.append(_issue("FX-XMP-SCHEMA", "the XMP does not declare the Factur-X extension schema (fx:)",
-                                 "XMP pdfaExtension:schemas"))
+            issues.append(
+                _issue(
+                    "FX-XMP-SCHEMA",
+                    "the XMP does not declare the Factur-X extension schema (fx:)",
+                    "XMP pdfaExtension:schemas",
+                )
+            )
         expected = {"DocumentType": "INVOICE", "DocumentFileName": FACTURX_NAME, "Version": "1.0"}
         for prop, wanted in expected.items():
             value = description.get((FX_NS, prop))
@@ -173,13 +197,23 @@ def check_pdf_layer(data: bytes) -> tuple[bytes | None, list[ValidationIssue], b
                 issues.append(_issue("FX-XMP", f"XMP fx:{prop} is {value!r}, expected {wanted!r}", f"XMP fx:{prop}"))
         level = description.get((FX_NS, "ConformanceLevel"))
         if level not in FACTURX_LEVELS:
-            issues.append(_issue("FX-XMP", f"XMP fx:ConformanceLevel is {level!r}, expected one of "
-                                 f"{', '.join(FACTURX_LEVELS)}", "XMP fx:ConformanceLevel"))
+            issues.append(
+                _issue(
+                    "FX-XMP",
+                    f"XMP fx:ConformanceLevel is {level!r}, expected one of {', '.join(FACTURX_LEVELS)}",
+                    "XMP fx:ConformanceLevel",
+                )
+            )
         elif xml is not None:
             guideline = _guideline(xml)
             if guideline is not None and guideline not in FACTURX_LEVELS[level]:
-                issues.append(_issue("FX-LEVEL", f"XMP says level {level} but the XML's guideline (BT-24) is "
-                                     f"{guideline!r}", "XMP fx:ConformanceLevel"))
+                issues.append(
+                    _issue(
+                        "FX-LEVEL",
+                        f"XMP says level {level} but the XML's guideline (BT-24) is {guideline!r}",
+                        "XMP fx:ConformanceLevel",
+                    )
+                )
     return xml, issues, True
 
 
@@ -221,7 +255,7 @@ def _xmp_values(xmp: bytes) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     try:
         start = xmp.find(b"<x:xmpmeta")
-        root = etree.fromstring(xmp[start:xmp.rfind(b">") + 1] if start >= 0 else xmp)
+        root = etree.fromstring(xmp[start : xmp.rfind(b">") + 1] if start >= 0 else xmp)
     except etree.XMLSyntaxError:
         return values
     for description in root.iter(f"{{{RDF_NS}}}Description"):
@@ -245,20 +279,23 @@ def _guideline(xml: bytes) -> str | None:
     return found.text.strip() if found is not None and found.text else None
 
 
-def check_file(path: Path, validate_xml: Callable[[bytes], ValidationResult],
-               check_edifact: Callable[[bytes], ValidationResult]) -> FileReport:
+def check_file(
+    path: Path, validate_xml: Callable[[bytes], ValidationResult], check_edifact: Callable[[bytes], ValidationResult]
+) -> FileReport:
     """The report for one path; `validate_xml` / `check_edifact` run the chosen rule sets."""
     shown = str(path)
     if path.is_dir():
-        return FileReport(shown, "directory", issues=[_issue("FILE", "is a directory, not an invoice file",
-                                                             rule_set=FILE_RULES)])
+        return FileReport(
+            shown, "directory", issues=[_issue("FILE", "is a directory, not an invoice file", rule_set=FILE_RULES)]
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return FileReport(shown, "missing", issues=[_issue("FILE", "no such file", rule_set=FILE_RULES)])
     except OSError as error:
-        return FileReport(shown, "unknown", issues=[_issue("FILE", f"cannot be read: {error.strerror or error}",
-                                                           rule_set=FILE_RULES)])
+        return FileReport(
+            shown, "unknown", issues=[_issue("FILE", f"cannot be read: {error.strerror or error}", rule_set=FILE_RULES)]
+        )
     return check_bytes(shown, data, validate_xml, check_edifact)
 
 
@@ -267,9 +304,17 @@ def check_bytes(shown: str, data: bytes, validate_xml, check_edifact) -> FileRep
     if kind == "empty":
         return FileReport(shown, "empty", issues=[_issue("FILE", "the file is empty", rule_set=FILE_RULES)])
     if kind == "unknown":
-        return FileReport(shown, "unknown", issues=[_issue(
-            "FILE", "neither XML, PDF nor EDIFACT (expected CII, UBL, a Factur-X PDF or an EDIFACT interchange)",
-            rule_set=FILE_RULES)])
+        return FileReport(
+            shown,
+            "unknown",
+            issues=[
+                _issue(
+                    "FILE",
+                    "neither XML, PDF nor EDIFACT (expected CII, UBL, a Factur-X PDF or an EDIFACT interchange)",
+                    rule_set=FILE_RULES,
+                )
+            ],
+        )
     if kind == "edifact":
         return FileReport(shown, "edifact", results=[check_edifact(data)])
     if kind == "pdf":

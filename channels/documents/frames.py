@@ -23,17 +23,44 @@ Sources:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
-from typing import Iterable
+from enum import StrEnum
 
 # EU member states (ISO 3166-1 alpha-2; Greece is GR in addresses, EL only in VAT numbers). Monaco is inside
 # the French VAT territory (Convention fiscale franco-monégasque): a Monaco buyer is billed French VAT.
-EU_COUNTRIES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
-    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
+EU_COUNTRIES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
 FRENCH_VAT_TERRITORY = frozenset({"FR", "MC"})
 
 GOODS = "goods"
@@ -41,7 +68,7 @@ SERVICES = "services"
 SUPPLY_TYPES = (GOODS, SERVICES)
 
 
-class Frame(str, Enum):
+class Frame(StrEnum):
     """The processing frame, written as the BAR note (BT-21 "BAR", BT-22 the value)."""
 
     DOMESTIC_B2B = "B2B"
@@ -96,16 +123,48 @@ def parse_supply_type(value: object) -> str | None:
     text = str(value).strip().lower()
     if not text:
         return None
-    if text in ("goods", "good", "g", "b", "bien", "biens", "marchandise", "marchandises", "produit", "produits",
-                "article", "articles", "product", "products", "item", "stock", "livraison", "lb"):
+    if text in (
+        "goods",
+        "good",
+        "g",
+        "b",
+        "bien",
+        "biens",
+        "marchandise",
+        "marchandises",
+        "produit",
+        "produits",
+        "article",
+        "articles",
+        "product",
+        "products",
+        "item",
+        "stock",
+        "livraison",
+        "lb",
+    ):
         return GOODS
-    if text in ("services", "service", "s", "p", "prestation", "prestations", "prestation de services",
-                "main d'oeuvre", "main d'œuvre", "labour", "labor", "ps"):
+    if text in (
+        "services",
+        "service",
+        "s",
+        "p",
+        "prestation",
+        "prestations",
+        "prestation de services",
+        "main d'oeuvre",
+        "main d'œuvre",
+        "labour",
+        "labor",
+        "ps",
+    ):
         return SERVICES
-    raise ValueError(f"supply type {value!r} is neither goods (bien, marchandise...) nor services (service, prestation...)")
+    raise ValueError(
+        f"supply type {value!r} is neither goods (bien, marchandise...) nor services (service, prestation...)"
+    )
 
 
-class OperationCategory(str, Enum):
+class OperationCategory(StrEnum):
     """BT-23, the French "cadre de facturation" (every value BR-FR-08 accepts)."""
 
     B1 = "B1"
@@ -135,17 +194,26 @@ class OperationCategory(str, Enum):
     MIXED = "M1"
 
     @classmethod
-    def parse(cls, value: str) -> "OperationCategory":
-        aliases = {"goods": cls.B1, "biens": cls.B1, "bien": cls.B1, "services": cls.S1, "service": cls.S1,
-                   "mixed": cls.M1, "mixte": cls.M1}
+    def parse(cls, value: str) -> OperationCategory:
+        aliases = {
+            "goods": cls.B1,
+            "biens": cls.B1,
+            "bien": cls.B1,
+            "services": cls.S1,
+            "service": cls.S1,
+            "mixed": cls.M1,
+            "mixte": cls.M1,
+        }
         key = str(value).strip()
         if key.lower() in aliases:
             return aliases[key.lower()]
         try:
             return cls(key.upper())
         except ValueError:
-            raise ValueError(f"operation category {value!r} is not one of goods, services, mixed or a BT-23 code "
-                             f"({', '.join(c.value for c in cls)})") from None
+            raise ValueError(
+                f"operation category {value!r} is not one of goods, services, mixed or a BT-23 code "
+                f"({', '.join(c.value for c in cls)})"
+            ) from None
 
     @property
     def nature(self) -> str:
@@ -224,17 +292,20 @@ class VatTreatment:
 
 
 INTRA_COMMUNITY_GOODS = VatTreatment(
-    VAT_INTRA_COMMUNITY, "VATEX-EU-IC",
+    VAT_INTRA_COMMUNITY,
+    "VATEX-EU-IC",
     "Exonération de TVA, article 262 ter I du CGI (livraison intracommunautaire)",
     "VAT exempt: intra-Community supply of goods, article 262 ter I of the French tax code (CGI)",
 )
 REVERSE_CHARGE_SERVICES = VatTreatment(
-    VAT_REVERSE_CHARGE, "VATEX-EU-AE",
+    VAT_REVERSE_CHARGE,
+    "VATEX-EU-AE",
     "Autoliquidation, article 283-2 du CGI : TVA due par le preneur",
     "Reverse charge: VAT to be accounted for by the customer, article 283-2 of the French tax code (CGI)",
 )
 EXPORT_GOODS = VatTreatment(
-    VAT_EXPORT, "VATEX-EU-G",
+    VAT_EXPORT,
+    "VATEX-EU-G",
     "Exonération de TVA, article 262 I du CGI (exportation)",
     "VAT exempt: export of goods outside the EU, article 262 I of the French tax code (CGI)",
 )
@@ -242,7 +313,8 @@ EXPORT_GOODS = VatTreatment(
 # French VAT. EN 16931's O ("not subject to VAT") forbids the seller's VAT id (BR-O-02), so the export
 # category G carries it, with the article as its text and no VATEX-EU-G code (that code means goods).
 EXPORT_SERVICES = VatTreatment(
-    VAT_EXPORT, "",
+    VAT_EXPORT,
+    "",
     "TVA non applicable, article 259-1 du CGI (prestation de services hors UE)",
     "No French VAT: services to a business outside the EU, article 259-1 of the French tax code (CGI)",
 )
@@ -253,8 +325,9 @@ def domestic_exemption(mention_fr: str, mention_en: str = "") -> VatTreatment:
     return VatTreatment(VAT_EXEMPT, "", mention_fr, mention_en or mention_fr)
 
 
-def vat_treatment(rate: Decimal | int | str, supply_type: str | None, sale: SaleContext, *,
-                  domestic_exemption_mention: VatTreatment) -> VatTreatment:
+def vat_treatment(
+    rate: Decimal | int | str, supply_type: str | None, sale: SaleContext, *, domestic_exemption_mention: VatTreatment
+) -> VatTreatment:
     """The VAT category of one line, with its exemption code and mention when the rate is 0 %.
 
     A positive rate is standard (S), wherever the buyer is. At 0 %:
@@ -271,19 +344,27 @@ def vat_treatment(rate: Decimal | int | str, supply_type: str | None, sale: Sale
     if sale.consumer:
         if sale.in_eu:
             # Sales to EU consumers bear VAT (French, or the buyer's country's through the OSS): 0 % is no rule.
-            raise VatDecisionError(f"a 0 % sale to a private person in {sale.country} has no exemption: "
-                                   "EU consumers are charged VAT (French rate, or theirs through the OSS)")
+            raise VatDecisionError(
+                f"a 0 % sale to a private person in {sale.country} has no exemption: "
+                "EU consumers are charged VAT (French rate, or theirs through the OSS)"
+            )
         if supply_type == GOODS:
             return EXPORT_GOODS
-        raise VatDecisionError(f"a 0 % sale of {supply_type or 'unknown items'} to a private person in "
-                               f"{sale.country}: only exported goods are exempt (article 262 I CGI)")
+        raise VatDecisionError(
+            f"a 0 % sale of {supply_type or 'unknown items'} to a private person in "
+            f"{sale.country}: only exported goods are exempt (article 262 I CGI)"
+        )
     if supply_type not in SUPPLY_TYPES:
-        raise VatDecisionError(f"a 0 % line for a buyer in {sale.country} must say whether it sells goods or "
-                               "services: the exemption depends on it (export the line's supply type)")
+        raise VatDecisionError(
+            f"a 0 % line for a buyer in {sale.country} must say whether it sells goods or "
+            "services: the exemption depends on it (export the line's supply type)"
+        )
     if sale.in_eu:
         if not sale.buyer_vat_id:
-            raise VatDecisionError(f"a 0 % intra-EU sale to {sale.country} needs the buyer's VAT number "
-                                   "(BR-IC-02 / BR-AE-02): export it or invoice French VAT")
+            raise VatDecisionError(
+                f"a 0 % intra-EU sale to {sale.country} needs the buyer's VAT number "
+                "(BR-IC-02 / BR-AE-02): export it or invoice French VAT"
+            )
         return INTRA_COMMUNITY_GOODS if supply_type == GOODS else REVERSE_CHARGE_SERVICES
     return EXPORT_GOODS if supply_type == GOODS else EXPORT_SERVICES
 
@@ -293,6 +374,8 @@ FRENCH_DIRECTORY_SCHEME = "0225"  # French e-invoicing directory (BR-FR-21)
 EMAIL_SCHEME = "EM"  # EAS code for an e-mail address (accepted by EN 16931, not by Peppol)
 SIRENE_SCHEME = "0002"
 SIRET_SCHEME = "0009"
+
+
 @dataclass(frozen=True)
 class ElectronicAddress:  # BT-34 / BT-49 with its scheme (BT-34-1 / BT-49-1)
     scheme: str
@@ -308,7 +391,7 @@ class ElectronicAddress:  # BT-34 / BT-49 with its scheme (BT-34-1 / BT-49-1)
 
 
 def parse_electronic_address(value: object) -> ElectronicAddress | None:
-    """"0208:0123456789", "iso6523-actorid-upis::0225:123456789" or "9930:DE123456789" -> address; an e-mail
+    """ "0208:0123456789", "iso6523-actorid-upis::0225:123456789" or "9930:DE123456789" -> address; an e-mail
     address -> scheme EM; a bare 9-digit number -> a SIREN in the French directory (0225)."""
     if value is None:
         return None
@@ -321,7 +404,7 @@ def parse_electronic_address(value: object) -> ElectronicAddress | None:
         return ElectronicAddress(EMAIL_SCHEME, text)
     if ":" in text:
         scheme, identifier = (part.strip() for part in text.split(":", 1))
-        if not (scheme.isdigit() and len(scheme) == 4 or scheme.upper() == EMAIL_SCHEME) or not identifier:
+        if not ((scheme.isdigit() and len(scheme) == 4) or scheme.upper() == EMAIL_SCHEME) or not identifier:
             raise ValueError(f"electronic address {value!r} is not scheme:identifier (e.g. 0208:0123456789)")
         return ElectronicAddress(scheme.upper(), identifier)
     compact = text.replace(" ", "")
@@ -330,8 +413,9 @@ def parse_electronic_address(value: object) -> ElectronicAddress | None:
     raise ValueError(f"electronic address {value!r} is not scheme:identifier (e.g. 0208:0123456789)")
 
 
-def buyer_electronic_address(frame: Frame, *, siren: str, declared: ElectronicAddress | None,
-                             email: str) -> ElectronicAddress | None:
+def buyer_electronic_address(
+    frame: Frame, *, siren: str, declared: ElectronicAddress | None, email: str
+) -> ElectronicAddress | None:
     """BT-49 for the frame: the address the export declares, else for a French business its SIREN in the
     French directory (BR-FR-21), else the billing e-mail the invoice is actually delivered to (scheme EM)."""
     if declared is not None:
@@ -341,4 +425,3 @@ def buyer_electronic_address(frame: Frame, *, siren: str, declared: ElectronicAd
     if email:
         return ElectronicAddress(EMAIL_SCHEME, email)
     return None
-

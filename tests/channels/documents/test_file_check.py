@@ -50,10 +50,13 @@ def test_our_factur_x_pdf_passes_the_pdf_layer_and_its_xml(tmp_path, facturx_byt
     assert "pdf" in report.rule_sets
 
 
-@pytest.mark.parametrize(("edit", "rule"), [
-    (lambda w: w._root_object.pop("/OutputIntents"), "PDFA-OUTPUT-INTENT"),
-    (lambda w: w._root_object.pop("/AF"), "PDFA-AF"),
-])
+@pytest.mark.parametrize(
+    ("edit", "rule"),
+    [
+        (lambda w: w._root_object.pop("/OutputIntents"), "PDFA-OUTPUT-INTENT"),
+        (lambda w: w._root_object.pop("/AF"), "PDFA-AF"),
+    ],
+)
 def test_pdf_layer_defects_fail_with_their_rule(tmp_path, facturx_bytes, edit, rule):
     path = tmp_path / "broken.pdf"
     path.write_bytes(_rewrite(facturx_bytes, edit))
@@ -80,6 +83,7 @@ def test_xmp_that_contradicts_the_xml_level_is_reported(tmp_path, facturx_bytes)
     def downgrade(writer):
         stream = writer._root_object["/Metadata"].get_object()
         stream.set_data(stream.get_data().replace(b"EN 16931", b"BASIC"))
+
     path = tmp_path / "level.pdf"
     path.write_bytes(_rewrite(facturx_bytes, downgrade))
     assert "FX-LEVEL" in {i.rule_id for i in check(path).issues}
@@ -97,12 +101,15 @@ def test_a_plain_pdf_is_not_a_factur_x_invoice(tmp_path):
     assert [i.rule_id for i in report.issues] == ["FX-EMBEDDED"]
 
 
-@pytest.mark.parametrize(("content", "kind"), [
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"\x00\x01garbage\xff", "unknown"),
-    (b"%PDF-1.7\n this is not really a pdf", "pdf"),
-])
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\x00\x01garbage\xff", "unknown"),
+        (b"%PDF-1.7\n this is not really a pdf", "pdf"),
+    ],
+)
 def test_garbage_and_empty_files_get_a_verdict(tmp_path, content, kind):
     path = tmp_path / "file.bin"
     path.write_bytes(content)

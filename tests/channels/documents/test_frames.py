@@ -59,7 +59,28 @@ def test_bt23_from_the_lines_in_words(types, code, fr, en):
 def test_already_paid_invoices_get_the_second_frame_and_every_br_fr_08_code_has_words():
     assert frames.operation_category([GOODS], already_paid=True).value == "B2"
     assert OperationCategory.S4.label("en") == "Supply of services - final invoice after down payment"
-    accepted = "B1 S1 M1 B2 S2 M2 S3 B4 S4 M4 S5 S6 B7 S7 B8 S8 M8 B9 S9 M9".split()  # BR-FR-08, 1.4.0.03
+    accepted = [
+        "B1",
+        "S1",
+        "M1",
+        "B2",
+        "S2",
+        "M2",
+        "S3",
+        "B4",
+        "S4",
+        "M4",
+        "S5",
+        "S6",
+        "B7",
+        "S7",
+        "B8",
+        "S8",
+        "M8",
+        "B9",
+        "S9",
+        "M9",
+    ]  # BR-FR-08, 1.4.0.03
     assert [c.value for c in OperationCategory] == accepted
     for code in OperationCategory:
         assert code.label("fr") and code.label("en") and code.label("fr") != code.label("en")
@@ -158,8 +179,9 @@ def test_electronic_addresses():
 def test_buyer_address_per_frame():
     declared = ElectronicAddress("0208", "0123456789")
     pick = frames.buyer_electronic_address
-    assert pick(Frame.DOMESTIC_B2B, siren="732829320", declared=None, email="a@b.fr") == \
-        ElectronicAddress("0225", "732829320")
+    assert pick(Frame.DOMESTIC_B2B, siren="732829320", declared=None, email="a@b.fr") == ElectronicAddress(
+        "0225", "732829320"
+    )
     assert pick(Frame.INTERNATIONAL_B2B, siren="", declared=declared, email="a@b.de") == declared
     # Nothing declared abroad: the e-mail address the invoice is delivered to, never a derived Peppol id.
     assert pick(Frame.INTERNATIONAL_B2B, siren="", declared=None, email="ap@b.de") == ElectronicAddress("EM", "ap@b.de")
