@@ -1,6 +1,9 @@
 """Factur-X EN 16931 profile: UN/CEFACT Cross Industry Invoice (CII D16B) XML from the invoice model.
 
-Element order follows the Factur-X 1.09 EN16931 XSD (the schema is a sequence: order matters).
+Element order follows the Factur-X 1.09 EN16931 XSD (the schema is a sequence: order matters). Allowances
+and charges are SpecifiedTradeAllowanceCharge (line level without a VAT category, document level with one);
+a foreign-currency invoice gives its VAT accounting currency (BT-6, TaxCurrencyCode) and the VAT total twice,
+in its own currency and in euros (BT-111).
 """
 
 from __future__ import annotations
@@ -9,12 +12,9 @@ from decimal import Decimal
 
 from lxml import etree
 
-from channels.documents.model import (
-    VAT_CATEGORY_EXEMPT,
-    VAT_CATEGORY_REVERSE_CHARGE,
-    Invoice,
-    PostalAddress,
-)
+from channels.documents.allowances import AllowanceCharge
+from channels.documents.frames import FRENCH_DIRECTORY_SCHEME, SIRENE_SCHEME, ZERO_RATE_CATEGORIES
+from channels.documents.model import Invoice, PostalAddress
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -22,9 +22,7 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 NSMAP = {"rsm": RSM, "ram": RAM, "qdt": QDT, "udt": UDT}
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
-SIRENE_SCHEME = "0002"  # ISO 6523 ICD for SIREN
-FRENCH_DIRECTORY_SCHEME = "0225"  # electronic address in the French e-invoicing directory (BR-FR-21)
-VAT_DUE_ON_INVOICE_DATE = "5"  # BT-8 in CII (UNTDID 2005): VAT on debits
+VAT_DUE_ON_INVOICE_DATE = "5"  # BT-8 in CII (UNTDID 2475): VAT on debits
 
 
 def _amount(value: Decimal) -> str:
@@ -32,8 +30,7 @@ def _amount(value: Decimal) -> str:
 
 
 def _quantity(value: Decimal) -> str:
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return format(Decimal(value).normalize(), "f")
 
 
 def _rate(value: Decimal) -> str:
@@ -71,6 +68,24 @@ class _Builder:
             self.ram(holder, "CityName", address.city)
         self.ram(holder, "CountryID", address.country_code)
 
+    def allowance(self, parent, entry: AllowanceCharge, *, document_level: bool):
+        holder = self.ram(parent, "SpecifiedTradeAllowanceCharge")
+        self.sub(self.ram(holder, "ChargeIndicator"), UDT, "Indicator", "true" if entry.charge else "false")
+        if entry.percent is not None:
+            self.ram(holder, "CalculationPercent", f"{entry.percent:f}")
+        if entry.base_amount is not None:
+            self.ram(holder, "BasisAmount", _amount(entry.base_amount))
+        self.ram(holder, "ActualAmount", _amount(entry.amount))
+        if entry.reason_code:
+            self.ram(holder, "ReasonCode", entry.reason_code)
+        if entry.reason:
+            self.ram(holder, "Reason", entry.reason)
+        if document_level:
+            tax = self.ram(holder, "CategoryTradeTax")
+            self.ram(tax, "TypeCode", "VAT")
+            self.ram(tax, "CategoryCode", entry.vat_category)
+            self.ram(tax, "RateApplicablePercent", _rate(entry.vat_rate))
+
 
 def build_cii(invoice: Invoice) -> etree._Element:
     b = _Builder()
@@ -106,6 +121,8 @@ def build_cii(invoice: Invoice) -> etree._Element:
         b.ram(tax, "TypeCode", "VAT")
         b.ram(tax, "CategoryCode", line.vat_category)
         b.ram(tax, "RateApplicablePercent", _rate(line.vat_rate))
+        for entry in line.allowances:
+            b.allowance(settlement, entry, document_level=False)
         b.ram(
             b.ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"),
             "LineTotalAmount",
@@ -143,8 +160,9 @@ def build_cii(invoice: Invoice) -> etree._Element:
     if buyer.email:
         b.ram(b.ram(b.ram(party, "DefinedTradeContact"), "EmailURIUniversalCommunication"), "URIID", buyer.email)
     b.address(party, buyer.address)
-    if buyer.endpoint:
-        b.ram(b.ram(party, "URIUniversalCommunication"), "URIID", buyer.endpoint, schemeID=FRENCH_DIRECTORY_SCHEME)
+    if buyer.electronic_address is not None:
+        address = buyer.electronic_address
+        b.ram(b.ram(party, "URIUniversalCommunication"), "URIID", address.identifier, schemeID=address.scheme)
     if buyer.vat_id:
         b.ram(b.ram(party, "SpecifiedTaxRegistration"), "ID", buyer.vat_id, schemeID="VA")
     if invoice.purchase_order:
@@ -158,13 +176,17 @@ def build_cii(invoice: Invoice) -> etree._Element:
     delivery = b.ram(transaction, "ApplicableHeaderTradeDelivery")
     if invoice.delivery.address is not None:
         ship_to = b.ram(delivery, "ShipToTradeParty")
-        b.ram(ship_to, "Name", invoice.delivery.name or buyer.name)
+        if invoice.delivery.name:
+            b.ram(ship_to, "Name", invoice.delivery.name)
         b.address(ship_to, invoice.delivery.address)
     if invoice.delivery.date is not None:
         b.date(b.ram(delivery, "ActualDeliverySupplyChainEvent"), "OccurrenceDateTime", invoice.delivery.date)
 
     settlement = b.ram(transaction, "ApplicableHeaderTradeSettlement")
     b.ram(settlement, "PaymentReference", invoice.payment.remittance_information or invoice.number)
+    euros = invoice.accounting_currency
+    if euros is not None:
+        b.ram(settlement, "TaxCurrencyCode", euros.code)
     b.ram(settlement, "InvoiceCurrencyCode", invoice.currency)
     if invoice.payment.iban:
         means = b.ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
@@ -179,13 +201,18 @@ def build_cii(invoice: Invoice) -> etree._Element:
         tax = b.ram(settlement, "ApplicableTradeTax")
         b.ram(tax, "CalculatedAmount", _amount(entry.tax_amount))
         b.ram(tax, "TypeCode", "VAT")
-        if entry.category in (VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE) and entry.exemption_reason:
+        exempt = entry.category in ZERO_RATE_CATEGORIES
+        if exempt and entry.exemption_reason:
             b.ram(tax, "ExemptionReason", entry.exemption_reason)
         b.ram(tax, "BasisAmount", _amount(entry.taxable_amount))
         b.ram(tax, "CategoryCode", entry.category)
-        if invoice.vat_on_debits and entry.category not in (VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE):
+        if exempt and entry.exemption_reason_code:
+            b.ram(tax, "ExemptionReasonCode", entry.exemption_reason_code)
+        if invoice.vat_on_debits and not exempt:
             b.ram(tax, "DueDateTypeCode", VAT_DUE_ON_INVOICE_DATE)
         b.ram(tax, "RateApplicablePercent", _rate(entry.rate))
+    for entry in invoice.allowances:
+        b.allowance(settlement, entry, document_level=True)
     if invoice.payment_terms or invoice.due_date:
         terms = b.ram(settlement, "SpecifiedTradePaymentTerms")
         if invoice.payment_terms:
@@ -195,8 +222,14 @@ def build_cii(invoice: Invoice) -> etree._Element:
     totals = invoice.totals
     summation = b.ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
     b.ram(summation, "LineTotalAmount", _amount(totals.line_total))
+    if invoice.document_charges:
+        b.ram(summation, "ChargeTotalAmount", _amount(totals.charge_total))
+    if invoice.document_allowances:
+        b.ram(summation, "AllowanceTotalAmount", _amount(totals.allowance_total))
     b.ram(summation, "TaxBasisTotalAmount", _amount(totals.tax_basis_total))
     b.ram(summation, "TaxTotalAmount", _amount(totals.tax_total), currencyID=invoice.currency)
+    if euros is not None:
+        b.ram(summation, "TaxTotalAmount", _amount(euros.tax_total), currencyID=euros.code)
     b.ram(summation, "GrandTotalAmount", _amount(totals.grand_total))
     if totals.prepaid:
         b.ram(summation, "TotalPrepaidAmount", _amount(totals.prepaid))

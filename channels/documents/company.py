@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from channels.documents.currency import CurrencyError, ExchangeRates
 from channels.documents.model import OperationCategory, PaymentInstructions, PostalAddress, Seller
+from channels.documents.rulesets import RuleSources
 from stores.home import CONFIG_ROOT
 
 DEFAULT_COMPANY_FILE = CONFIG_ROOT / "company.toml"
-UBL_PROFILES = ("fr-ctc", "peppol")
-PEPPOL_ENDPOINT_SCHEMES = ("0009", "0002")
+# auto: Peppol BIS 3 for a business abroad with a Peppol address, the French CTC UBL otherwise
+UBL_PROFILES = ("auto", "fr-ctc", "peppol")
+PEPPOL_ENDPOINT_SCHEMES = ("0009", "0002", "0225")
+MENTION_KEYS = ("late_payment_penalties", "recovery_indemnity", "early_payment_discount")
 
 
 class CompanyConfigError(ValueError):
@@ -29,7 +33,11 @@ class LegalMentions:
     recovery_indemnity: str  # PMT note
     early_payment_discount: str  # AAB note
     vat_on_debits: str
-    vat_exemption_reason: str
+    vat_exemption_reason: str  # BT-120 of domestic exemptions (category E)
+    english: LegalMentions | None = None  # [company.legal_mentions.en]; French ones when absent
+
+    def in_language(self, language: str) -> LegalMentions:
+        return self.english if language == "en" and self.english is not None else self
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,9 @@ class DocumentSettings:
     attachments_root: Path  # absolute: supporting documents must sit under it
     max_attachment_bytes: int
     invoice_folders: tuple[str, ...]  # per-invoice folders under attachments_root, "{number}" patterns
-    ubl_profile: str  # fr-ctc | peppol
-    peppol_endpoint_scheme: str  # 0009 (SIRET) | 0002 (SIREN)
+    ubl_profile: str  # auto | fr-ctc | peppol
+    peppol_endpoint_scheme: str  # 0009 (SIRET) | 0002 (SIREN) | 0225 (SIREN in the French directory)
+    rule_sources: RuleSources = field(default_factory=RuleSources)  # FNFE folder and Peppol rules, if configured
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class Company:
     logo: Path | None
     documents: DocumentSettings
     source: Path
+    exchange_rates: ExchangeRates = field(default_factory=ExchangeRates)  # euros per unit, with their source
 
 
 def _require(section: dict, key: str, where: str) -> str:
@@ -126,15 +136,26 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         bic_value = str(bic)
 
     mentions_section = company.get("legal_mentions") or {}
+    english_section = mentions_section.get("en") or {}
+    english = None
+    if english_section:
+        english = LegalMentions(
+            **{key: _require(english_section, key, f"{where}.legal_mentions.en") for key in MENTION_KEYS},
+            vat_on_debits=str(english_section.get("vat_on_debits") or "VAT on debits option."),
+            vat_exemption_reason=str(english_section.get("vat_exemption_reason") or "VAT exempt"),
+        )
     mentions = LegalMentions(
-        late_payment_penalties=_require(mentions_section, "late_payment_penalties", f"{where}.legal_mentions"),
-        recovery_indemnity=_require(mentions_section, "recovery_indemnity", f"{where}.legal_mentions"),
-        early_payment_discount=_require(mentions_section, "early_payment_discount", f"{where}.legal_mentions"),
+        **{key: _require(mentions_section, key, f"{where}.legal_mentions") for key in MENTION_KEYS},
         vat_on_debits=str(
             mentions_section.get("vat_on_debits") or "Option pour le paiement de la taxe d'après les débits."
         ),
         vat_exemption_reason=str(mentions_section.get("vat_exemption_reason") or "Exonération de TVA"),
+        english=english,
     )
+    try:
+        exchange_rates = ExchangeRates.from_config(data.get("exchange_rates"), f"{path.name} [exchange_rates]")
+    except CurrencyError as error:
+        raise CompanyConfigError(str(error)) from error
     try:
         category = OperationCategory.parse(company.get("operation_category") or "services")
     except ValueError as error:
@@ -152,7 +173,7 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
     root = Path(str(docs.get("attachments_root") or "inbox")).expanduser()
     if not root.is_absolute():
         root = (home_root or relance_home().root) / root
-    profile = str(docs.get("ubl_profile") or "fr-ctc")
+    profile = str(docs.get("ubl_profile") or "auto")
     if profile not in UBL_PROFILES:
         raise CompanyConfigError(
             f"{path.name} [documents].ubl_profile must be one of {', '.join(UBL_PROFILES)}, not {profile!r}"
@@ -172,6 +193,15 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
                 f"{path.name} [documents].invoice_folders entry {folder!r} must be a "
                 "relative path containing {{number}}"
             )
+    rule_paths = {}
+    for key in ("fr_ctc_rules", "peppol_rules"):
+        if docs.get(key):
+            configured = Path(str(docs[key])).expanduser()
+            rule_paths[key] = configured if configured.is_absolute() else (path.parent / configured).resolve()
+    rule_sources = RuleSources.from_environment(rule_paths.get("fr_ctc_rules"), rule_paths.get("peppol_rules"))
+    problems = rule_sources.check()
+    if problems:
+        raise CompanyConfigError(f"{path.name} [documents]: {problems[0]}")
     max_bytes = int(docs.get("max_attachment_bytes") or 5_000_000)
     if max_bytes <= 0:
         raise CompanyConfigError(f"{path.name} [documents].max_attachment_bytes must be positive")
@@ -198,6 +228,7 @@ def load_company(path: Path | str | None = None, home_root: Path | None = None) 
         vat_on_debits=bool(company.get("vat_on_debits", False)),
         payment_terms_days=int(company.get("payment_terms_days") or 30),
         logo=logo,
-        documents=DocumentSettings(root.resolve(), max_bytes, folders, profile, scheme),
+        documents=DocumentSettings(root.resolve(), max_bytes, folders, profile, scheme, rule_sources),
         source=path,
+        exchange_rates=exchange_rates,
     )

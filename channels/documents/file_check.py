@@ -62,7 +62,7 @@ class FileReport:
     def rule_sets(self) -> list[str]:
         names = []
         for result in self.results:
-            for label in getattr(result, "rule_set_labels", result.rule_sets):
+            for label in result.rule_set_labels:
                 if label not in names:
                     names.append(label)
         if self.kind == "facturx-pdf":

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from channels.documents.allowances import DISCOUNT, FREIGHT, AllowanceCharge, line_discount, split_over_vat_groups
 from channels.documents.company import Company
+from channels.documents.currency import CurrencyError, accounting_currency
+from channels.documents.frames import (
+    SUPPLY_TYPES,
+    Frame,
+    SaleContext,
+    VatDecisionError,
+    VatTreatment,
+    buyer_electronic_address,
+    domestic_exemption,
+    operation_category,
+    parse_electronic_address,
+    parse_supply_type,
+    vat_treatment,
+)
 from channels.documents.model import (
     NOTE_BUSINESS_PROCESS,
     NOTE_EARLY_PAYMENT_DISCOUNT,
     NOTE_LATE_PAYMENT_PENALTIES,
     NOTE_RECOVERY_INDEMNITY,
     NOTE_TAX,
+    VAT_CATEGORY_INTRA_COMMUNITY,
     Attachment,
     Buyer,
     DeliveryInformation,
@@ -31,7 +47,6 @@ from channels.documents.model import (
     InvoiceNote,
     PostalAddress,
     money,
-    vat_category_for,
 )
 
 # VAT rates that exist in France (and BR-FR-16 accepts): used to recover a rate from exported totals.
@@ -154,16 +169,86 @@ def payment_terms_text(issue: date, due: date | None, language: str) -> str:
     return f"Paiement à {days} jours" if days > 0 else "Paiement à réception"
 
 
-def mandatory_notes(company: Company) -> tuple[InvoiceNote, ...]:
+CONSUMER_WORDS = {
+    "b2c",
+    "particulier",
+    "particuliers",
+    "consumer",
+    "consommateur",
+    "individual",
+    "private",
+    "personne physique",
+    "non assujetti",
+    "yes",
+    "oui",
+    "true",
+    "1",
+    "x",
+}
+BUSINESS_WORDS = {
+    "b2b",
+    "professionnel",
+    "pro",
+    "business",
+    "company",
+    "entreprise",
+    "societe",
+    "société",
+    "assujetti",
+    "no",
+    "non",
+    "false",
+    "0",
+    "",
+}
+
+
+def is_consumer(value: Any) -> bool:
+    """The export's customer kind: a private person (B2C) or a business (B2B, the default)."""
+    text = _text(value).lower()
+    if text in CONSUMER_WORDS:
+        return True
+    if text in BUSINESS_WORDS:
+        return False
+    raise ValueError(f"customer kind {value!r} is neither a business (B2B) nor a private person (B2C)")
+
+
+def mandatory_notes(
+    company: Company, frame: Frame = Frame.DOMESTIC_B2B, language: str = "fr"
+) -> tuple[InvoiceNote, ...]:
+    mentions = company.mentions.in_language(language)
     notes = [
-        InvoiceNote(NOTE_BUSINESS_PROCESS, "B2B"),
-        InvoiceNote(NOTE_LATE_PAYMENT_PENALTIES, company.mentions.late_payment_penalties),
-        InvoiceNote(NOTE_RECOVERY_INDEMNITY, company.mentions.recovery_indemnity),
-        InvoiceNote(NOTE_EARLY_PAYMENT_DISCOUNT, company.mentions.early_payment_discount),
+        InvoiceNote(NOTE_BUSINESS_PROCESS, frame.value),
+        InvoiceNote(NOTE_LATE_PAYMENT_PENALTIES, mentions.late_payment_penalties),
+        InvoiceNote(NOTE_RECOVERY_INDEMNITY, mentions.recovery_indemnity),
+        InvoiceNote(NOTE_EARLY_PAYMENT_DISCOUNT, mentions.early_payment_discount),
     ]
     if company.vat_on_debits:
-        notes.append(InvoiceNote(NOTE_TAX, company.mentions.vat_on_debits))
+        notes.append(InvoiceNote(NOTE_TAX, mentions.vat_on_debits))
     return tuple(notes)
+
+
+def _optional_dec(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else _dec(value)
+
+
+def _delivery(invoice_row: Mapping[str, Any], buyer: Buyer, lines: list[InvoiceLine]) -> DeliveryInformation:
+    """BG-13 from the export's delivery columns; without them, for an intra-Community supply of goods, the
+    buyer's country alone (BR-IC-12 wants BT-80: the goods went to the buyer's country, which K asserts)."""
+    delivery_date = invoice_row.get("delivery_date")
+    when = delivery_date if isinstance(delivery_date, date) else None
+    address = PostalAddress(
+        line_one=_text(invoice_row.get("delivery_address_line1")),
+        line_two=_text(invoice_row.get("delivery_address_line2")),
+        postcode=_text(invoice_row.get("delivery_postcode")),
+        city=_text(invoice_row.get("delivery_city")),
+        country_code=(_text(invoice_row.get("delivery_country")) or buyer.address.country_code).upper()[:2],
+    )
+    if address.line_one or address.city:
+        return DeliveryInformation(_text(invoice_row.get("delivery_name")) or buyer.name, address, when, exported=True)
+    if any(line.vat_category == VAT_CATEGORY_INTRA_COMMUNITY for line in lines):
+        return DeliveryInformation(address=PostalAddress(country_code=buyer.address.country_code), date=when)
+    return DeliveryInformation(date=when)
 
 
 def build_invoice(
@@ -174,7 +259,10 @@ def build_invoice(
     *,
     preceding_invoice_date: date | None = None,
     attachments: tuple[Attachment, ...] = (),
+    language: str | None = None,
 ) -> Invoice:
+    """The EN 16931 invoice of one exported invoice row, its customer and its lines; `language` overrides
+    the customer's (fr | en) for every text the invoice carries."""
     number = _text(invoice_row.get("invoice_number"))
     if not number:
         raise InvoiceDataError("RELANCE-DATA", "invoice row without an invoice_number")
@@ -191,9 +279,10 @@ def build_invoice(
     sign = Decimal(-1) if credit and _dec(invoice_row.get("amount_incl_tax")) < 0 else Decimal(1)
     base = _dec(invoice_row.get("amount_excl_tax")) * sign
     tax = _dec(invoice_row.get("tax_amount")) * sign
-    language = _text(customer_row.get("language")) or company.default_language
+    language = language or _text(customer_row.get("language")) or company.default_language
     if language not in ("fr", "en"):
         language = company.default_language
+    mentions = company.mentions.in_language(language)
 
     address = PostalAddress(
         line_one=_text(customer_row.get("address_line1")),
@@ -202,19 +291,42 @@ def build_invoice(
         city=_text(customer_row.get("city")),
         country_code=(_text(customer_row.get("country")) or "FR").upper()[:2],
     )
+    customer_id = _text(customer_row.get("customer_id"))
+    try:
+        consumer = is_consumer(customer_row.get("customer_kind"))
+        declared = parse_electronic_address(customer_row.get("electronic_address"))
+    except ValueError as error:
+        raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: customer {customer_id!r}: {error}") from error
+    siren = re.sub(r"\s", "", _text(customer_row.get("siren")))
+    vat_id = re.sub(r"\s", "", _text(customer_row.get("vat_number"))).upper()
+    email = _text(customer_row.get("email"))
+    sale = SaleContext(address.country_code, consumer=consumer, buyer_vat_id=vat_id)
     buyer = Buyer(
         name=_text(customer_row.get("name")),
         address=address,
-        siren=re.sub(r"\s", "", _text(customer_row.get("siren"))),
-        vat_id=re.sub(r"\s", "", _text(customer_row.get("vat_number"))).upper(),
-        email=_text(customer_row.get("email")),
-        customer_id=_text(customer_row.get("customer_id")),
+        siren=siren,
+        vat_id=vat_id,
+        email=email,
+        electronic_address=buyer_electronic_address(sale.frame, siren=siren, declared=declared, email=email),
+        customer_id=customer_id,
         gln=_text(customer_row.get("edi_gln")),
+        consumer=consumer,
     )
     if not buyer.name:
         raise InvoiceDataError("RELANCE-DATA", f"invoice {number}: customer {buyer.customer_id!r} has no name")
+    home_exemption = domestic_exemption(
+        company.mentions.vat_exemption_reason, company.mentions.in_language("en").vat_exemption_reason
+    )
+    default_supply = company.operation_category.nature if company.operation_category.nature in SUPPLY_TYPES else None
 
-    lines = []
+    def treatment(rate: Decimal, supply: str | None) -> VatTreatment:
+        try:
+            return vat_treatment(rate, supply, sale, domestic_exemption_mention=home_exemption)
+        except VatDecisionError as error:
+            raise InvoiceDataError("RELANCE-VAT-CATEGORY", f"invoice {number}: {error}") from error
+
+    lines: list[InvoiceLine] = []
+    negative: list[tuple[Decimal, str | None, Decimal, str]] = []  # discount lines of an invoice
     # ERPs differ on the sign of credit note lines too, independently of the header: judged on their sum.
     line_sign = (
         Decimal(-1) if credit and sum(_dec(r.get("line_amount_excl_tax")) for r in line_rows) < 0 else Decimal(1)
@@ -224,30 +336,66 @@ def build_invoice(
         quantity = _dec(row.get("quantity")) or Decimal(1)
         amount = _dec(row.get("line_amount_excl_tax")) * line_sign
         price = _dec(row.get("unit_price"))
+        description = _text(row.get("description")) or number
+        try:
+            supply = parse_supply_type(row.get("supply_type")) or default_supply
+        except ValueError as error:
+            raise InvoiceDataError(
+                "RELANCE-DATA", f"invoice {number} line {row.get('line_number')}: {error}"
+            ) from error
+        if not credit and amount < 0:
+            # A negative line on an invoice is a discount ("Remise", "Geste commercial"): a document-level
+            # allowance (BG-20), since BR-27 forbids the negative price it would otherwise need.
+            negative.append((rate, supply, -amount, description))
+            continue
         if line_sign < 0:
             # the minus sign sits on the quantity or on the price depending on the ERP
             quantity, price = abs(quantity), abs(price)
-        if money(quantity * price) != money(amount) and quantity:
+        discount_percent = _optional_dec(row.get("discount_percent"))
+        discount_amount = _optional_dec(row.get("discount_amount"))
+        line_allowances: tuple[AllowanceCharge, ...] = ()
+        if discount_percent or discount_amount:
+            try:
+                allowance = line_discount(
+                    quantity,
+                    price,
+                    amount,
+                    percent=discount_percent,
+                    amount=discount_amount,
+                    reason="Discount" if language == "en" else "Remise",
+                )
+            except ValueError as error:
+                raise InvoiceDataError(
+                    "RELANCE-TOTALS", f"invoice {number} line {row.get('line_number')}: {error}"
+                ) from error
+            line_allowances = (allowance,) if allowance else ()
+        elif money(quantity * price) != money(amount) and quantity:
             # Keep the exported line total authoritative (BR-CO / BT-131) and derive the net price from it.
             price = (amount / quantity).quantize(Decimal("0.0001"))
+        vat = treatment(rate, supply)
         lines.append(
             InvoiceLine(
                 line_id=str(row.get("line_number") or len(lines) + 1),
-                name=_text(row.get("description")) or number,
+                name=description,
                 quantity=quantity,
                 net_price=price,
                 vat_rate=rate,
                 line_amount=amount,
-                vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+                vat_category=vat.category,
+                supply_type=supply,
+                allowances=line_allowances,
+                exemption_reason=vat.mention(language),
+                exemption_code=vat.exemption_code,
             )
         )
-    if not lines:
+    if not lines and not negative:
         rate = _rate_from_totals(base, tax, number)
         description = _text(invoice_row.get("description")) or (
             ("Avoir " if credit else "Facture ") + number
             if language == "fr"
             else ("Credit note " if credit else "Invoice ") + number
         )
+        vat = treatment(rate, default_supply)
         lines.append(
             InvoiceLine(
                 line_id="1",
@@ -256,12 +404,54 @@ def build_invoice(
                 net_price=base,
                 vat_rate=rate,
                 line_amount=base,
-                vat_category=vat_category_for(rate, buyer.address.country_code, buyer.vat_id),
+                vat_category=vat.category,
+                supply_type=default_supply,
+                exemption_reason=vat.mention(language),
+                exemption_code=vat.exemption_code,
             )
         )
+    if not lines:
+        raise InvoiceDataError(
+            "RELANCE-DATA", f"invoice {number}: every line is negative (discounts with nothing to discount)"
+        )
 
+    document_allowances: list[AllowanceCharge] = []
+    for rate, supply, amount, description in negative:
+        vat = treatment(rate, supply)
+        document_allowances.append(
+            AllowanceCharge(
+                charge=False,
+                amount=money(amount),
+                reason=description,
+                reason_code=DISCOUNT,
+                vat_category=vat.category,
+                vat_rate=Decimal(rate).quantize(Decimal("0.01")),
+            )
+        )
+    groups: dict[tuple[str, Decimal], Decimal] = {}
+    for line in lines:
+        key = (line.vat_category, Decimal(line.vat_rate).quantize(Decimal("0.01")))
+        groups[key] = groups.get(key, Decimal("0")) + line.net_amount
+    for column, charge, code, reason_fr, reason_en in (
+        ("discount_amount", False, DISCOUNT, "Remise", "Discount"),
+        ("shipping_amount", True, FREIGHT, "Frais de port", "Shipping"),
+    ):
+        value = _optional_dec(invoice_row.get(column))
+        if value:
+            try:
+                document_allowances += split_over_vat_groups(
+                    abs(value),
+                    groups,
+                    charge=charge,
+                    reason=reason_en if language == "en" else reason_fr,
+                    reason_code=code,
+                )
+            except ValueError as error:
+                raise InvoiceDataError("RELANCE-TOTALS", f"invoice {number}: {column}: {error}") from error
+
+    types = [line.supply_type for line in lines]
+    category = operation_category(types) if all(t in SUPPLY_TYPES for t in types) else company.operation_category
     due_date = invoice_row.get("due_date")
-    delivery_date = invoice_row.get("delivery_date")
     invoice = Invoice(
         number=number,
         issue_date=issue_date,
@@ -269,29 +459,39 @@ def build_invoice(
         buyer=buyer,
         lines=tuple(lines),
         type_code=DocumentType.CREDIT_NOTE if credit else DocumentType.INVOICE,
-        currency=_text(invoice_row.get("currency")) or "EUR",
+        currency=(_text(invoice_row.get("currency")) or "EUR").upper(),
         due_date=due_date if isinstance(due_date, date) else None,
         payment_terms=payment_terms_text(issue_date, due_date if isinstance(due_date, date) else None, language),
         buyer_reference=_text(invoice_row.get("purchase_order")) or buyer.customer_id,
         purchase_order=_text(invoice_row.get("purchase_order")),
         preceding_invoice=_text(invoice_row.get("original_invoice_number")),
         preceding_invoice_date=preceding_invoice_date,
-        operation_category=company.operation_category,
+        operation_category=category,
+        frame=sale.frame,
         vat_on_debits=company.vat_on_debits,
-        notes=mandatory_notes(company),
-        delivery=DeliveryInformation(
-            name=buyer.name,
-            address=address if address.line_one else None,
-            date=delivery_date if isinstance(delivery_date, date) else None,
-        ),
+        notes=mandatory_notes(company, sale.frame, language),
+        delivery=_delivery(invoice_row, buyer, lines),
         payment=company.payment,
         attachments=attachments,
-        vat_exemption_reason=company.mentions.vat_exemption_reason,
+        allowances=tuple(document_allowances),
+        vat_exemption_reason=mentions.vat_exemption_reason,
         language=language,
         customer_id=buyer.customer_id,
     )
     _check_totals(invoice, base, tax)
-    return invoice
+    try:
+        euros = accounting_currency(
+            invoice.currency,
+            invoice.totals.tax_total,
+            tax_amount_eur=_optional_dec(invoice_row.get("tax_amount_eur")),
+            exchange_rate=_optional_dec(invoice_row.get("exchange_rate")),
+            configured=company.exchange_rates,
+        )
+    except CurrencyError as error:
+        raise InvoiceDataError("RELANCE-FX", f"invoice {number}: {error}") from error
+    if euros is not None and euros.tax_total < 0 < invoice.totals.tax_total:
+        raise InvoiceDataError("RELANCE-FX", f"invoice {number}: VAT in euros {euros.tax_total} is negative")
+    return replace(invoice, accounting_currency=euros) if euros is not None else invoice
 
 
 def _check_totals(invoice: Invoice, base: Decimal, tax: Decimal) -> None:
@@ -300,8 +500,8 @@ def _check_totals(invoice: Invoice, base: Decimal, tax: Decimal) -> None:
     if totals.tax_basis_total != money(base):
         raise InvoiceDataError(
             "RELANCE-TOTALS",
-            f"invoice {invoice.number}: lines add up to {totals.tax_basis_total} excl. tax, "
-            f"the export says {money(base)}",
+            f"invoice {invoice.number}: lines less discounts plus charges add up to {totals.tax_basis_total} "
+            f"excl. tax, the export says {money(base)}",
         )
     if abs(totals.tax_total - money(tax)) > Decimal("0.01"):
         raise InvoiceDataError(
@@ -371,7 +571,7 @@ class WarehouseInvoices:
             )
         return result
 
-    def load(self, invoice_number: str) -> Invoice:
+    def load(self, invoice_number: str, language: str | None = None) -> Invoice:
         found = self.rows_for([invoice_number])
         if not found:
             raise LookupError(f"invoice {invoice_number!r} is not in staging.invoices")
@@ -380,5 +580,11 @@ class WarehouseInvoices:
             invoice_number, row.get("attachments") or [], row.get("source_file")
         )
         return build_invoice(
-            self.company, row, customer, lines, preceding_invoice_date=preceding, attachments=attachments
+            self.company,
+            row,
+            customer,
+            lines,
+            preceding_invoice_date=preceding,
+            attachments=attachments,
+            language=language,
         )

@@ -3,8 +3,12 @@
 Classes are named for the specification's business groups (BG-n) and each field carries its business term
 id (BT-n) in a comment, in the style of python-drafthorse, so the writers (CII, UBL, EDIFACT, PDF) map one
 model to every syntax. Money is Decimal throughout; VAT is computed per category (category code + rate)
-on the category's taxable total and rounded half-up to the cent, which is what EN 16931 (BR-CO-17) and the
-French administration expect, rather than summing per-line rounded VAT.
+on the category's taxable total (lines less document allowances plus document charges) and rounded
+half-up to the cent, which is what EN 16931 (BR-CO-17) and the French administration expect, rather than
+summing per-line rounded VAT.
+
+What kind of sale it is (frame, BT-23, VAT category of 0 % lines) is decided in frames.py; allowances and
+charges are in allowances.py, the euro VAT total of a foreign-currency invoice in currency.py.
 """
 
 from __future__ import annotations
@@ -12,40 +16,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
+from enum import StrEnum
+
+from channels.documents.allowances import AllowanceCharge
+from channels.documents.allowances import total as allowance_total
+from channels.documents.currency import AccountingCurrency
+from channels.documents.frames import (
+    VAT_EXEMPT,
+    VAT_EXPORT,
+    VAT_INTRA_COMMUNITY,
+    VAT_REVERSE_CHARGE,
+    VAT_STANDARD,
+    ZERO_RATE_CATEGORIES,
+    ElectronicAddress,
+    Frame,
+    OperationCategory,
+)
 
 CENT = Decimal("0.01")
 
-
-# French CTC "cadre de facturation" (BT-23) values accepted by BR-FR-08; the first three are what an ERP
-# export can tell us (goods, services, both).
-class OperationCategory(str, Enum):
-    GOODS = "B1"
-    SERVICES = "S1"
-    MIXED = "M1"
-
-    @classmethod
-    def parse(cls, value: str) -> OperationCategory:
-        aliases = {
-            "goods": cls.GOODS,
-            "biens": cls.GOODS,
-            "services": cls.SERVICES,
-            "service": cls.SERVICES,
-            "mixed": cls.MIXED,
-            "mixte": cls.MIXED,
-        }
-        key = str(value).strip()
-        if key.lower() in aliases:
-            return aliases[key.lower()]
-        try:
-            return cls(key.upper())
-        except ValueError:
-            raise ValueError(
-                f"operation category {value!r} is not one of goods, services, mixed (B1, S1, M1)"
-            ) from None
+# Kept under their earlier names for the writers and tests that use them.
+VAT_CATEGORY_STANDARD = VAT_STANDARD
+VAT_CATEGORY_EXEMPT = VAT_EXEMPT
+VAT_CATEGORY_REVERSE_CHARGE = VAT_REVERSE_CHARGE
+VAT_CATEGORY_INTRA_COMMUNITY = VAT_INTRA_COMMUNITY
+VAT_CATEGORY_EXPORT = VAT_EXPORT
 
 
-class DocumentType(str, Enum):
+class DocumentType(StrEnum):
     """BT-3 invoice type code (UNTDID 1001)."""
 
     INVOICE = "380"
@@ -57,11 +55,7 @@ NOTE_LATE_PAYMENT_PENALTIES = "PMD"  # pénalités de retard
 NOTE_RECOVERY_INDEMNITY = "PMT"  # indemnité forfaitaire pour frais de recouvrement (40 EUR)
 NOTE_EARLY_PAYMENT_DISCOUNT = "AAB"  # escompte ou absence d'escompte
 NOTE_TAX = "TXD"  # mention de taxe, used for the VAT-on-debits option
-NOTE_BUSINESS_PROCESS = "BAR"  # B2B, B2C ... (BR-FR-20)
-
-VAT_CATEGORY_STANDARD = "S"
-VAT_CATEGORY_EXEMPT = "E"
-VAT_CATEGORY_REVERSE_CHARGE = "AE"
+NOTE_BUSINESS_PROCESS = "BAR"  # B2B, B2BINT, B2C ... (BR-FR-20)
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -108,13 +102,14 @@ class Buyer:  # BG-7
     siren: str = ""  # BT-47 legal registration identifier (scheme 0002)
     vat_id: str = ""  # BT-48
     email: str = ""  # BT-58 buyer contact e-mail
-    electronic_address: str = ""  # BT-49, defaults to the SIREN (scheme 0225)
+    electronic_address: ElectronicAddress | None = None  # BT-49 with its scheme (BT-49-1)
     customer_id: str = ""  # BT-46 buyer identifier as the seller knows it
     gln: str = ""  # GS1 Global Location Number (EDI party id; not an EN 16931 term)
+    consumer: bool = False  # a private person (B2C)
 
     @property
     def endpoint(self) -> str:
-        return self.electronic_address or self.siren
+        return self.electronic_address.identifier if self.electronic_address else ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +117,7 @@ class DeliveryInformation:  # BG-13
     name: str = ""  # BT-70 deliver-to party name
     address: PostalAddress | None = None  # BG-15
     date: date | None = None  # BT-72 actual delivery date
+    exported: bool = False  # the address came from the export (printed); else only what a rule needs (BT-80)
 
 
 @dataclass(frozen=True)
@@ -152,17 +148,26 @@ class InvoiceLine:  # BG-25
     line_id: str  # BT-126
     name: str  # BT-153 item name
     quantity: Decimal  # BT-129 invoiced quantity
-    net_price: Decimal  # BT-146 item net price (excl. VAT)
+    net_price: Decimal  # BT-146 item net price (excl. VAT), before line allowances and charges
     vat_rate: Decimal  # BT-152 invoiced item VAT rate, percent
     vat_category: str = VAT_CATEGORY_STANDARD  # BT-151
     unit_code: str = "C62"  # BT-130 (UN/ECE rec 20; C62 = one/unit)
-    line_amount: Decimal | None = None  # BT-131 as exported by the ERP (else quantity x price)
+    line_amount: Decimal | None = None  # BT-131 as exported by the ERP (else computed)
+    supply_type: str | None = None  # goods | services (decides BT-23 and the exemption of a 0 % line)
+    allowances: tuple[AllowanceCharge, ...] = ()  # BG-27 line allowances / BG-28 line charges
+    exemption_reason: str = ""  # BT-120 its VAT category carries (0 % lines)
+    exemption_code: str = ""  # BT-121 (VATEX)
 
     @property
-    def net_amount(self) -> Decimal:  # BT-131
+    def net_amount(self) -> Decimal:  # BT-131 = quantity x price - allowances + charges
         if self.line_amount is not None:
             return money(self.line_amount)
-        return money(self.quantity * self.net_price)
+        adjustments = sum((a.signed for a in self.allowances), Decimal("0"))
+        return money(self.quantity * self.net_price) + adjustments
+
+    @property
+    def allowance_total(self) -> Decimal:
+        return allowance_total(self.allowances, charge=False)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,8 @@ class VatBreakdown:  # BG-23
 @dataclass(frozen=True)
 class DocumentTotals:  # BG-22
     line_total: Decimal  # BT-106 sum of invoice line net amounts
+    allowance_total: Decimal  # BT-107 sum of document level allowances
+    charge_total: Decimal  # BT-108 sum of document level charges
     tax_basis_total: Decimal  # BT-109 total amount without VAT
     tax_total: Decimal  # BT-110 total VAT amount
     grand_total: Decimal  # BT-112 total amount with VAT
@@ -194,20 +201,23 @@ class Invoice:
     lines: tuple[InvoiceLine, ...]  # BG-25
     type_code: DocumentType = DocumentType.INVOICE  # BT-3
     currency: str = "EUR"  # BT-5
+    accounting_currency: AccountingCurrency | None = None  # BT-6 and BT-111 (VAT total in euros)
     due_date: date | None = None  # BT-9
     payment_terms: str = ""  # BT-20
     buyer_reference: str = ""  # BT-10
     purchase_order: str = ""  # BT-13
     preceding_invoice: str = ""  # BT-25 (credit notes: the invoice credited)
     preceding_invoice_date: date | None = None  # BT-26
-    operation_category: OperationCategory = OperationCategory.SERVICES  # BT-23 cadre de facturation
+    operation_category: OperationCategory = OperationCategory.S1  # BT-23 cadre de facturation
+    frame: Frame = Frame.DOMESTIC_B2B  # processing frame, written as the BAR note
     vat_on_debits: bool = False  # BT-8 = invoice date (option pour le paiement de la TVA d'après les débits)
     notes: tuple[InvoiceNote, ...] = ()  # BG-1
     delivery: DeliveryInformation = field(default_factory=DeliveryInformation)  # BG-13
     payment: PaymentInstructions = field(default_factory=PaymentInstructions)  # BG-16
     attachments: tuple[Attachment, ...] = ()  # BG-24
+    allowances: tuple[AllowanceCharge, ...] = ()  # BG-20 document allowances / BG-21 document charges
     prepaid_amount: Decimal = Decimal("0.00")  # BT-113
-    vat_exemption_reason: str = "Exonération de TVA"  # BT-120 for category E
+    vat_exemption_reason: str = "Exonération de TVA"  # BT-120 for category E lines without their own
     language: str = "fr"  # document language (not an EN 16931 term): fr | en
     customer_id: str = ""  # the ERP's customer code
 
@@ -218,6 +228,9 @@ class Invoice:
             raise ValueError(f"invoice {self.number} has no lines (BG-25 needs at least one)")
         if self.type_code == DocumentType.CREDIT_NOTE and not self.preceding_invoice:
             raise ValueError(f"credit note {self.number} does not name the invoice it credits (BT-25)")
+        for entry in self.allowances:
+            if entry.vat_rate is None:
+                raise ValueError(f"invoice {self.number}: a document allowance or charge needs a VAT rate (BT-96)")
 
     @property
     def is_credit_note(self) -> bool:
@@ -227,43 +240,65 @@ class Invoice:
         return next((n for n in self.notes if n.subject_code == subject_code), None)
 
     @property
+    def document_allowances(self) -> tuple[AllowanceCharge, ...]:
+        return tuple(a for a in self.allowances if not a.charge)
+
+    @property
+    def document_charges(self) -> tuple[AllowanceCharge, ...]:
+        return tuple(a for a in self.allowances if a.charge)
+
+    @property
+    def has_allowances(self) -> bool:
+        return bool(self.allowances) or any(line.allowances for line in self.lines)
+
+    @property
     def vat_breakdown(self) -> list[VatBreakdown]:
-        """BG-23: one entry per (category, rate), VAT = taxable total x rate, rounded half-up to the cent."""
+        """BG-23: one entry per (category, rate); taxable = lines - allowances + charges of that group, VAT =
+        taxable x rate rounded half-up to the cent; 0 % categories carry their exemption reason."""
         groups: dict[tuple[str, Decimal], Decimal] = {}
+        reasons: dict[str, tuple[str, str]] = {}
         for line in self.lines:
             key = (line.vat_category, Decimal(line.vat_rate).quantize(CENT))
             groups[key] = groups.get(key, Decimal("0")) + line.net_amount
+            if line.exemption_reason or line.exemption_code:
+                reasons.setdefault(line.vat_category, (line.exemption_reason, line.exemption_code))
+        for entry in self.allowances:
+            key = (entry.vat_category, Decimal(entry.vat_rate).quantize(CENT))
+            groups[key] = groups.get(key, Decimal("0")) + entry.signed
         breakdown = []
         for (category, rate), taxable in sorted(groups.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
-            reason = ""
-            if category == VAT_CATEGORY_EXEMPT:
-                reason = self.vat_exemption_reason
-            elif category == VAT_CATEGORY_REVERSE_CHARGE:
-                reason = "Autoliquidation"
+            reason, code = reasons.get(category, ("", ""))
+            if category in ZERO_RATE_CATEGORIES and not (reason or code):
+                reason = self.vat_exemption_reason if category == VAT_CATEGORY_EXEMPT else "Autoliquidation"
             breakdown.append(
                 VatBreakdown(
                     category=category,
                     rate=rate,
                     taxable_amount=money(taxable),
                     tax_amount=money(taxable * rate / Decimal(100)),
-                    exemption_reason=reason,
+                    exemption_reason=reason if category in ZERO_RATE_CATEGORIES else "",
+                    exemption_reason_code=code if category in ZERO_RATE_CATEGORIES else "",
                 )
             )
         return breakdown
 
+    def line_groups(self) -> dict[tuple[str, Decimal], Decimal]:
+        """Net amount of the lines per (VAT category, rate): what document allowances are split over."""
+        groups: dict[tuple[str, Decimal], Decimal] = {}
+        for line in self.lines:
+            key = (line.vat_category, Decimal(line.vat_rate).quantize(CENT))
+            groups[key] = groups.get(key, Decimal("0")) + line.net_amount
+        return groups
+
     @property
     def totals(self) -> DocumentTotals:
         line_total = money(sum((line.net_amount for line in self.lines), Decimal("0")))
+        allowances = allowance_total(self.allowances, charge=False)
+        charges = allowance_total(self.allowances, charge=True)
+        basis = line_total - allowances + charges
         tax_total = money(sum((b.tax_amount for b in self.vat_breakdown), Decimal("0")))
-        grand_total = line_total + tax_total
+        grand_total = basis + tax_total
         prepaid = money(self.prepaid_amount)
-        return DocumentTotals(line_total, line_total, tax_total, grand_total, prepaid, grand_total - prepaid)
-
-
-def vat_category_for(rate: Decimal, buyer_country: str, buyer_vat_id: str) -> str:
-    """S for a positive rate; at 0 %, reverse charge (AE) for a foreign buyer with a VAT id, else exempt (E)."""
-    if Decimal(rate) > 0:
-        return VAT_CATEGORY_STANDARD
-    if buyer_country and buyer_country.upper() != "FR" and buyer_vat_id:
-        return VAT_CATEGORY_REVERSE_CHARGE
-    return VAT_CATEGORY_EXEMPT
+        return DocumentTotals(
+            line_total, allowances, charges, basis, tax_total, grand_total, prepaid, grand_total - prepaid
+        )

@@ -130,8 +130,11 @@ class _Document:
         self.logo_url = logo_url
         # Lines that each fit on one text line are laid out as five columns of text (one table row) rather than
         # a row of five cells per line: a cell is ~0.5 ms of WeasyPrint's work, a tenth of a typical page.
-        self.lines_as_columns = len(invoice.lines) <= MAX_COLUMN_LINES and all(
-            fits_on_one_line(line.name) for line in invoice.lines
+        # Lines with a discount print it under their description: those take a row each.
+        self.lines_as_columns = (
+            len(invoice.lines) <= MAX_COLUMN_LINES
+            and not any(line.allowances for line in invoice.lines)
+            and all(fits_on_one_line(line.name) for line in invoice.lines)
         )
 
 

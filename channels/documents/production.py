@@ -1,6 +1,6 @@
 """Documents for newly issued invoices: render, validate, store, index, record events, enqueue the valid ones.
 
-Plain Python driven by the Dagster asset (assets/documents/defs.py) and usable from a script. An invoice counts
+Plain Python driven by the Dagster asset (assets/documents.py) and usable from a script. An invoice counts
 as done once its PDF is in the operational `document_index`. One that failed validation is not retried
 until its exported version changes (a new `extracted_at`), so a re-run does not repeat the same
 validation_failed event.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +19,14 @@ from sqlalchemy import Engine, insert, select
 
 from channels.documents.company import Company
 from channels.documents.loading import InvoiceDataError, WarehouseInvoices
-from channels.documents.render import RenderOutcome, RenderTask, customer_channels, formats_for_channels, render_chunks
+from channels.documents.render import (
+    PDF_CHANNELS,
+    RenderOutcome,
+    RenderTask,
+    customer_channels,
+    formats_for_channels,
+    render_chunks,
+)
 from channels.documents.validation import ValidationIssue
 from stores.documents import DocumentStore
 from stores.operational import document_index, events, next_sequence, record_event, utcnow
@@ -32,6 +39,7 @@ EDI_DOCUMENT_SEQUENCE = "edifact_document_interchange"
 @dataclass
 class ProductionSummary:
     candidates: int = 0
+    pdf_fallback: int = 0  # no valid e-invoice, sent as their valid Factur-X PDF by e-mail or paper
     rendered: int = 0
     valid: int = 0
     invalid: int = 0
@@ -124,11 +132,28 @@ def record_outcome(
     version: str,
     channel: str | None,
     enqueue: Callable[..., int | None] | None,
+    chain: Sequence[str] = (),
 ) -> int | None:
-    """Store files, index them, record rendered + validated | validation_failed, enqueue when valid."""
-    hashes = {d.format: store.put(d.data) for d in outcome.documents if d.format != "attachment"}
-    attachment_hashes = {d.filename: store.put(d.data) for d in outcome.documents if d.format == "attachment"}
+    """Store files, index them, record rendered + validated | validation_failed, enqueue when valid.
+
+    An invoice that is no valid e-invoice but whose Factur-X PDF is valid EN 16931 goes as that PDF on the
+    first channel of the customer's chain (`chain`: preferred then fallback channels) that takes a PDF
+    alone (e-mail, paper); its `validated` event says so and why (evidence "fallback")."""
+    fallback_channel = None
+    if not outcome.valid and outcome.pdf_fallback:
+        fallback_channel = next((c for c in chain if c in PDF_CHANNELS), None)
+    documents = outcome.documents if (outcome.valid or fallback_channel) else []
+    hashes = {d.format: store.put(d.data) for d in documents if d.format != "attachment"}
+    attachment_hashes = {d.filename: store.put(d.data) for d in documents if d.format == "attachment"}
     evidence = {**outcome.evidence(), "version": version}
+    if fallback_channel is not None:
+        evidence["fallback"] = {"channel": fallback_channel, "reason": outcome.fallback_reason()}
+    elif outcome.pdf_fallback:
+        evidence["fallback"] = {
+            "channel": None,
+            "reason": outcome.fallback_reason() + ", but no channel of the "
+            f"customer ({', '.join(chain) or 'none'}) takes a PDF alone",
+        }
     with engine.begin() as conn:
         now = utcnow()
         if outcome.results:  # the XML (at least) was written: it was rendered, valid or not
@@ -140,7 +165,7 @@ def record_outcome(
                 customer_id=outcome.customer_id,
                 evidence={"formats": sorted(outcome.results), "documents": hashes, "version": version},
             )
-        if not outcome.valid:
+        if not outcome.valid and fallback_channel is None:
             record_event(
                 conn,
                 "validation_failed",
@@ -159,7 +184,7 @@ def record_outcome(
                 filename=d.filename,
                 created_at=now,
             )
-            for d in outcome.documents
+            for d in documents
         ]
         conn.execute(insert(document_index), rows)
         record_event(
@@ -170,6 +195,7 @@ def record_outcome(
             customer_id=outcome.customer_id,
             evidence=evidence,
         )
+        channel = fallback_channel or channel
         if enqueue is None or channel is None:
             return None
         return enqueue(
@@ -192,6 +218,7 @@ class PreparedBatch:
     versions: dict[str, str]
     channels: dict[str, str]
     summary: ProductionSummary
+    chains: dict[str, list[str]] = field(default_factory=dict)  # preferred then fallback channels
 
 
 def in_chunk(invoice_number: str, index: int, count: int) -> bool:
@@ -224,6 +251,7 @@ def prepare_batch(
         versions={r["invoice_number"]: _version(r) for r in pending},
         channels={t.invoice_row["invoice_number"]: customer_channels(t.customer_row)[0] for t in tasks},
         summary=summary,
+        chains={t.invoice_row["invoice_number"]: customer_channels(t.customer_row) for t in tasks},
     )
 
 
@@ -253,9 +281,16 @@ def render_batch(
             version=batch.versions.get(outcome.invoice_number, ""),
             channel=batch.channels.get(outcome.invoice_number),
             enqueue=enqueue,
+            chain=batch.chains.get(outcome.invoice_number, ()),
         )
-        if outcome.valid:
+        fell_back = (
+            not outcome.valid
+            and outcome.pdf_fallback
+            and any(c in PDF_CHANNELS for c in batch.chains.get(outcome.invoice_number, ()))
+        )
+        if outcome.valid or fell_back:
             summary.valid += 1
+            summary.pdf_fallback += fell_back
             summary.enqueued += queued is not None
         else:
             summary.invalid += 1

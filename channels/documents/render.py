@@ -2,6 +2,9 @@
 
 An invoice's documents are produced only if they can all be produced: bad exported data or a refused
 attachment gives a failed outcome (rule id + message) and no files, so nothing half-formed can be sent.
+Each XML runs the rule sets of the invoice's processing frame (rulesets.frame_rule_sets). When the
+e-invoice fails only rules beyond EN 16931 (French CTC, Peppol, EDIFACT) its Factur-X PDF is still a valid
+EN 16931 invoice: the outcome keeps that PDF alone (`pdf_fallback`), for the channels that take a PDF.
 Rendering is CPU-bound (WeasyPrint layout, Saxon rules), so `render_chunks` spreads chunks over a process
 pool; each worker process holds its own single Saxon processor (see validation.py).
 """
@@ -23,7 +26,8 @@ from channels.documents.edifact import EdifactError, check_invoic, write_invoic
 from channels.documents.loading import AttachmentPolicy, InvoiceDataError, build_invoice
 from channels.documents.model import Invoice
 from channels.documents.pdf import facturx_pdf
-from channels.documents.ubl import write_ubl
+from channels.documents.rulesets import frame_rule_sets
+from channels.documents.ubl import UblError, ubl_flavour, write_ubl
 from channels.documents.validation import ValidationIssue, ValidationResult, validate_xml
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,9 @@ CHANNEL_FORMATS = {
     "ap_portal": ("pdf", "ubl"),
     "paper": ("pdf",),
 }
+# Channels that deliver the PDF alone: where an invoice that is no valid e-invoice can still go.
+PDF_CHANNELS = ("email", "paper")
+EN16931_RULE_SET = "facturx-en16931"
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,17 @@ class RenderOutcome:
     documents: list[RenderedDocument] = field(default_factory=list)
     results: dict[str, ValidationResult] = field(default_factory=dict)  # per format validated
     issues: list[ValidationIssue] = field(default_factory=list)  # data problems found before rendering
+    pdf_fallback: bool = False  # not a valid e-invoice, but its Factur-X PDF is valid EN 16931 (kept alone)
 
     @property
     def valid(self) -> bool:
         return not self.issues and bool(self.results) and all(r.valid for r in self.results.values())
+
+    def fallback_reason(self) -> str:
+        """Why the e-invoice cannot go, in one line (what a credit manager reads on the event)."""
+        failed = [f"{fmt}: {', '.join(r.fatal_rules)}" for fmt, r in self.results.items() if not r.valid]
+        failed += [f"{i.rule_set}: {i.message}" for i in self.issues if i.is_fatal]
+        return "not a valid e-invoice (" + "; ".join(failed) + "); its Factur-X PDF is valid EN 16931"
 
     @property
     def all_issues(self) -> list[ValidationIssue]:
@@ -98,14 +112,21 @@ def render_invoice(
 ) -> RenderOutcome:
     outcome = RenderOutcome(invoice.number, invoice.customer_id, invoice.language)
     stem = _safe(invoice.number)
+    sources = company.documents.rule_sources
+    frame = invoice.frame.value
     cii = write_cii(invoice)
-    outcome.results["cii"] = validate_xml(cii)
+    outcome.results["cii"] = validate_xml(cii, frame_rule_sets("cii", frame), sources=sources)
     if "cii" in formats:
         outcome.documents.append(RenderedDocument("cii", f"{stem}.cii.xml", cii))
     if "ubl" in formats:
-        ubl = write_ubl(invoice, company.documents.ubl_profile, company.documents.peppol_endpoint_scheme)
-        outcome.results["ubl"] = validate_xml(ubl)
-        outcome.documents.append(RenderedDocument("ubl", f"{stem}.ubl.xml", ubl))
+        flavour = ubl_flavour(invoice, company.documents.ubl_profile)
+        try:
+            ubl = write_ubl(invoice, flavour, company.documents.peppol_endpoint_scheme)
+        except UblError as error:
+            outcome.issues.append(ValidationIssue("ubl", "RELANCE-UBL", "fatal", str(error)))
+        else:
+            outcome.results["ubl"] = validate_xml(ubl, frame_rule_sets("ubl", frame, flavour), sources=sources)
+            outcome.documents.append(RenderedDocument("ubl", f"{stem}.ubl.xml", ubl))
     if "edifact" in formats:
         if interchange_reference is None:
             raise ValueError("EDIFACT needs an interchange control reference from the EDI sequence")
@@ -114,16 +135,23 @@ def render_invoice(
         except EdifactError as error:
             outcome.issues.append(ValidationIssue("edifact", "RELANCE-EDI", "fatal", str(error)))
         else:
-            outcome.results["edifact"] = check_invoic(edi)
+            outcome.results["edifact"] = check_invoic(edi, invoice)
             outcome.documents.append(RenderedDocument("edifact", f"{stem}.edi", edi))
-    if "pdf" in formats and outcome.results["cii"].valid:
-        # The Factur-X PDF carries the CII: built only from XML that passed, so an invalid one never exists.
+    cii_result = outcome.results["cii"]
+    en16931_valid = not cii_result.fatal_in("xsd") and not cii_result.fatal_in(EN16931_RULE_SET)
+    if "pdf" in formats and en16931_valid and cii_result.rule_sets:
+        # The Factur-X PDF carries the CII: built only from XML that passed EN 16931, so an invalid one never
+        # exists.
         pdf = facturx_pdf(invoice, cii, company.logo)
         outcome.documents.append(RenderedDocument("pdf", f"{stem}.pdf", pdf))
         for attachment in invoice.attachments:
             outcome.documents.append(RenderedDocument("attachment", attachment.filename, attachment.data))
     if not outcome.valid:
-        outcome.documents.clear()
+        kept = [d for d in outcome.documents if d.format in ("pdf", "attachment")]
+        outcome.pdf_fallback = any(d.format == "pdf" for d in kept) and not any(
+            i.rule_set in ("data", "render") for i in outcome.issues
+        )
+        outcome.documents[:] = kept if outcome.pdf_fallback else []
     return outcome
 
 
@@ -163,7 +191,7 @@ def render_task(task: RenderTask, company: Company) -> RenderOutcome:
         )
     try:
         return render_invoice(invoice, company, task.formats, task.interchange_reference)
-    except Exception as error:  # one unrenderable invoice must not stop the others
+    except Exception as error:
         log.exception("rendering %s failed", number)
         return RenderOutcome(
             number,

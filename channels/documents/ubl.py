@@ -1,11 +1,16 @@
-"""UBL 2.1 Invoice / CreditNote with Peppol BIS Billing 3.0 identifiers, from the invoice model.
+"""UBL 2.1 Invoice / CreditNote from the invoice model, in two flavours that cannot be one document:
 
-Two flavours, because the French rules and Peppol disagree on two fields:
-- "fr-ctc" (default): CustomizationID of Peppol BIS 3, ProfileID = BT-23 (B1/S1/M1, BR-FR-08) and electronic
-  addresses in the French directory scheme 0225 (BR-FR-21). Passes CEN and BR-FR.
-- "peppol": ProfileID urn:fdc:peppol.eu:2017:poacc:billing:01:1.0 and endpoint ids in an ISO 6523 scheme
-  (seller 0009 SIRET or 0002 SIREN, buyer 0002 SIREN). Passes CEN; BR-FR-08 and BR-FR-21 fail by design.
-Element order follows the UBL 2.1 XSD sequences.
+- "fr-ctc", the French e-invoicing UBL: ProfileID = BT-23 (B1/S1/M1..., BR-FR-08), one note per French
+  mention with its subject code (#PMD#, #PMT#, #AAB#, #BAR#: BR-FR-05, BR-FR-20), seller address in the
+  French directory (scheme 0225, BR-FR-13) and the buyer's electronic address with its scheme. Passes the
+  CEN and BR-FR rules.
+- "peppol", Peppol BIS Billing 3.0: ProfileID urn:fdc:peppol.eu:2017:poacc:billing:01:1.0 (PEPPOL-EN16931-R007),
+  at most one note (R002: the mentions in one text), the seller's Peppol address (0009 SIRET, 0002 SIREN or
+  0225) and the buyer's Peppol address (R010), which only the export can give (never derived from a VAT
+  number). Passes the CEN and Peppol rules; BR-FR-05/08 fail on it by design.
+
+`ubl_flavour` chooses per invoice from the company's `[documents] ubl_profile`. Element order follows the
+UBL 2.1 XSD sequences.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from channels.documents.model import VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE, Invoice, PostalAddress
+from channels.documents.allowances import AllowanceCharge
+from channels.documents.frames import (
+    FRENCH_DIRECTORY_SCHEME,
+    SIRENE_SCHEME,
+    SIRET_SCHEME,
+    ZERO_RATE_CATEGORIES,
+    Frame,
+)
+from channels.documents.model import NOTE_BUSINESS_PROCESS, Invoice, PostalAddress
 
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -22,10 +35,24 @@ INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
-SIRENE_SCHEME = "0002"
-SIRET_SCHEME = "0009"
-FRENCH_DIRECTORY_SCHEME = "0225"
 VAT_DUE_ON_INVOICE_DATE = "3"  # BT-8 in UBL (UNTDID 2005): VAT on debits
+FLAVOURS = ("fr-ctc", "peppol")
+
+
+class UblError(ValueError):
+    """The invoice cannot be written in the asked flavour (e.g. Peppol without the buyer's Peppol address)."""
+
+
+def ubl_flavour(invoice: Invoice, profile: str = "auto") -> str:
+    """fr-ctc | peppol for this invoice under the company's ubl_profile (auto | fr-ctc | peppol): Peppol needs
+    the buyer's Peppol address; under auto only a business abroad gets it (at home BR-FR applies)."""
+    address = invoice.buyer.electronic_address
+    reachable = address is not None and address.is_peppol
+    if profile == "fr-ctc" or not reachable:
+        return "fr-ctc"
+    if profile == "peppol":
+        return "peppol"
+    return "peppol" if invoice.frame is Frame.INTERNATIONAL_B2B else "fr-ctc"
 
 
 class _Ubl:
@@ -42,8 +69,8 @@ class _Ubl:
     def cac(parent, tag):
         return etree.SubElement(parent, f"{{{CAC}}}{tag}")
 
-    def amount(self, parent, tag, value: Decimal):
-        return self.cbc(parent, tag, f"{value:.2f}", currencyID=self.currency)
+    def amount(self, parent, tag, value: Decimal, currency: str | None = None):
+        return self.cbc(parent, tag, f"{value:.2f}", currencyID=currency or self.currency)
 
     def address(self, parent, tag: str, address: PostalAddress):
         holder = self.cac(parent, tag)
@@ -61,24 +88,70 @@ class _Ubl:
     def tax_scheme(self, parent):
         self.cbc(self.cac(parent, "TaxScheme"), "ID", "VAT")
 
+    def allowance(self, parent, entry: AllowanceCharge, *, document_level: bool):
+        holder = self.cac(parent, "AllowanceCharge")
+        self.cbc(holder, "ChargeIndicator", "true" if entry.charge else "false")
+        if entry.reason_code:
+            self.cbc(holder, "AllowanceChargeReasonCode", entry.reason_code)
+        if entry.reason:
+            self.cbc(holder, "AllowanceChargeReason", entry.reason)
+        if entry.percent is not None:
+            self.cbc(holder, "MultiplierFactorNumeric", f"{entry.percent:f}")
+        self.amount(holder, "Amount", entry.amount)
+        if entry.base_amount is not None:
+            self.amount(holder, "BaseAmount", entry.base_amount)
+        if document_level:
+            category = self.cac(holder, "TaxCategory")
+            self.cbc(category, "ID", entry.vat_category)
+            self.cbc(category, "Percent", f"{Decimal(entry.vat_rate):.2f}")
+            self.tax_scheme(category)
+
+
+def _seller_endpoint(invoice: Invoice, flavour: str, peppol_endpoint_scheme: str) -> tuple[str, str]:
+    seller = invoice.seller
+    if flavour == "peppol":
+        if peppol_endpoint_scheme == SIRET_SCHEME:
+            if not seller.siret:
+                raise UblError("a Peppol address in scheme 0009 needs the company's SIRET")
+            return seller.siret, SIRET_SCHEME
+        return seller.siren, peppol_endpoint_scheme
+    return seller.endpoint, FRENCH_DIRECTORY_SCHEME
+
 
 def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme: str = SIRET_SCHEME) -> etree._Element:
-    if profile not in ("fr-ctc", "peppol"):
-        raise ValueError(f"UBL profile must be fr-ctc or peppol, not {profile!r}")
+    """The UBL of `invoice` in flavour `profile` (fr-ctc | peppol)."""
+    if profile not in FLAVOURS:
+        raise ValueError(f"UBL flavour must be one of {', '.join(FLAVOURS)}, not {profile!r}")
+    peppol = profile == "peppol"
+    buyer_address = invoice.buyer.electronic_address
+    if peppol and (buyer_address is None or not buyer_address.is_peppol):
+        raise UblError(
+            f"invoice {invoice.number}: a Peppol BIS 3 UBL needs the buyer's Peppol address (BT-49, "
+            f"PEPPOL-EN16931-R010); customer {invoice.customer_id!r} has "
+            f"{'only ' + str(buyer_address) if buyer_address else 'none'}: export its electronic_address"
+        )
     credit = invoice.is_credit_note
     ns = CREDIT_NOTE_NS if credit else INVOICE_NS
     root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: ns, "cac": CAC, "cbc": CBC})
     u = _Ubl(invoice.currency)
     u.cbc(root, "CustomizationID", PEPPOL_CUSTOMIZATION)
-    u.cbc(root, "ProfileID", PEPPOL_PROFILE if profile == "peppol" else invoice.operation_category.value)
+    u.cbc(root, "ProfileID", PEPPOL_PROFILE if peppol else invoice.operation_category.value)
     u.cbc(root, "ID", invoice.number)
     u.cbc(root, "IssueDate", invoice.issue_date.isoformat())
     if not credit and invoice.due_date:
         u.cbc(root, "DueDate", invoice.due_date.isoformat())
     u.cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", invoice.type_code.value)
-    for note in invoice.notes:
-        u.cbc(root, "Note", f"#{note.subject_code}#{note.content}")  # EN 16931 UBL binding of BT-21/BT-22
+    if peppol:
+        mentions = [n.content for n in invoice.notes if n.subject_code != NOTE_BUSINESS_PROCESS]
+        if mentions:
+            u.cbc(root, "Note", " ".join(mentions))  # PEPPOL-EN16931-R002: one note
+    else:
+        for note in invoice.notes:
+            u.cbc(root, "Note", f"#{note.subject_code}#{note.content}")  # EN 16931 UBL binding of BT-21/BT-22
     u.cbc(root, "DocumentCurrencyCode", invoice.currency)
+    euros = invoice.accounting_currency
+    if euros is not None:
+        u.cbc(root, "TaxCurrencyCode", euros.code)
     if invoice.buyer_reference:
         u.cbc(root, "BuyerReference", invoice.buyer_reference)
     if invoice.vat_on_debits:
@@ -96,17 +169,9 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
         u.cbc(reference, "DocumentDescription", attachment.description)
 
     seller = invoice.seller
-    if profile == "peppol":
-        seller_endpoint = (
-            (seller.siret, SIRET_SCHEME) if peppol_endpoint_scheme == SIRET_SCHEME else (seller.siren, SIRENE_SCHEME)
-        )
-        buyer_endpoint = (invoice.buyer.siren, SIRENE_SCHEME)
-    else:
-        seller_endpoint = (seller.endpoint, FRENCH_DIRECTORY_SCHEME)
-        buyer_endpoint = (invoice.buyer.endpoint, FRENCH_DIRECTORY_SCHEME)
-
+    endpoint, scheme = _seller_endpoint(invoice, profile, peppol_endpoint_scheme)
     party = u.cac(u.cac(root, "AccountingSupplierParty"), "Party")
-    u.cbc(party, "EndpointID", seller_endpoint[0], schemeID=seller_endpoint[1])
+    u.cbc(party, "EndpointID", endpoint, schemeID=scheme)
     if seller.siret:
         u.cbc(u.cac(party, "PartyIdentification"), "ID", seller.siret, schemeID=SIRET_SCHEME)
     u.cbc(u.cac(party, "PartyName"), "Name", seller.name)
@@ -128,8 +193,8 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
 
     buyer = invoice.buyer
     party = u.cac(u.cac(root, "AccountingCustomerParty"), "Party")
-    if buyer_endpoint[0]:
-        u.cbc(party, "EndpointID", buyer_endpoint[0], schemeID=buyer_endpoint[1])
+    if buyer_address is not None:
+        u.cbc(party, "EndpointID", buyer_address.identifier, schemeID=buyer_address.scheme)
     # The ERP customer code (BT-46) is not written: BR-FR-CO-10 wants a scheme for it and it has none.
     u.cbc(u.cac(party, "PartyName"), "Name", buyer.name)
     u.address(party, "PostalAddress", buyer.address)
@@ -144,13 +209,15 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
     if buyer.email:
         u.cbc(u.cac(party, "Contact"), "ElectronicMail", buyer.email)
 
-    if invoice.delivery.date or invoice.delivery.address:
+    delivery_info = invoice.delivery
+    if delivery_info.date or delivery_info.address:
         delivery = u.cac(root, "Delivery")
-        if invoice.delivery.date:
-            u.cbc(delivery, "ActualDeliveryDate", invoice.delivery.date.isoformat())
-        if invoice.delivery.address:
-            u.address(u.cac(delivery, "DeliveryLocation"), "Address", invoice.delivery.address)
-            u.cbc(u.cac(u.cac(delivery, "DeliveryParty"), "PartyName"), "Name", invoice.delivery.name or buyer.name)
+        if delivery_info.date:
+            u.cbc(delivery, "ActualDeliveryDate", delivery_info.date.isoformat())
+        if delivery_info.address:
+            u.address(u.cac(delivery, "DeliveryLocation"), "Address", delivery_info.address)
+            if delivery_info.name:
+                u.cbc(u.cac(u.cac(delivery, "DeliveryParty"), "PartyName"), "Name", delivery_info.name)
 
     if invoice.payment.iban:
         means = u.cac(root, "PaymentMeans")
@@ -166,6 +233,8 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
             u.cbc(u.cac(account, "FinancialInstitutionBranch"), "ID", invoice.payment.bic)
     if invoice.payment_terms:
         u.cbc(u.cac(root, "PaymentTerms"), "Note", invoice.payment_terms)
+    for entry in invoice.allowances:
+        u.allowance(root, entry, document_level=True)
 
     totals = invoice.totals
     tax_total = u.cac(root, "TaxTotal")
@@ -177,14 +246,24 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
         category = u.cac(subtotal, "TaxCategory")
         u.cbc(category, "ID", entry.category)
         u.cbc(category, "Percent", f"{entry.rate:.2f}")
-        if entry.category in (VAT_CATEGORY_EXEMPT, VAT_CATEGORY_REVERSE_CHARGE) and entry.exemption_reason:
-            u.cbc(category, "TaxExemptionReason", entry.exemption_reason)
+        if entry.category in ZERO_RATE_CATEGORIES:
+            if entry.exemption_reason_code:
+                u.cbc(category, "TaxExemptionReasonCode", entry.exemption_reason_code)
+            if entry.exemption_reason:
+                u.cbc(category, "TaxExemptionReason", entry.exemption_reason)
         u.tax_scheme(category)
+    if euros is not None:
+        # BT-111: a second tax total, without subtotals, in the VAT accounting currency (PEPPOL-EN16931-R054)
+        u.amount(u.cac(root, "TaxTotal"), "TaxAmount", euros.tax_total, currency=euros.code)
 
     monetary = u.cac(root, "LegalMonetaryTotal")
     u.amount(monetary, "LineExtensionAmount", totals.line_total)
     u.amount(monetary, "TaxExclusiveAmount", totals.tax_basis_total)
     u.amount(monetary, "TaxInclusiveAmount", totals.grand_total)
+    if invoice.document_allowances:
+        u.amount(monetary, "AllowanceTotalAmount", totals.allowance_total)
+    if invoice.document_charges:
+        u.amount(monetary, "ChargeTotalAmount", totals.charge_total)
     if totals.prepaid:
         u.amount(monetary, "PrepaidAmount", totals.prepaid)
     u.amount(monetary, "PayableAmount", totals.due_payable)
@@ -199,6 +278,8 @@ def build_ubl(invoice: Invoice, profile: str = "fr-ctc", peppol_endpoint_scheme:
             unitCode=line.unit_code,
         )
         u.amount(element, "LineExtensionAmount", line.net_amount)
+        for entry in line.allowances:
+            u.allowance(element, entry, document_level=False)
         item = u.cac(element, "Item")
         u.cbc(item, "Name", line.name)
         category = u.cac(item, "ClassifiedTaxCategory")

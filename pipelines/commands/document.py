@@ -33,7 +33,12 @@ def register(subparsers) -> None:
         "--company", type=Path, help="company file (default: RELANCE_COMPANY_CONFIG or config/company.toml)"
     )
     parser.add_argument("--language", choices=("fr", "en"), help="override the customer's language")
-    parser.add_argument("--ubl-profile", choices=("fr-ctc", "peppol"), help="override [documents].ubl_profile")
+    parser.add_argument(
+        "--ubl-profile",
+        choices=("auto", "fr-ctc", "peppol"),
+        help="override [documents].ubl_profile: fr-ctc writes the French CTC UBL, peppol the Peppol BIS 3 UBL "
+        "(needs the buyer's Peppol address), auto chooses by customer",
+    )
     parser.add_argument(
         "--interchange-reference",
         type=int,
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     import duckdb
 
     try:
-        invoice = WarehouseInvoices(company, con).load(args.invoice_number)
+        invoice = WarehouseInvoices(company, con).load(args.invoice_number, language=args.language)
     except duckdb.CatalogException:
         return _fail(f"the {source} has no staging invoice tables: run the ingest job first")
     except LookupError:
@@ -95,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"invoice {args.invoice_number} cannot be built: [{error.rule_id}] {error.message}")
     finally:
         con.close()
-    if args.language:
-        invoice = replace(invoice, language=args.language)
 
     data, suffix, result = _build(invoice, company, args)
     if data is None:
@@ -106,27 +109,39 @@ def run(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(f"{out}: {result.summary()}")
     for issue in result.issues:
-        print(f"  [{issue.flag}] {issue.rule_id}: {issue.message}")
+        where = f" at {issue.location}" if issue.location else ""
+        print(f"  [{issue.flag}] {issue.rule_id}{where}: {issue.message}")
+    for missing in result.not_run:
+        print(f"  [not run] {missing}")
     return 0 if result.valid else 1
 
 
 def _build(invoice, company, args):
     from channels.documents.cii import write_cii
+    from channels.documents.rulesets import frame_rule_sets
     from channels.documents.validation import validate_xml
 
+    sources = company.documents.rule_sources
     if args.format in ("pdf", "facturx"):
         cii = write_cii(invoice)
-        result = validate_xml(cii)
+        result = validate_xml(cii, frame_rule_sets("cii", invoice.frame.value), sources=sources)
         if args.format == "facturx":
             return cii, ".xml", result
         from channels.documents.pdf import facturx_pdf
 
         return facturx_pdf(invoice, cii, company.logo), ".pdf", result
     if args.format == "ubl":
-        from channels.documents.ubl import write_ubl
+        from channels.documents.ubl import UblError, ubl_flavour, write_ubl
 
-        ubl = write_ubl(invoice, company.documents.ubl_profile, company.documents.peppol_endpoint_scheme)
-        return ubl, ".ubl.xml", validate_xml(ubl)
+        flavour = ubl_flavour(invoice, company.documents.ubl_profile)
+        if company.documents.ubl_profile == "peppol" and flavour != "peppol":
+            return None, "", f"invoice {invoice.number}: no Peppol BIS 3 UBL: the buyer has no Peppol address (BT-49)"
+        try:
+            ubl = write_ubl(invoice, flavour, company.documents.peppol_endpoint_scheme)
+        except UblError as error:
+            return None, "", str(error)
+        rules = frame_rule_sets("ubl", invoice.frame.value, flavour)
+        return ubl, ".ubl.xml", validate_xml(ubl, rules, sources=sources)
     from channels.documents.edifact import EdifactError, check_invoic, write_invoic
 
     reference = args.interchange_reference
@@ -143,4 +158,4 @@ def _build(invoice, company, args):
         edi = write_invoic(invoice, interchange_reference=reference)
     except EdifactError as error:
         return None, "", str(error)
-    return edi, ".edi", check_invoic(edi)
+    return edi, ".edi", check_invoic(edi, invoice)

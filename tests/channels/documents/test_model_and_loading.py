@@ -115,7 +115,7 @@ def test_operation_category_accepts_words_and_codes():
         ('iban = "FR7630006000011234567890189"', 'iban = "FR7630006000011234567890188"', "not a valid IBAN"),
         ('bic = "AGRIFRPPXXX"', 'bic = "DEUTDEFFXXX"', "is for country DE"),
         ('vat_id = "FR44732829320"', 'vat_id = "FR45732829320"', "not a valid EU VAT number"),
-        ('ubl_profile = "fr-ctc"', 'ubl_profile = "xrechnung"', "ubl_profile must be one of"),
+        ('ubl_profile = "auto"', 'ubl_profile = "xrechnung"', "ubl_profile must be one of"),
         ('city = "Paris"', 'city = ""', "address.city is missing"),
     ],
 )

