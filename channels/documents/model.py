@@ -261,15 +261,20 @@ class Invoice:
             key = (line.vat_category, Decimal(line.vat_rate).quantize(CENT))
             groups[key] = groups.get(key, Decimal("0")) + line.net_amount
             if line.exemption_reason or line.exemption_code:
-                reasons.setdefault(line.vat_category, (line.exemption_reason, line.exemption_code))
+                # One breakdown per category (BR-IC-01, BR-G-01...): lines of one category under different
+                # rules (exported goods and services) carry every mention, joined.
+                text, code = reasons.get(line.vat_category, ("", ""))
+                if line.exemption_reason and line.exemption_reason not in text:
+                    text = f"{text}; {line.exemption_reason}" if text else line.exemption_reason
+                reasons[line.vat_category] = (text, code or line.exemption_code)
         for entry in self.allowances:
             key = (entry.vat_category, Decimal(entry.vat_rate).quantize(CENT))
             groups[key] = groups.get(key, Decimal("0")) + entry.signed
         breakdown = []
         for (category, rate), taxable in sorted(groups.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
             reason, code = reasons.get(category, ("", ""))
-            if category in ZERO_RATE_CATEGORIES and not (reason or code):
-                reason = self.vat_exemption_reason if category == VAT_CATEGORY_EXEMPT else "Autoliquidation"
+            if category == VAT_CATEGORY_EXEMPT and not (reason or code):
+                reason = self.vat_exemption_reason  # K, AE and G get their mention from frames.py only
             breakdown.append(
                 VatBreakdown(
                     category=category,

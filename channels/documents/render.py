@@ -4,7 +4,8 @@ An invoice's documents are produced only if they can all be produced: bad export
 attachment gives a failed outcome (rule id + message) and no files, so nothing half-formed can be sent.
 Each XML runs the rule sets of the invoice's processing frame (rulesets.frame_rule_sets). When the
 e-invoice fails only rules beyond EN 16931 (French CTC, Peppol, EDIFACT) its Factur-X PDF is still a valid
-EN 16931 invoice: the outcome keeps that PDF alone (`pdf_fallback`), for the channels that take a PDF.
+EN 16931 invoice: outside French B2B (where the mandate makes the e-invoice the legal invoice) the outcome
+keeps that PDF alone (`pdf_fallback`), for the channels that take a PDF.
 Rendering is CPU-bound (WeasyPrint layout, Saxon rules), so `render_chunks` spreads chunks over a process
 pool; each worker process holds its own single Saxon processor (see validation.py).
 """
@@ -23,6 +24,7 @@ from typing import Any
 from channels.documents.cii import write_cii
 from channels.documents.company import Company
 from channels.documents.edifact import EdifactError, check_invoic, write_invoic
+from channels.documents.frames import Frame
 from channels.documents.loading import AttachmentPolicy, InvoiceDataError, build_invoice
 from channels.documents.model import Invoice
 from channels.documents.pdf import facturx_pdf
@@ -148,8 +150,12 @@ def render_invoice(
             outcome.documents.append(RenderedDocument("attachment", attachment.filename, attachment.data))
     if not outcome.valid:
         kept = [d for d in outcome.documents if d.format in ("pdf", "attachment")]
-        outcome.pdf_fallback = any(d.format == "pdf" for d in kept) and not any(
-            i.rule_set in ("data", "render") for i in outcome.issues
+        # A French B2B invoice must be an e-invoice (the French mandate): a PDF of it would not be a legal
+        # invoice, so only the other frames fall back to their PDF.
+        outcome.pdf_fallback = (
+            invoice.frame is not Frame.DOMESTIC_B2B
+            and any(d.format == "pdf" for d in kept)
+            and not any(i.rule_set in ("data", "render") for i in outcome.issues)
         )
         outcome.documents[:] = kept if outcome.pdf_fallback else []
     return outcome
