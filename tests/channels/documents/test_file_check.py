@@ -25,7 +25,7 @@ def check(path):
 def facturx_bytes():
     from channels.documents.company import load_company
     from channels.documents.loading import build_invoice
-    from tests.documents.conftest import customer_row, invoice_row, line_rows
+    from tests.channels.documents.conftest import customer_row, invoice_row, line_rows
 
     invoice = build_invoice(load_company(), invoice_row(), customer_row(), line_rows())
     return facturx_pdf(invoice, write_cii(invoice))
@@ -92,7 +92,7 @@ def test_xmp_that_contradicts_the_xml_level_is_reported(tmp_path, facturx_bytes)
 def test_a_plain_pdf_is_not_a_factur_x_invoice(tmp_path):
     from channels.documents.company import load_company
     from channels.documents.loading import build_invoice
-    from tests.documents.conftest import customer_row, invoice_row, line_rows
+    from tests.channels.documents.conftest import customer_row, invoice_row, line_rows
 
     path = tmp_path / "plain.pdf"
     path.write_bytes(render_pdf(build_invoice(load_company(), invoice_row(), customer_row(), line_rows())))

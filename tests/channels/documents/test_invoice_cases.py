@@ -3,7 +3,7 @@ BR-FR rules of its frame, Peppol BIS 3 for the Peppol UBL, the EDIFACT read-back
 failing with the rule that must fire.
 
 Rule sets: CII facturx-en16931 (+ br-fr-cii for B2B / B2BINT), UBL cen-ubl + br-fr-ubl (French CTC
-flavour) or cen-ubl + peppol-ubl (Peppol flavour; the Peppol rules where tests/documents/rule_files.py finds
+flavour) or cen-ubl + peppol-ubl (Peppol flavour; the Peppol rules where tests/channels/documents/rule_files.py finds
 them), EDIFACT edifact-structure with the invoice's texts.
 """
 
@@ -26,7 +26,7 @@ from channels.documents.pdf import facturx_pdf
 from channels.documents.rulesets import RuleSources, frame_rule_sets
 from channels.documents.ubl import UblError, ubl_flavour, write_ubl
 from channels.documents.validation import validate_xml
-from tests.documents.conftest import customer_row, invoice_row
+from tests.channels.documents.conftest import customer_row, invoice_row
 
 D = Decimal
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -179,7 +179,7 @@ def build(company, case, **overrides):
 
 
 def sources():
-    from tests.documents.rule_files import peppol_rules
+    from tests.channels.documents.rule_files import peppol_rules
 
     try:
         return RuleSources(peppol_rules=peppol_rules())
@@ -399,7 +399,7 @@ def test_peppol_ubl_needs_the_buyers_peppol_address_and_one_note(company):
 
 
 def test_peppol_rules_fire_on_the_french_flavour(company):
-    from tests.documents.rule_files import peppol_rules
+    from tests.channels.documents.rule_files import peppol_rules
 
     rules = RuleSources(peppol_rules=peppol_rules())
     german = build(company, "eu-goods")

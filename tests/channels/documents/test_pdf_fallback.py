@@ -12,7 +12,7 @@ from channels.documents.render import render_invoice
 from channels.outbox import enqueue
 from stores.documents import DocumentStore
 from stores.operational import document_index, events, open_store, outbox
-from tests.documents.conftest import customer_row, invoice_row, line_rows
+from tests.channels.documents.conftest import customer_row, invoice_row, line_rows
 
 # A German buyer on EDI whose name EDIFACT's UNOC cannot carry: the EDIFACT cannot be written.
 GERMAN_EDI = dict(

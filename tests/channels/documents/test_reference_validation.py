@@ -1,7 +1,7 @@
 """Golden tests on the official samples in ../shared/reference: our validator must reproduce the results
 measured in its PROVENANCE.md (XSD, CEN / Factur-X EN16931 rules, French BR-FR rules).
 
-The Peppol BIS 3 column is reproduced where the OpenPeppol Schematron is available (tests/documents/
+The Peppol BIS 3 column is reproduced where the OpenPeppol Schematron is available (tests/channels/documents/
 rule_files.py says where it is looked for), through the production validator. For CII, the CEN column is
 covered by the Factur-X EN16931 rule file, which contains the CEN EN 16931 rules bound to CII, and by the
 CEN CII file of the FNFE 1.4.0.03 release, whose BR-FR files must give the same counts.
@@ -95,7 +95,7 @@ PEPPOL_EXPECTED = {
 @pytest.mark.parametrize("name", sorted(PEPPOL_EXPECTED))
 def test_ubl_reference_files_match_the_measured_peppol_results(name):
     from channels.documents.rulesets import RuleSources
-    from tests.documents.rule_files import peppol_rules
+    from tests.channels.documents.rule_files import peppol_rules
 
     sources = RuleSources(peppol_rules=peppol_rules())
     result = validate_xml(shared_path("reference", "ubl", name).read_bytes(), ["peppol-ubl"], sources=sources)
@@ -108,7 +108,7 @@ def test_ubl_reference_files_match_the_measured_peppol_results(name):
 @pytest.mark.parametrize("name", sorted(CII_EXPECTED))
 def test_the_fnfe_1_4_0_03_release_gives_the_same_counts(name):
     from channels.documents.rulesets import RuleSources
-    from tests.documents.rule_files import fnfe_rules
+    from tests.channels.documents.rule_files import fnfe_rules
 
     sources = RuleSources(fr_ctc_folder=fnfe_rules())
     en_fatal, fr_fatal, fr_rules = CII_EXPECTED[name]

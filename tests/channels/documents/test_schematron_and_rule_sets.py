@@ -12,8 +12,8 @@ from channels.documents import rulesets
 from channels.documents.rulesets import RuleSources
 from channels.documents.schematron import SchematronError, compile_schematron
 from channels.documents.validation import parse_svrl
+from tests.channels.documents.rule_files import fnfe_rules, peppol_rules
 from tests.conftest import shared_path
-from tests.documents.rule_files import fnfe_rules, peppol_rules
 
 _processor = None
 
