@@ -11,7 +11,20 @@ with invoices as (
     -- a staging table written before billing_channel existed (or by a tool that leaves it out) reads as
     -- "not said": by-name union adds the column as null only when it is missing
     union all by name
-    select null::varchar as billing_channel where false
+    select
+        null::varchar as billing_channel,
+        -- the documents' columns (staging keeps them for the e-invoice; the receivable does not need them)
+        null::decimal(18, 2) as discount_amount,
+        null::decimal(18, 2) as shipping_amount,
+        null::decimal(18, 2) as tax_amount_eur,
+        null::decimal(18, 6) as exchange_rate,
+        null::varchar as delivery_name,
+        null::varchar as delivery_address_line1,
+        null::varchar as delivery_address_line2,
+        null::varchar as delivery_postcode,
+        null::varchar as delivery_city,
+        null::varchar as delivery_country
+    where false
 ),
 
 allocated_payments as (
@@ -139,7 +152,11 @@ settlement as (
 )
 
 select
-    * exclude (is_applied_credit_note, billing_channel),
+    * exclude (
+        is_applied_credit_note, billing_channel, discount_amount, shipping_amount, tax_amount_eur, exchange_rate,
+        delivery_name, delivery_address_line1, delivery_address_line2, delivery_postcode, delivery_city,
+        delivery_country
+    ),
     case
         when document_type = 'credit_note' and is_applied_credit_note then 0
         when document_type = 'credit_note' then -amount_incl_tax

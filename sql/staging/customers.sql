@@ -30,6 +30,9 @@ merged as (
         arg_max(payment_terms_days, extracted_at) filter (where payment_terms_days is not null)
             as payment_terms_days,
         arg_max(on_hold, extracted_at) filter (where on_hold is not null) as on_hold,
+        arg_max(customer_kind, extracted_at) filter (where customer_kind is not null) as customer_kind,
+        arg_max(electronic_address, extracted_at) filter (where electronic_address is not null)
+            as electronic_address,
         arg_max(source_file, extracted_at) as source_file,
         max(extracted_at) as extracted_at
     from source
@@ -84,5 +87,8 @@ select
     payment_terms_days,
     coalesce(on_hold, false) as on_hold,
     source_file,
-    extracted_at
+    extracted_at,
+    -- appended last: B2B or B2C, and where the customer receives e-invoices (docs/schema.md)
+    customer_kind,
+    replace(electronic_address, ' ', '') as electronic_address
 from channel_words

@@ -23,6 +23,10 @@ select
     line_amount_excl_tax,
     source_file,
     source_line,
-    extracted_at
+    extracted_at,
+    -- appended last: goods or services, and the line's discount (docs/schema.md)
+    supply_type,
+    discount_percent,
+    discount_amount
 from ranked
 where version_rank = 1

@@ -59,6 +59,17 @@ select
     source_line,
     extracted_at,
     -- appended last, so readers taking the columns by position are not shifted
-    billing_channel
+    billing_channel,
+    -- what the e-invoice needs beyond the receivable: discounts, charges, the VAT in euros, the delivery
+    discount_amount,
+    shipping_amount,
+    tax_amount_eur,
+    exchange_rate,
+    delivery_name,
+    delivery_address_line1,
+    delivery_address_line2,
+    delivery_postcode,
+    delivery_city,
+    upper(delivery_country) as delivery_country
 from ranked
 where version_rank = 1
