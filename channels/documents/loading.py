@@ -343,9 +343,10 @@ def build_invoice(
             raise InvoiceDataError(
                 "RELANCE-DATA", f"invoice {number} line {row.get('line_number')}: {error}"
             ) from error
-        if not credit and amount < 0:
-            # A negative line on an invoice is a discount ("Remise", "Geste commercial"): a document-level
-            # allowance (BG-20), since BR-27 forbids the negative price it would otherwise need.
+        if amount < 0:
+            # A negative line (on a credit note: once its signs are turned positive) is a discount ("Remise",
+            # "Geste commercial"): a document-level allowance (BG-20), since BR-27 forbids the negative price
+            # it would otherwise need.
             negative.append((rate, supply, -amount, description))
             continue
         if line_sign < 0:

@@ -128,12 +128,13 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
             else:
                 name = f"{activity} {city} {surname_a}"
         sells_services[i] = kind == "services"
-        # intra-EU B2B supplies are reverse-charged: the buyer accounts for VAT, the invoice shows 0 %
+        # Sales abroad bear no French VAT: intra-EU goods are exempt (K) and services reverse-charged (AE),
+        # sales outside the EU are exports (G). The invoice shows 0 %; Relance states which rule applies.
         main_vat[i] = 0 if country != "FR" else vat_bp
         siren = ids.siren_from(int(id_bodies[i])) if country == "FR" else None
         vat = ids.vat_for(country, siren, int(id_bodies[i]))
         domain = _slug(name.split(" ")[0] + "-" + (name.split(" ")[1] if " " in name else "")) + f"-{i + 1}"
-        tld = {"FR": "fr", "BE": "be", "LU": "lu", "DE": "de"}[country]
+        tld = {"FR": "fr", "BE": "be", "LU": "lu", "DE": "de", "US": "com", "CH": "ch"}[country]
         true_email = f"{'factures' if language == 'fr' else 'accounts.payable'}@{domain}.{tld}"
         export_email = _mistyped(true_email, int(typo_kind[i])) if wrong_email[i] else true_email
         chan = ref.CHANNELS[channel[i]]
@@ -150,7 +151,7 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
             f"+33 {1 + int(phone[i]) % 5} {int(phone[i]) // 1_000_000 % 100:02d} "
             f"{int(phone[i]) // 10_000 % 100:02d} {int(phone[i]) // 100 % 100:02d} {int(phone[i]) % 100:02d}"
             if country == "FR"
-            else f"+{ {'BE': 32, 'LU': 352, 'DE': 49}[country] } {int(phone[i])}"
+            else f"+{ {'BE': 32, 'LU': 352, 'DE': 49, 'US': 1, 'CH': 41}[country] } {int(phone[i])}"
         )
         rows.append(
             {
@@ -178,6 +179,11 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
                 "edi_gln": ids.gln_from(int(gln_bodies[i])) if chan == "edi" or size[i] == 3 else None,
                 "platform_id": (siren or vat) if chan in ("platform", "edi") or public[i] else None,
                 "ap_portal_id": f"SUP-{(int(id_bodies[i]) * 7) % 1_000_000:06d}" if chan == "ap_portal" else None,
+                # EU customers abroad receive e-invoices on Peppol under their VAT number
+                "electronic_address": (
+                    f"{ref.PEPPOL_VAT_SCHEMES[country]}:{vat}" if country in ref.PEPPOL_VAT_SCHEMES else None
+                ),
+                "currency": ref.FOREIGN_CURRENCY.get(country, ("EUR", 1.0))[0],
                 "payment_terms_days": int(terms[i]),
                 "on_hold": bool(on_hold[i]),
                 "requires_po": bool(requires_po[i]),
@@ -187,7 +193,15 @@ def draw_customers(rng: np.random.Generator, count: int) -> CustomerBase:
                 "sells": "services" if sells_services[i] else "goods",
             }
         )
-    frame = pl.DataFrame(rows, schema_overrides={"tags": pl.List(pl.String), "fallback_channels": pl.List(pl.String)})
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={
+            "tags": pl.List(pl.String),
+            "fallback_channels": pl.List(pl.String),
+            "vat_number": pl.String,
+            "electronic_address": pl.String,
+        },
+    )
     return CustomerBase(
         frame=frame,
         volume_weight=volume,

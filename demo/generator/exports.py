@@ -55,6 +55,7 @@ CUSTOMER_HEADERS = {
     "ap_portal_id": "ID portail AP",
     "payment_terms_days": "Délai de paiement (jours)",
     "on_hold": "Bloqué",
+    "electronic_address": "Adresse électronique",
 }
 FEC_HEADERS = (
     "JournalCode",
@@ -152,6 +153,7 @@ def write_customers(customers: pl.DataFrame, out: Path) -> Path:
             pl.col("ap_portal_id"),
             pl.col("payment_terms_days"),
             pl.when(pl.col("on_hold")).then(pl.lit("Oui")).otherwise(pl.lit("Non")).alias("on_hold"),
+            pl.col("electronic_address"),
         )
         .with_columns(
             # an absent value is an empty field, not a quoted empty string
@@ -189,7 +191,7 @@ def _invoice_frame(documents: pl.DataFrame, attachments: pl.DataFrame) -> pl.Dat
         money("amount_excl_tax").alias("Montant HT"),
         money("tax_amount").alias("Montant TVA"),
         money("amount_incl_tax").alias("Montant TTC"),
-        pl.lit("EUR").alias("Devise"),
+        pl.col("currency").alias("Devise"),
         pl.col("purchase_order").alias("N° commande"),
         pl.col("original_invoice_number").alias("Facture d'origine"),
         pl.when(pl.col("document_type") == "credit_note")
@@ -207,7 +209,30 @@ def _invoice_frame(documents: pl.DataFrame, attachments: pl.DataFrame) -> pl.Dat
         .otherwise(pl.concat_str(pl.lit("Livraison "), _lookup(ref.GOODS, "first_product").str.to_lowercase()))
         .alias("Libellé"),
         pl.col("attachments").alias("Pièces jointes"),
+        pl.when(pl.col("exchange_rate_e4") > 0)
+        .then((pl.col("exchange_rate_e4").cast(pl.Decimal(18, 4)) / 10_000).cast(pl.Decimal(18, 4)).cast(pl.String))
+        .str.replace(".", ",", literal=True)
+        .alias("Taux de change"),
+        *_delivery_columns(),
     )
+
+
+def _delivery_columns() -> list[pl.Expr]:
+    """Livré à / Adresse / Code postal / Ville / Pays de livraison for invoices delivered to another site."""
+    elsewhere = pl.col("delivery_site").fill_null(-1) >= 0
+    city = _lookup(tuple(c for c, _ in ref.CITIES_FR), "delivery_site_city")
+    postcode = _lookup(tuple(p for _, p in ref.CITIES_FR), "delivery_site_city")
+    return [
+        pl.when(elsewhere)
+        .then(pl.concat_str(_lookup(ref.DELIVERY_SITES, "delivery_site"), pl.lit(" "), city))
+        .alias("Livré à"),
+        pl.when(elsewhere)
+        .then(pl.concat_str(pl.col("delivery_site_street").cast(pl.String), pl.lit(" zone industrielle des Acacias")))
+        .alias("Adresse de livraison"),
+        pl.when(elsewhere).then(postcode).alias("Code postal livraison"),
+        pl.when(elsewhere).then(city).alias("Ville de livraison"),
+        pl.when(elsewhere).then(pl.lit("FR")).alias("Pays de livraison"),
+    ]
 
 
 def write_lines(lines: pl.DataFrame, out: Path) -> Path:
@@ -221,7 +246,11 @@ def write_lines(lines: pl.DataFrame, out: Path) -> Path:
         .select(
             pl.col("invoice_number").alias("N° facture"),
             pl.col("line_number").alias("Ligne"),
-            pl.when(pl.col("line_kind") == 1)
+            pl.when(pl.col("rebate") & (pl.col("line_kind") == 3))
+            .then(pl.lit("Avoir - Remise exceptionnelle"))
+            .when(pl.col("rebate"))
+            .then(pl.lit("Remise exceptionnelle"))
+            .when(pl.col("line_kind") == 1)
             .then(pl.concat_str(pl.lit("Annulation ligne facturée en double - "), pl.col("name")))
             .when(pl.col("line_kind") == 2)
             .then(pl.lit("Geste commercial suite à réclamation"))
@@ -235,6 +264,8 @@ def write_lines(lines: pl.DataFrame, out: Path) -> Path:
             pl.col("unit_price"),
             (pl.col("vat_rate_bp").cast(pl.Decimal(18, 2)) / 100).cast(pl.Decimal(18, 2)).alias("rate"),
             pl.col("line_amount_excl_tax"),
+            pl.when(pl.col("services")).then(pl.lit("Service")).otherwise(pl.lit("Bien")).alias("Type de ligne"),
+            pl.col("discount_pct"),
         )
         .select(
             "N° facture",
@@ -244,6 +275,8 @@ def write_lines(lines: pl.DataFrame, out: Path) -> Path:
             money("unit_price").alias("Prix unitaire HT"),
             money("rate").alias("Taux TVA"),
             money("line_amount_excl_tax").alias("Montant HT"),
+            "Type de ligne",
+            pl.when(pl.col("discount_pct") > 0).then(pl.col("discount_pct").cast(pl.String)).alias("Remise %"),
         )
     )
     path = out / "invoice_lines.csv"
@@ -254,6 +287,9 @@ def write_lines(lines: pl.DataFrame, out: Path) -> Path:
 def exported_payments(ledger: Ledger) -> pl.DataFrame:
     """Payments received by the as-of date, numbered in the order the bank statement lists them."""
     received = ledger.payments.filter(pl.col("exported"))
+    # a payment is in its invoice's currency
+    currencies = ledger.documents.select("invoice_number", "currency")
+    received = received.join(currencies, on="invoice_number", how="left", maintain_order="left")
     return (
         received.with_row_index("seq", offset=1)
         .with_columns(
@@ -271,7 +307,7 @@ def write_payments(payments: pl.DataFrame, out: Path) -> Path:
         pl.col("exported_invoice").alias("Invoice No"),
         pl.col("payment_date").dt.strftime("%Y-%m-%d").alias("Payment Date"),
         money("amount", ".").alias("Amount"),
-        pl.lit("EUR").alias("Currency"),
+        pl.col("currency").fill_null("EUR").alias("Currency"),
         pl.col("method").alias("Method"),
         pl.concat_str(
             pl.col("method").replace_strict(

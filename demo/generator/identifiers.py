@@ -41,7 +41,8 @@ def german_vat(body: int) -> str:
     return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
 
 
-def vat_for(country: str, siren: str | None, body: int) -> str:
+def vat_for(country: str, siren: str | None, body: int) -> str | None:
+    """The customer's VAT number; None outside the EU (an American or Swiss buyer has no EU VAT number)."""
     if country == "FR":
         assert siren is not None
         return french_vat(siren)
@@ -51,6 +52,8 @@ def vat_for(country: str, siren: str | None, body: int) -> str:
         return luxembourg_vat(body)
     if country == "DE":
         return german_vat(body)
+    if country in ("US", "CH"):
+        return None
     raise ValueError(f"no VAT number scheme for country {country!r}")
 
 

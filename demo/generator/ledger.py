@@ -99,6 +99,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     offsets = np.concatenate([[0], np.cumsum(n_lines)[:-1]])
     line_no = np.arange(len(line_inv)) - offsets[line_inv] + 1
     services = customers.sells_services[cust][line_inv]
+    # mixed invoices: a later line of a goods customer may be a service (installation, transport, training)
+    services = services | ((line_no > 1) & (rng.random(len(line_inv)) < 0.12))
     value_eur = customers.ticket_eur[cust][line_inv] * rng.lognormal(0.0, 0.5, len(line_inv))
     units = rng.integers(1, 61, len(line_inv))
     half_days = rng.integers(1, 41, len(line_inv))
@@ -115,6 +117,11 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     product = np.where(
         services, rng.integers(0, len(ref.SERVICES), len(line_inv)), rng.integers(0, len(ref.GOODS), len(line_inv))
     )
+    # line discounts ("Remise %") on goods lines of ten units or more
+    discount_pct = np.where(
+        ~services & (units >= 10) & (rng.random(len(line_inv)) < 0.08), rng.choice([5, 10, 15], len(line_inv)), 0
+    )
+    rebate = np.zeros(len(line_inv), dtype=bool)
 
     # the wrong-amount defect: line 1 appears a second time at the end of the invoice
     dup_src = offsets[wrong_amount]
@@ -125,11 +132,47 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     rate_code = np.concatenate([rate_code, rate_code[dup_src]])
     product = np.concatenate([product, product[dup_src]])
     services = np.concatenate([services, services[dup_src]])
+    discount_pct = np.concatenate([discount_pct, discount_pct[dup_src]])
+    rebate = np.concatenate([rebate, rebate[dup_src]])
     order = np.argsort(line_inv * 16 + line_no, kind="stable")
-    line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services = (
-        a[order] for a in (line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services)
+    line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services, discount_pct, rebate = (
+        a[order]
+        for a in (line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services, discount_pct, rebate)
     )
     line_amount = (qty_hundredths * unit_price + 50) // 100
+    line_amount = line_amount - (line_amount * discount_pct + 50) // 100
+
+    # exceptional discounts: a negative "Remise exceptionnelle" line (5 % of the first line) closes some invoices
+    first_of = np.searchsorted(line_inv, np.arange(m))
+    rebate_inv = np.flatnonzero((n_lines >= 2) & (rng.random(m) < 0.04))
+    rebate_amount = -np.maximum((line_amount[first_of[rebate_inv]] * 5 + 50) // 100, 100)
+    source = first_of[rebate_inv]
+    line_inv = np.concatenate([line_inv, rebate_inv])
+    line_no = np.concatenate([line_no, n_lines[rebate_inv] + 1 + wrong_amount[rebate_inv]])  # after the duplicate
+    qty_hundredths = np.concatenate([qty_hundredths, np.full(len(rebate_inv), 100)])
+    unit_price = np.concatenate([unit_price, rebate_amount])
+    rate_code = np.concatenate([rate_code, rate_code[source]])
+    product = np.concatenate([product, product[source]])
+    services = np.concatenate([services, services[source]])
+    discount_pct = np.concatenate([discount_pct, np.zeros(len(rebate_inv), dtype=discount_pct.dtype)])
+    rebate = np.concatenate([rebate, np.ones(len(rebate_inv), dtype=bool)])
+    line_amount = np.concatenate([line_amount, rebate_amount])
+    order = np.argsort(line_inv * 16 + line_no, kind="stable")
+    line_inv, line_no, qty_hundredths, unit_price, rate_code, product, services, discount_pct, rebate, line_amount = (
+        a[order]
+        for a in (
+            line_inv,
+            line_no,
+            qty_hundredths,
+            unit_price,
+            rate_code,
+            product,
+            services,
+            discount_pct,
+            rebate,
+            line_amount,
+        )
+    )
 
     def totals(doc_index: np.ndarray, amount: np.ndarray, codes: np.ndarray, size: int):
         base = np.rint(np.bincount(doc_index * 4 + codes, weights=amount, minlength=size * 4)).astype(np.int64)
@@ -234,6 +277,11 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     cn_line_kind = np.concatenate([np.where(wrong_amount[single_inv], 1, 2), np.full(full_line_mask.sum(), 3)])
     cn_line_product = np.concatenate([product[first_line[single_inv]], product[full_line_mask]])
     cn_line_services = np.concatenate([services[first_line[single_inv]], services[full_line_mask]])
+    dup_position = np.clip(first_line[single_inv] + n_lines[single_inv], 0, len(line_inv) - 1)
+    cn_line_discount = np.concatenate(
+        [np.where(wrong_amount[single_inv], discount_pct[dup_position], 0), discount_pct[full_line_mask]]
+    )
+    cn_line_rebate = np.concatenate([np.zeros(len(single_inv), dtype=bool), rebate[full_line_mask]])
     order = np.lexsort((cn_line_no, cn_line_doc))
     (
         cn_line_doc,
@@ -245,6 +293,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
         cn_line_kind,
         cn_line_product,
         cn_line_services,
+        cn_line_discount,
+        cn_line_rebate,
     ) = (
         a[order]
         for a in (
@@ -257,6 +307,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
             cn_line_kind,
             cn_line_product,
             cn_line_services,
+            cn_line_discount,
+            cn_line_rebate,
         )
     )
     cn_excl, cn_tax = totals(cn_line_doc, cn_line_amount, cn_line_rate, c)
@@ -324,6 +376,22 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
     numbers = _numbers(year, seq, doc_type)
     inv_number, cn_number = numbers.slice(0, m), numbers.slice(m, c)
     cust_ids = customers.frame["customer_id"]
+    # the invoice currency is the customer's; the ERP books a foreign invoice at its month's rate (euros for
+    # one unit, 4 decimals), exported beside it
+    currency = customers.frame["currency"].to_numpy()[cust]
+    base_rate = np.zeros(m)
+    for code, rate in ref.FOREIGN_CURRENCY.values():
+        base_rate[currency == code] = rate
+    months = ((issue - start_d) // 30).astype(np.float64)
+    rate_e4 = np.where(currency != "EUR", np.rint(base_rate * 10_000 * (1 + 0.025 * np.sin(months))), 0)
+    rate_e4 = rate_e4.astype(np.int64)
+    # big accounts buying goods have some invoices delivered to another of their sites
+    big_goods = (~customers.sells_services) & customers.frame["size"].is_in(["ETI", "GE"]).to_numpy()
+    big_goods &= customers.frame["country"].to_numpy() == "FR"
+    delivered_elsewhere = big_goods[cust] & (rng.random(m) < 0.35)
+    site_kind = np.where(delivered_elsewhere, rng.integers(0, len(ref.DELIVERY_SITES), m), -1)
+    site_city = rng.integers(0, len(ref.CITIES_FR), m)
+    site_street = rng.integers(1, 200, m)
     outcomes = pl.Series(outcome_code).replace_strict(
         [-1, 0, 1, 2, 3],
         [None, "partial_credit_note", "full_credit_note", "po_supplied", "rejected"],
@@ -347,6 +415,11 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
             pl.Series("original_invoice_number", [None] * m, dtype=pl.String),
             pl.Series("first_product", first_product),
             pl.Series("sells_services", customers.sells_services[cust]),
+            pl.Series("currency", currency, dtype=pl.String),
+            pl.Series("exchange_rate_e4", rate_e4),
+            pl.Series("delivery_site", site_kind),
+            pl.Series("delivery_site_city", site_city),
+            pl.Series("delivery_site_street", site_street),
             pl.Series("defect_issued_late", issued_late),
             pl.Series("defect_missing_po", missing_po),
             pl.Series("defect_wrong_email", wrong_email),
@@ -403,6 +476,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
             inv_number.gather(cn_of).alias("original_invoice_number"),
             pl.Series("first_product", first_product[cn_of]),
             pl.Series("sells_services", customers.sells_services[cust[cn_of]]),
+            pl.Series("currency", currency[cn_of], dtype=pl.String),
+            pl.Series("exchange_rate_e4", rate_e4[cn_of]),
         ]
     )
     documents = pl.concat([invoices, credit_notes], how="diagonal").sort("doc_order")
@@ -424,6 +499,8 @@ def simulate(rng: np.random.Generator, customers: CustomerBase, invoice_count: i
             pl.Series("document_exported", ordered([issue[line_inv], cn_issue[cn_line_doc]]) <= as_of_d),
             pl.Series("product", ordered([product, cn_line_product])),
             pl.Series("services", ordered([services, cn_line_services])),
+            pl.Series("discount_pct", ordered([discount_pct, cn_line_discount])),
+            pl.Series("rebate", ordered([rebate, cn_line_rebate])),
             pl.Series("line_kind", ordered([np.zeros(len(line_inv), dtype=np.int64), cn_line_kind])),
             pl.Series("quantity_hundredths", ordered([qty_hundredths, cn_line_qty])),
             _cents("unit_price", ordered([unit_price, cn_line_price])),

@@ -150,8 +150,19 @@ FOREIGN = (  # country, city, postcode, language, time zone
     ("LU", "Luxembourg", "1611", "fr", "Europe/Luxembourg"),
     ("DE", "Köln", "50667", "en", "Europe/Berlin"),
     ("DE", "Frankfurt am Main", "60311", "en", "Europe/Berlin"),
+    # outside the EU: exports (VAT category G), the American customers invoiced in US dollars
+    ("US", "New York", "10001", "en", "America/New_York"),
+    ("US", "Chicago", "60601", "en", "America/Chicago"),
+    ("CH", "Genève", "1201", "fr", "Europe/Zurich"),
 )
-FOREIGN_SHARE = 0.08
+# Invoice currency of customers abroad where it is not the euro, and the ERP's booking rate (euros for one
+# unit) around which each month's rate is drawn: what the export's "Taux de change" column carries.
+FOREIGN_CURRENCY = {"US": ("USD", 0.92)}
+# Peppol participant identifier schemes of the EU customers' VAT numbers (their e-invoicing addresses)
+PEPPOL_VAT_SCHEMES = {"BE": "9925", "LU": "9938", "DE": "9930"}
+# Where big accounts have goods delivered, when not at the billing address
+DELIVERY_SITES = ("Entrepôt central", "Plateforme logistique", "Usine", "Magasin", "Site de production")
+FOREIGN_SHARE = 0.12
 
 STREET_TYPES = ("rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "quai")
 STREET_NAMES = (
@@ -219,6 +230,7 @@ GOODS = (
     "Gants de protection",
     "Tôles galvanisées",
     "Moteurs électriques",
+    "Huile “haute température” d’usinage",
 )
 SERVICES = (
     "Maintenance préventive",

@@ -160,7 +160,10 @@ def test_amounts_are_exact_and_lines_add_up_with_french_vat(files):
         for line in lines:
             quantity, price = fr_amount(line["Quantité"]), fr_amount(line["Prix unitaire HT"])
             amount, rate = fr_amount(line["Montant HT"]), fr_amount(line["Taux TVA"])
-            assert abs(quantity * price).quantize(Decimal("0.01"), ROUND_HALF_UP) == abs(amount)
+            gross = abs(quantity * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            discount = Decimal(line["Remise %"] or 0)
+            # the line's discount (Remise %) is deducted from quantity x price, rounded to the cent
+            assert gross - (gross * discount / 100).quantize(Decimal("0.01"), ROUND_HALF_UP) == abs(amount)
             assert rate in {Decimal("0.00"), Decimal("5.50"), Decimal("10.00"), Decimal("20.00")}
             base_by_rate[rate] += amount
             rates_seen.add(rate)
@@ -215,7 +218,13 @@ def test_customers_have_valid_identifiers_and_channels(files):
             assert row["N° TVA intracommunautaire"] == f"FR{(12 + 3 * (int(row['SIREN']) % 97)) % 97:02d}{row['SIREN']}"
         else:
             assert row["SIREN"] is None
-        assert eu_vat.is_valid(row["N° TVA intracommunautaire"]), row["N° TVA intracommunautaire"]
+        if row["Pays"] in ("US", "CH"):  # outside the EU: no EU VAT number, no Peppol address
+            assert row["N° TVA intracommunautaire"] is None and row["Adresse électronique"] is None
+        else:
+            assert eu_vat.is_valid(row["N° TVA intracommunautaire"]), row["N° TVA intracommunautaire"]
+        if row["Pays"] in ("BE", "LU", "DE"):  # EU customers abroad: their VAT number on Peppol
+            scheme = {"BE": "9925", "LU": "9938", "DE": "9930"}[row["Pays"]]
+            assert row["Adresse électronique"] == f"{scheme}:{row['N° TVA intracommunautaire']}"
         if row["GLN"] is not None:
             assert ean.is_valid(row["GLN"]) and len(row["GLN"]) == 13
         assert row["Canal préféré"] in {"email", "platform", "edi", "ap_portal", "paper"}
@@ -286,7 +295,9 @@ def test_wrong_amount_defect_is_corrected_by_a_credit_note_cancelling_the_duplic
     for t in truth.iter_rows(named=True):
         if t["credit_note_number"] not in notes:
             continue  # corrected after the as-of date
-        invoice_lines = lines.filter(pl.col("N° facture") == t["invoice_number"])
+        invoice_lines = lines.filter(
+            (pl.col("N° facture") == t["invoice_number"]) & (pl.col("Désignation") != "Remise exceptionnelle")
+        )
         duplicate = invoice_lines.row(-1, named=True)
         twin = invoice_lines.row(0, named=True)
         assert (duplicate["Désignation"], duplicate["Montant HT"]) == (twin["Désignation"], twin["Montant HT"])

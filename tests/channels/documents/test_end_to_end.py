@@ -24,7 +24,7 @@ def test_generated_exports_become_valid_documents_with_their_attachments(relance
     export = relance_home.inbox / "export-2026-09"
     generated = generate(
         GeneratorConfig(
-            customers=8, invoices=30, seed=3, as_of=date(2026, 9, 30), months=2, attachment_share=0.5, write_fec=False
+            customers=8, invoices=30, seed=6, as_of=date(2026, 9, 30), months=2, attachment_share=0.5, write_fec=False
         ),
         export,
     )
