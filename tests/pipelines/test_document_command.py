@@ -70,3 +70,18 @@ def test_warehouse_without_staging_tables_is_a_one_line_error(relance_home, tmp_
     code = main(["document", "FA-1", "--out", str(tmp_path / "x.pdf")])
     err = capsys.readouterr().err
     assert code == 2 and "has no staging invoice tables" in err and err.count("\n") == 1
+
+
+def test_language_override_writes_an_english_invoice_throughout(warehouse, tmp_path, capsys):
+    out = tmp_path / "en.xml"
+    assert main(["document", "FA-2026-0042", "--format", "facturx", "--out", str(out), "--language", "en"]) == 0
+    xml = out.read_text(encoding="utf-8")
+    assert "Payment within 30 days" in xml and "Paiement à" not in xml
+    assert "Fixed indemnity for recovery costs" in xml and "Indemnité forfaitaire" not in xml
+    assert "VAT exempt, article 261" in xml  # the exempt line's mention, from the company file's English text
+
+
+def test_a_peppol_ubl_is_refused_with_a_reason_when_the_buyer_has_no_peppol_address(warehouse, tmp_path, capsys):
+    out = tmp_path / "p.xml"
+    code = main(["document", "FA-2026-0045", "--format", "ubl", "--ubl-profile", "peppol", "--out", str(out)])
+    assert code == 2 and "Peppol address" in capsys.readouterr().err and not out.exists()
