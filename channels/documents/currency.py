@@ -54,9 +54,11 @@ class ExchangeRates:
 @dataclass(frozen=True)
 class AccountingCurrency:  # BT-6 with BT-111
     tax_total: Decimal  # BT-111, in euros
-    source: str  # where the euro amount comes from, as printed and recorded
+    source: str  # where the euro amount comes from, as recorded
     rate: Decimal | None = None  # euros for one unit of the invoice currency, when a rate gave the amount
     code: str = EUR  # BT-6
+    origin: str = "export"  # export (the ERP's amount or rate) | configured (the company file's table)
+    rate_source: str = ""  # the configured table's source (e.g. "ECB reference rate of 2026-11-30")
 
 
 def accounting_currency(
@@ -86,7 +88,11 @@ def accounting_currency(
     if configured is not None and currency in configured.eur_per_unit:
         rate = configured.eur_per_unit[currency]
         return AccountingCurrency(
-            _cents(Decimal(tax_total) * rate), f"{configured.source}: {rate.normalize()} EUR per {currency}", rate
+            _cents(Decimal(tax_total) * rate),
+            f"{configured.source}: {rate.normalize()} EUR per {currency}",
+            rate,
+            origin="configured",
+            rate_source=configured.source,
         )
     raise CurrencyError(
         f"an invoice in {currency} must state its VAT in euros (BT-111, BR-FR-CO-12): export tax_amount_eur or "

@@ -62,6 +62,19 @@ def format_iban(value: str) -> str:
     return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
+def format_country(code: str, locale: str) -> str:
+    """The country's name in the document's language (US -> United States / États-Unis)."""
+    from babel import Locale
+
+    return Locale.parse(locale).territories.get(code.upper(), code)
+
+
+def allowance_row(entry, labels) -> tuple[str, Decimal]:
+    """(label, signed amount) of a document allowance or charge in the totals column."""
+    label = entry.reason or (labels.charge if entry.charge else labels.discount)
+    return label, entry.signed
+
+
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
@@ -72,7 +85,13 @@ def environment() -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=format_money, date=format_day, number=format_number, percent=format_percent, iban=format_iban
+        allowance_row=allowance_row,
+        country=format_country,
+        money=format_money,
+        date=format_day,
+        number=format_number,
+        percent=format_percent,
+        iban=format_iban,
     )
     return env
 
