@@ -63,6 +63,8 @@ def invoice_documents(
             "valid": dg.MetadataValue.int(summary.valid),
             "validation_failed": dg.MetadataValue.int(summary.invalid),
             "enqueued": dg.MetadataValue.int(summary.enqueued),
+            # no valid e-invoice, sent as their valid Factur-X PDF by e-mail or paper (reason on the event)
+            "pdf_fallback": dg.MetadataValue.int(summary.pdf_fallback),
             "skipped_unchanged_failures": dg.MetadataValue.int(summary.skipped_failed_version),
             "failed_rules": dg.MetadataValue.json(summary.failed_rules),
         }
