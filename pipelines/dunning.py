@@ -57,13 +57,13 @@ class RequestConfig(dg.Config):
 
 @dg.op(pool=WAREHOUSE_POOL, description="Run one on-demand dunning request and write its counts back on it.")
 def run_dunning_request(context: dg.OpExecutionContext, relance: RelanceResource, config: RequestConfig) -> dict:
-    from assets.dunning import batch as dunning_batch
     from assets.dunning.policy import load_policies
+    from assets.dunning.requests import execute_request
 
     policies = load_policies(Path(config.policies))
     engine = relance.opstore()
     with relance.warehouse() as con:
-        counts = dunning_batch.execute_request(
+        counts = execute_request(
             con,
             engine,
             relance.paths,
@@ -74,7 +74,7 @@ def run_dunning_request(context: dg.OpExecutionContext, relance: RelanceResource
             run_date=business_date(context),
         )
     context.log.info("request %s: %s", config.request_id, counts)
-    if "blocked" in counts:
+    if "blocked" in counts and not counts.get("next_release_at"):
         raise dg.Failure(
             description=f"request {config.request_id} blocked: {counts['blocked']}",
             metadata={"request_id": config.request_id},
@@ -87,17 +87,22 @@ def dunning_request_job():
     run_dunning_request()
 
 
+# Running by default: a finance lead's confirmed campaign must not wait for someone to switch it on. It only
+# reads the requests table, and starts a run per pending request, and again when a request's scheduled lines
+# (confirmed outside the customers' sending hours) are due.
 @dg.sensor(
     job=dunning_request_job,
     minimum_interval_seconds=15,
-    description="One run per pending dunning request (run key: the request id).",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="One run per pending dunning request (run key: the request id), and one when its scheduled "
+    "lines are due (run key: request id@release time).",
 )
 def dunning_request_sensor(context: dg.SensorEvaluationContext, relance: RelanceResource):
-    from assets.dunning.batch import pending_requests
+    from assets.dunning.requests import requests_to_run
 
-    for request in pending_requests(relance.opstore()):
+    for request in requests_to_run(relance.opstore()):
         yield dg.RunRequest(
-            run_key=request["request_id"],
+            run_key=request["run_key"],
             run_config={"ops": {"run_dunning_request": {"config": {"request_id": request["request_id"]}}}},
             tags={"relance/request": request["request_id"], "relance/requested_by": request["requested_by"][:60]},
         )

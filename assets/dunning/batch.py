@@ -9,7 +9,6 @@ the outbox back so lines become sent or error.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,17 +19,20 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, and_, delete, select, update
 
-from assets.business_date import business_date
 from assets.dunning import data as dunning_data
+from assets.dunning import messages
+from assets.dunning.eligibility import blocking_reason, freshness_limit_hours, freshness_problem
 from assets.dunning.engine import (
     ALREADY_SENT,
     MANUAL_CHANNEL,
     RESEND_STEP,
     STATEMENT_STEP,
     DayFacts,
+    History,
     InvoiceFacts,
     Line,
     Planner,
+    scheduled_for,
 )
 from assets.dunning.policy import Policy
 from assets.dunning.templates import DunningTemplates, TemplateRenderError
@@ -42,15 +44,6 @@ SOURCE = "dunning"
 RESEND_KINDS = ("resend",)
 REMINDER_KINDS = ("reminder", "statement", "manual")
 ENQUEUE_CHUNK = 200
-
-
-def sender_name() -> str:
-    return os.environ.get("RELANCE_SENDER_NAME", "Relance")
-
-
-def freshness_limit_hours(policies: Iterable[Policy]) -> int:
-    """The strictest freshness any active policy asks for: one stale customer blocks the whole batch."""
-    return min((p.rules.payments_max_age_hours for p in policies), default=48)
 
 
 # ------------------------------------------------------------------------------------------- storing
@@ -69,14 +62,29 @@ def _insert(conn, values: list[dict[str, Any]]) -> None:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    # A same-day rerun may meet a line the first run already queued: that line stands, this one is dropped.
-    conn.execute(dialect_insert(ops.dunning_lines).on_conflict_do_nothing(), values)
+    # One line per (day, policy, step, invoice, customer). A line that did something (a draft, a queued or
+    # sent message, an error) keeps its slot: the newcomer is dropped, and a request counts it as already
+    # sent or planned. A suppression never holds the slot: a later line of the same step replaces it, so a
+    # retry of something skipped (outside sending hours, say) is not refused as "already sent".
+    dl = ops.dunning_lines
+    statement = dialect_insert(dl)
+    keep = ("run_date", "policy", "step", "invoice_number", "customer_id")
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(keep),
+            set_={c.name: statement.excluded[c.name] for c in dl.columns if c.name not in ("id", *keep)},
+            where=dl.c.state == "ignored",
+        ),
+        values,
+    )
 
 
 def save_lines(
     engine: Engine, run_date: date, lines: list[Line], *, kinds: tuple[str, ...], request_id: str | None = None
 ) -> None:
-    """Store a batch's lines; a rerun for the same date replaces its earlier drafts and suppressions."""
+    """Store a batch's lines. A rerun for the same date replaces its earlier drafts (and template errors,
+    the template may have been fixed); the suppressions it recorded stay as the day's record, each replaced
+    when a later run plans the same step again."""
     dl = ops.dunning_lines
     is_resend = kinds == RESEND_KINDS
     now = ops.utcnow()
@@ -85,8 +93,7 @@ def save_lines(
             delete(dl).where(
                 dl.c.run_date == run_date,
                 dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
-                # drafts and suppressions are recomputed; a template error is retried (the template may be fixed)
-                dl.c.state.in_(("draft", "ignored")) | ((dl.c.state == "error") & dl.c.reason.like("template_error%")),
+                (dl.c.state == "draft") | ((dl.c.state == "error") & dl.c.reason.like("template_error%")),
                 dl.c.step == RESEND_STEP if is_resend else dl.c.step != RESEND_STEP,
                 (dl.c.channel.is_(None)) | (dl.c.channel != MANUAL_CHANNEL),
             )
@@ -212,7 +219,7 @@ def summarize(run_date: date, lines: list[Line]) -> BatchSummary:
 def payments_check(con: duckdb.DuckDBPyConnection, policies: list[Policy], now: datetime) -> tuple[bool, dict]:
     freshness = dunning_data.payments_freshness(con)
     limit = freshness_limit_hours(policies)
-    problem = dunning_data.freshness_problem(freshness, limit, now)
+    problem = freshness_problem(freshness, limit, now)
     extracted = freshness.get("payments_extracted_at")
     return problem is None, {
         "payments_extracted_at": extracted.isoformat() if extracted else None,
@@ -223,13 +230,14 @@ def payments_check(con: duckdb.DuckDBPyConnection, policies: list[Policy], now: 
 
 
 def draft_lines(engine: Engine, run_date: date, *, kinds: tuple[str, ...], request_id: str | None = None) -> list[dict]:
+    """The batch's drafts of a day, or every draft of a request (scheduled ones wait across days)."""
     dl = ops.dunning_lines
     with engine.connect() as conn:
         rows = conn.execute(
             select(dl)
             .where(
-                dl.c.run_date == run_date,
                 dl.c.state == "draft",
+                dl.c.run_date == run_date if request_id is None else dl.c.request_id == request_id,
                 dl.c.request_id.is_(None) if request_id is None else dl.c.request_id == request_id,
             )
             .order_by(dl.c.id)
@@ -240,66 +248,60 @@ def draft_lines(engine: Engine, run_date: date, *, kinds: tuple[str, ...], reque
 def settled_check(
     con: duckdb.DuckDBPyConnection, engine: Engine, run_date: date, now: datetime, *, kinds: tuple[str, ...]
 ) -> tuple[bool, dict]:
-    """No draft of the batch may concern an invoice that is, right now, settled, disputed or promised."""
+    """No draft of the batch may concern an invoice eligibility now leaves alone (read again, right before
+    enqueueing: a payment or a dispute may have arrived since the batch was planned), nor one the built
+    marts.invoices says is paid or credited."""
     facts = dunning_data.load_day_facts(con, engine, run_date, now)
     by_number = {i.invoice_number: i for i in facts.invoices}
     offending: list[str] = []
-    for line in draft_lines(engine, run_date, kinds=kinds):
+    drafts = [line for line in draft_lines(engine, run_date, kinds=kinds) if line["invoice_number"]]
+    for line in drafts:
         number = line["invoice_number"]
-        if not number:
-            continue
         invoice = by_number.get(number)
-        if invoice is None or invoice.open_amount <= 0:
+        if invoice is None:
             offending.append(f"{number}: settled")
-        elif number in facts.disputed:
-            offending.append(f"{number}: disputed")
-        elif facts.promises.get(number) and facts.promises[number] >= run_date:
-            offending.append(f"{number}: promised for {facts.promises[number].isoformat()}")
-    if dunning_data.warehouse.table_exists(con, "marts", "invoices"):
-        drafts = [
-            line["invoice_number"] for line in draft_lines(engine, run_date, kinds=kinds) if line["invoice_number"]
-        ]
-        if drafts:
-            rows = con.execute(
-                "select invoice_number, status from marts.invoices where status in ('paid', 'credited') "
-                "and invoice_number in (select unnest(?))",
-                [drafts],
-            ).fetchall()
-            offending.extend(f"{n}: {s} in marts.invoices" for n, s in rows)
+            continue
+        reason = blocking_reason(facts, invoice, facts.customers.get(line["customer_id"]) or {})
+        if reason is not None:
+            offending.append(f"{number}: {reason}")
+    if drafts and dunning_data.warehouse.table_exists(con, "marts", "invoices"):
+        rows = con.execute(
+            "select invoice_number, status from marts.invoices where status in ('paid', 'credited') "
+            "and invoice_number in (select unnest(?))",
+            [[line["invoice_number"] for line in drafts]],
+        ).fetchall()
+        offending.extend(f"{n}: {s} in marts.invoices" for n, s in rows)
     return not offending, {"offending": offending[:50], "offending_count": len(offending)}
 
 
 # -------------------------------------------------------------------------------------------- enqueue
-def _invoice_context(invoice: InvoiceFacts, run_date: date) -> dict[str, Any]:
-    return {
-        "invoice_number": invoice.invoice_number,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
-        "amount": invoice.amount,
-        "open_amount": invoice.open_amount,
-        "paid_amount": invoice.paid_amount,
-        "credited_amount": invoice.credited_amount,
-        "currency": invoice.currency,
-        "days_late": max(0, (run_date - invoice.due_date).days),
-    }
-
-
-def _customer_context(customer: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("customer_id", "name", "address_line1", "address_line2", "postcode", "city", "country", "segment")
-    return {k: customer.get(k) for k in keys}
-
-
 class BatchEnqueuer:
-    """Renders draft lines and enqueues them; one outbox row per idempotency key."""
+    """Renders draft lines and enqueues them; one outbox row per idempotency key.
 
-    def __init__(self, engine: Engine, home: Home, templates: DunningTemplates | None = None):
+    `link_for(customer_id)` gives the portal link a message carries (a fresh signed link by default; the
+    campaign preview passes a placeholder, since a preview must not issue links)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        home: Home,
+        templates: DunningTemplates | None = None,
+        *,
+        policies: list[Policy] | None = None,
+        link_for=messages.portal_link,
+    ):
         self.engine = engine
         self.home = home
         self.templates = templates or DunningTemplates()
         self.documents = DocumentStore(home.documents)
+        self.policies = {p.name: p for p in policies or []}
+        self.link_for = link_for
+        self.company = messages.company_context()
+        self.history: History = History()
         # (policy, step, customer) -> template, tone, language, attachments; see line_specs()
         self.line_specs: dict[tuple, dict[str, Any]] = {}
         self._statements: dict[tuple, dict[str, str]] = {}
+        self._links: dict[str, str | None] = {}
 
     def _pdfs(self, invoices: list[str]) -> dict[str, str]:
         if not invoices:
@@ -329,39 +331,58 @@ class BatchEnqueuer:
         return self._statements[cache_key]
 
     def _render_statement_pdf(self, facts: DayFacts, customer: Mapping[str, Any], language: str) -> dict[str, str]:
-        from weasyprint import HTML
+        from channels.adapters.paper import render_letter_pdf
 
         invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
-        context = self._context(facts, customer, invoices, "statement", "informative")
+        context = self.context(facts, customer, invoices, "statement", "informative")
         html = self.templates.render("statement", language, "paper", context).letter_html
-        sha = self.documents.put(HTML(string=html).write_pdf())
+        sha = self.documents.put(render_letter_pdf(html))
         filename = f"statement-{customer['customer_id']}-{facts.run_date.isoformat()}.pdf"
         return {"path": str(self.documents.path_for(sha)), "filename": filename}
 
-    def _context(
+    def _link(self, customer_id: str) -> str | None:
+        # one link per customer and run: a reminder and its statement PDF point to the same page
+        if customer_id not in self._links:
+            self._links[customer_id] = self.link_for(customer_id)
+        return self._links[customer_id]
+
+    def _reminded(self, invoices: list[InvoiceFacts], customer: Mapping[str, Any]) -> dict[str, list]:
+        """The reminders each invoice had before (steps after the due date of the customer's policy)."""
+        after_due: dict[str, list[str]] = {}
+        for invoice in invoices:
+            names: list[str] = []
+            for policy in self.policies.values():
+                names += [s.name for s in policy.resolved_steps(invoice.customer_id) if s.offset > 0]
+            after_due[invoice.invoice_number] = names
+        return messages.reminder_history(self.history, invoices, after_due)
+
+    def context(
         self, facts: DayFacts, customer: Mapping[str, Any], invoices: list[InvoiceFacts], step: str, tone: str | None
     ) -> dict[str, Any]:
-        currency = invoices[0].currency if invoices else "EUR"
-        return {
-            "customer": _customer_context(customer),
-            "invoices": [_invoice_context(i, facts.run_date) for i in invoices],
-            "total_open": sum((i.open_amount for i in invoices), Decimal("0")),
-            "currency": currency,
-            "step": step,
-            "tone": tone or "",
-            "today": facts.run_date,
-            "sender": {"name": sender_name()},
-        }
+        """What the templates of this message see (assets/dunning/messages.py)."""
+        return messages.message_context(
+            run_date=facts.run_date,
+            customer=customer,
+            invoices=invoices,
+            step=step,
+            tone=tone,
+            reminded=self._reminded(invoices, customer),
+            company=self.company,
+            link=self._link(customer["customer_id"]),
+        )
 
     def enqueue_drafts(
         self, facts: DayFacts, *, kinds: tuple[str, ...], request_id: str | None = None, batch_id: str | None = None
     ) -> dict[str, Any]:
-        """Enqueue every draft line of the run; returns counts by outcome."""
+        """Enqueue every draft line of the run (a request's scheduled lines once their moment has come);
+        returns counts by outcome."""
         sync_line_states(self.engine)
+        self.history = dunning_data.load_history(self.engine)
         rows = draft_lines(self.engine, facts.run_date, kinds=kinds, request_id=request_id)
         groups: dict[str, list[dict]] = defaultdict(list)
         for row in rows:
-            if row["channel"] != MANUAL_CHANNEL:
+            when = scheduled_for(row["reason"])
+            if row["channel"] != MANUAL_CHANNEL and (when is None or when <= facts.now):
                 groups[row["idempotency_key"]].append(row)
         by_number = {i.invoice_number: i for i in facts.invoices}
         counts: Counter = Counter()
@@ -447,7 +468,7 @@ class BatchEnqueuer:
             conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="ignored", reason=ALREADY_SENT))
             counts[ALREADY_SENT] += len(ids)
             return
-        conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="queued"))
+        conn.execute(update(lines).where(lines.c.id.in_(ids)).values(state="queued", reason=None))
         counts["queued"] += len(ids)
         counts["messages"] += 1
         if kind == "reminder":
@@ -511,31 +532,23 @@ class BatchEnqueuer:
             payload["documents"] = self._documents(first["invoice_number"])
             payload["resend"] = True
             return payload
-        line_spec = self._line_spec(first)
+        _invoices, line_spec, context, message = self.render(facts, customer, members, kind, by_number)
         language = line_spec["language"]
         payload["language"] = language
-        if kind == "statement":
-            invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
-        elif len(members) > 1 or line_spec["consolidated"]:
-            # one reminder for the customer: the invoices reaching a step today and every other overdue one
-            overdue = [
-                i
-                for i in facts.invoices
-                if i.customer_id == customer["customer_id"] and i.open_amount > 0 and i.due_date < facts.run_date
-            ]
-            invoices = sorted(
-                {i.invoice_number: i for i in [by_number[n] for n in numbers if n in by_number] + overdue}.values(),
-                key=lambda i: (i.due_date, i.invoice_number),
-            )
-        else:
-            invoices = [by_number[n] for n in numbers if n in by_number]
-        context = self._context(facts, customer, invoices, first["step"], line_spec["tone"])
-        message = self.templates.render(line_spec["template"], language, first["channel"], context)
+        payload["reference"] = context["payment"]["reference"]
+        letter = message.letter_html
+        chain = [customer.get("preferred_channel"), *(customer.get("fallback_channels") or [])]
+        if letter is None and "paper" in chain:
+            # the dispatcher may fall back to paper (an address refused, a bounce): the letter must be there
+            try:
+                letter = self.templates.render(line_spec["template"], language, "paper", context).letter_html
+            except TemplateRenderError:
+                letter = None
         payload.update(
             subject=message.subject,
             body_text=message.text,
             body_html=message.html,
-            letter_html=message.letter_html,
+            letter_html=letter,
             template=line_spec["template"],
             tone=line_spec["tone"],
         )
@@ -552,6 +565,38 @@ class BatchEnqueuer:
         if attachments:
             payload["attachments"] = attachments
         return payload
+
+    def render(
+        self,
+        facts: DayFacts,
+        customer: Mapping[str, Any],
+        members: list[Mapping[str, Any]],
+        kind: str,
+        by_number: Mapping[str, InvoiceFacts],
+    ):
+        """(invoices, spec, context, rendered message) of one message: what is sent, and what the campaign
+        preview shows as its sample. A consolidated reminder lists every overdue invoice of the customer."""
+        first = members[0]
+        numbers = [m["invoice_number"] for m in members if m["invoice_number"]]
+        line_spec = self._line_spec(first)
+        if kind == "statement":
+            invoices = [i for i in facts.invoices if i.customer_id == customer["customer_id"] and i.open_amount > 0]
+        elif len(members) > 1 or line_spec["consolidated"]:
+            # one reminder for the customer: the invoices reaching a step today and every other overdue one
+            overdue = [
+                i
+                for i in facts.invoices
+                if i.customer_id == customer["customer_id"] and i.open_amount > 0 and i.due_date < facts.run_date
+            ]
+            invoices = sorted(
+                {i.invoice_number: i for i in [by_number[n] for n in numbers if n in by_number] + overdue}.values(),
+                key=lambda i: (i.due_date, i.invoice_number),
+            )
+        else:
+            invoices = [by_number[n] for n in numbers if n in by_number]
+        context = self.context(facts, customer, invoices, first["step"], line_spec["tone"])
+        message = self.templates.render(line_spec["template"], line_spec["language"], first["channel"], context)
+        return invoices, line_spec, context, message
 
     def _line_spec(self, line: Mapping[str, Any]) -> dict[str, Any]:
         """Template, tone, language and attachments of a stored line, from its policy step and variant."""
@@ -612,7 +657,7 @@ def enqueue_batch(
     request_id: str | None = None,
     templates: DunningTemplates | None = None,
 ) -> dict[str, Any]:
-    enqueuer = BatchEnqueuer(engine, home, templates)
+    enqueuer = BatchEnqueuer(engine, home, templates, policies=policies)
     rows = draft_lines(engine, facts.run_date, kinds=kinds, request_id=request_id)
     enqueuer.line_specs = line_specs(policies, rows, facts.customers)
     batch_id = f"dunning-request:{request_id}" if request_id else None
@@ -620,8 +665,13 @@ def enqueue_batch(
 
 
 # ------------------------------------------------------------------------------------------- states
+FELL_BACK = "sent_after_fallback"
+
+
 def sync_line_states(engine: Engine) -> dict[str, int]:
-    """Queued lines follow their outbox row: sent, or error when the row failed or died."""
+    """Queued lines follow their outbox row: sent; or, when the row failed or died, the fallback rows the
+    dispatcher queued on the customer's next channels (same key + `|fallback:<channel>`): sent once one of
+    them is (reason `sent_after_fallback: <channel>`), still queued while one is pending, else error."""
     dl, ob = ops.dunning_lines, ops.outbox
     moved = Counter()
     with engine.begin() as conn:
@@ -632,6 +682,7 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
                 dl.c.customer_id,
                 dl.c.channel,
                 dl.c.policy,
+                dl.c.idempotency_key,
                 ob.c.id.label("outbox_id"),
                 ob.c.state,
                 ob.c.last_error,
@@ -640,10 +691,24 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
             .select_from(dl.join(ob, ob.c.idempotency_key == dl.c.idempotency_key))
             .where(dl.c.state == "queued", ob.c.state.in_(("sent", "failed", "dead")))
         ).all()
-        sent = [r.id for r in rows if r.state == "sent"]
-        if sent:
-            conn.execute(update(dl).where(dl.c.id.in_(sent)).values(state="sent"))
-            moved["sent"] += len(sent)
+        outcomes: list[tuple[Any, str, str | None, Any]] = []  # (line row, state, reason, when sent)
+        for r in rows:
+            if r.state == "sent":
+                outcomes.append((r, "sent", None, r.updated_at))
+                continue
+            fallbacks = conn.execute(
+                select(ob.c.state, ob.c.channel, ob.c.updated_at)
+                .where(ob.c.idempotency_key.like(f"{r.idempotency_key}|fallback:%"))
+                .order_by(ob.c.id)
+            ).all()
+            delivered = next((f for f in fallbacks if f.state == "sent"), None)
+            if delivered is not None:
+                outcomes.append((r, "sent", f"{FELL_BACK}: {delivered.channel}", delivered.updated_at))
+            elif not any(f.state in ("queued", "sending") for f in fallbacks):
+                outcomes.append((r, "error", f"delivery_failed: {r.state}: {r.last_error or ''}"[:200], None))
+        for r, state, reason, _ in outcomes:
+            conn.execute(update(dl).where(dl.c.id == r.id).values(state=state, reason=reason))
+            moved[state] += 1
         # the customer-level fact the event log lacks: when each statement of account went out
         ops.record_events(
             conn,
@@ -654,21 +719,13 @@ def sync_line_states(engine: Engine) -> dict[str, int]:
                     customer_id=r.customer_id,
                     channel=r.channel,
                     outbox_id=r.outbox_id,
-                    occurred_at=dunning_data.aware(r.updated_at),
+                    occurred_at=dunning_data.aware(when),
                     evidence={"policy": r.policy},
                 )
-                for r in rows
-                if r.state == "sent" and r.step == STATEMENT_STEP
+                for r, state, _, when in outcomes
+                if state == "sent" and r.step == STATEMENT_STEP
             ],
         )
-        for r in rows:
-            if r.state != "sent":
-                conn.execute(
-                    update(dl)
-                    .where(dl.c.id == r.id)
-                    .values(state="error", reason=f"delivery_failed: {r.state}: {r.last_error or ''}"[:200])
-                )
-                moved["error"] += 1
     return dict(moved)
 
 
@@ -693,195 +750,3 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [as_plain(v) for v in value]
     return value
-
-
-__all__ = [
-    "build_reminder_batch",
-    "build_resend_batch",
-    "enqueue_batch",
-    "payments_check",
-    "settled_check",
-    "sync_line_states",
-    "lines_for",
-    "BatchSummary",
-    "execute_request",
-    "create_request",
-]
-
-
-# ------------------------------------------------------------------------------------------- requests
-REQUEST_KINDS = ("reminder", "resend")
-
-
-class RequestError(ValueError):
-    pass
-
-
-def create_request(
-    engine: Engine,
-    *,
-    kind: str,
-    requested_by: str,
-    reason: str,
-    invoices: list[str] | None = None,
-    filters: Mapping[str, Any] | None = None,
-    step: str | None = None,
-    template: str | None = None,
-) -> str:
-    """Queue an on-demand request (what the dashboard writes too); the sensor turns it into a run."""
-    import uuid
-
-    from assets.dunning.engine import FILTER_KEYS
-
-    if kind not in REQUEST_KINDS:
-        raise RequestError(f"unknown request kind {kind!r}; expected one of {', '.join(REQUEST_KINDS)}")
-    if bool(invoices) == bool(filters):
-        raise RequestError("give either a list of invoices or a target filter, not both and not neither")
-    unknown = set(filters or {}) - set(FILTER_KEYS)
-    if unknown:
-        raise RequestError(f"unknown filter {', '.join(sorted(unknown))}; filters: {', '.join(FILTER_KEYS)}")
-    if kind == "reminder" and not (step or template):
-        raise RequestError("a reminder request names a step (--step) or a template (--template)")
-    if template is not None:
-        from assets.dunning.policy import TEMPLATE_DIR
-
-        if "/" in template or template.startswith(".") or not (TEMPLATE_DIR / template).is_dir():
-            raise RequestError(
-                f"unknown template {template!r}; templates: "
-                f"{', '.join(sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir()))}"
-            )
-    if not requested_by.strip() or not reason.strip():
-        raise RequestError("a request records who asked (--by) and why (--reason)")
-    request_id = str(uuid.uuid4())
-    now = ops.utcnow()
-    target = {"invoices": list(invoices)} if invoices else {"filters": dict(filters or {})}
-    with engine.begin() as conn:
-        conn.execute(
-            ops.requests.insert().values(
-                request_id=request_id,
-                kind=kind,
-                target=target,
-                step=step,
-                template=template,
-                requested_by=requested_by,
-                reason=reason,
-                state="pending",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        ops.audit(
-            conn,
-            requested_by,
-            f"dunning_request_{kind}",
-            target=target,
-            item_count=len(invoices) if invoices else None,
-            detail={"request_id": request_id, "step": step, "template": template, "reason": reason},
-        )
-    return request_id
-
-
-def pending_requests(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
-    rq = ops.requests
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(rq).where(rq.c.state == "pending", rq.c.kind.in_(REQUEST_KINDS)).order_by(rq.c.id).limit(limit)
-        ).all()
-    return [dict(r._mapping) for r in rows]
-
-
-def _set_request(engine: Engine, request_id: str, **values: Any) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(ops.requests)
-            .where(ops.requests.c.request_id == request_id)
-            .values(updated_at=ops.utcnow(), **values)
-        )
-
-
-def execute_request(
-    con: duckdb.DuckDBPyConnection,
-    engine: Engine,
-    home: Home,
-    policies: list[Policy],
-    request_id: str,
-    now: datetime,
-    run_id: str | None = None,
-    templates: DunningTemplates | None = None,
-    run_date: date | None = None,
-) -> dict[str, Any]:
-    """Plan, check and enqueue one request as of `run_date` (default: the business date at `now`); its
-    counts (sent, skipped by reason) are written back on it."""
-    with engine.connect() as conn:
-        row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).first()
-    if row is None:
-        raise RequestError(f"no request {request_id}")
-    request = dict(row._mapping)
-    if request["state"] == "done":
-        return dict(request["counts"] or {})
-    _set_request(engine, request_id, state="running", run_id=run_id)
-    try:
-        fresh, freshness = payments_check(con, policies, now)
-        if not fresh:
-            counts = {"sent": 0, "skipped": {}, "blocked": freshness["problem"]}
-            _set_request(engine, request_id, state="failed", counts=counts)
-            return counts
-        run_date = run_date or business_date(now=now)
-        sync_line_states(engine)
-        facts = dunning_data.load_day_facts(con, engine, run_date, now)
-        history = dunning_data.load_history(engine)
-        target = request["target"] or {}
-        invoices = set(target["invoices"]) if target.get("invoices") else None
-        planner = Planner(policies)
-        if request["kind"] == "resend":
-            lines = planner.plan_resend_request(
-                facts, history, invoices=invoices, filters=target.get("filters"), request_id=request_id
-            )
-            kinds = RESEND_KINDS
-        else:
-            lines = planner.plan_request(
-                facts,
-                history,
-                invoices=invoices,
-                filters=target.get("filters"),
-                step=request["step"],
-                template=request["template"],
-                request_id=request_id,
-            )
-            kinds = REMINDER_KINDS
-        save_lines(engine, run_date, lines, kinds=kinds, request_id=request_id)
-        result = enqueue_batch(engine, home, policies, facts, kinds=kinds, request_id=request_id, templates=templates)
-        skipped = Counter(line.reason for line in lines if line.state == "ignored")
-        # a line this request could not store because the same step already has a line today (the batch's,
-        # or an earlier request's) was already handled: it counts as such, and nothing is sent for it
-        stored = {
-            (line["step"], line["invoice_number"], line["customer_id"])
-            for line in lines_for(engine, request_id=request_id)
-        }
-        skipped[ALREADY_SENT] += sum(
-            1
-            for line in lines
-            if line.state == "draft" and (line.step, line.invoice_number, line.customer_id) not in stored
-        )
-        skipped = +skipped
-        skipped.update(
-            {ALREADY_SENT: result["counts"].get(ALREADY_SENT, 0)} if result["counts"].get(ALREADY_SENT) else {}
-        )
-        manual = sum(1 for line in lines if line.state == "draft" and line.channel == MANUAL_CHANNEL)
-        counts = {
-            "sent": result["counts"].get("queued", 0),
-            "messages": result["counts"].get("messages", 0),
-            "skipped": dict(skipped),
-            "errors": result["counts"].get("error", 0),
-            "handed_over": manual,
-            "matched": len(lines),
-        }
-        if invoices is not None:
-            unknown = sorted(invoices - {line.invoice_number for line in lines})
-            if unknown:
-                counts["not_found_or_not_open"] = unknown[:100]
-        _set_request(engine, request_id, state="done", counts=counts)
-        return counts
-    except Exception as exc:
-        _set_request(engine, request_id, state="failed", counts={"error": f"{type(exc).__name__}: {exc}"[:500]})
-        raise

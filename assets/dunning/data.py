@@ -10,7 +10,8 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, and_, select
 
-from assets.dunning.engine import DayFacts, Delivered, History, InvoiceFacts
+from assets.dunning.eligibility import read_suppressions
+from assets.dunning.engine import ONCE_REASONS, DayFacts, Delivered, History, InvoiceFacts
 from stores import operational as ops
 from stores import warehouse
 
@@ -114,61 +115,25 @@ def payments_freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return row
 
 
-def freshness_problem(freshness: dict[str, Any], max_age_hours: int, now: datetime) -> str | None:
-    """Why payments data is too old to chase anyone on, or None when it is fresh enough."""
-    extracted = freshness.get("payments_extracted_at")
-    if extracted is None:
-        return "no payments data at all: staging.payments is missing or empty"
-    age = now - extracted
-    if age.total_seconds() > max_age_hours * 3600:
-        return (
-            f"payments data is {age.total_seconds() / 3600:.1f} h old (extracted {extracted.isoformat()}), over "
-            f"the {max_age_hours} h freshness limit: a customer who paid since would be chased"
-        )
-    return None
-
-
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def load_operational_facts(engine: Engine, as_of_time: datetime) -> dict[str, Any]:
-    """Disputes and promises from the portal, holds, invoice deliveries and retrievals, as of a time."""
+    """What the operational store knows as of a time: eligibility's disputes, promises and holds, and, for
+    resends, invoice deliveries and retrievals."""
     ev = ops.events
-    disputed: dict[str, str] = {}
-    promises: dict[str, date] = {}
     retrieved: set[str] = set()
-    holds: dict[str, str] = {}
     delivered: list[Delivered] = []
-    wanted = ("disputed", "dispute_resolved", "promised") + ops.RETRIEVAL_TYPES
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(ev.c.event_type, ev.c.invoice_number, ev.c.occurred_at, ev.c.evidence, ev.c.source)
-            .where(ev.c.event_type.in_(wanted), ev.c.occurred_at <= as_of_time, ev.c.invoice_number.is_not(None))
-            .order_by(ev.c.occurred_at, ev.c.id)
-        ).all()
-        for event_type, invoice, _, evidence, source in rows:
-            if event_type == "disputed":
-                disputed[invoice] = f"{source}: {(evidence or {}).get('reason') or 'dispute'}"
-            elif event_type == "dispute_resolved":
-                disputed.pop(invoice, None)
-            elif event_type == "promised":
-                promised = _parse_date((evidence or {}).get("promised_date"))
-                if promised is not None:
-                    promises[invoice] = promised
-            else:
-                retrieved.add(invoice)
-        for customer_id, reason in conn.execute(
-            select(ops.customer_holds.c.customer_id, ops.customer_holds.c.reason).where(
-                ops.customer_holds.c.active.is_(True), ops.customer_holds.c.set_at <= as_of_time
-            )
-        ):
-            holds[customer_id] = reason or "hold"
+        suppressions = read_suppressions(conn, as_of_time)
+        retrieved.update(
+            conn.execute(
+                select(ev.c.invoice_number)
+                .where(
+                    ev.c.event_type.in_(ops.RETRIEVAL_TYPES),
+                    ev.c.occurred_at <= as_of_time,
+                    ev.c.invoice_number.is_not(None),
+                )
+                .distinct()
+            ).scalars()
+        )
         ob = ops.outbox
         for number, customer_id, channel, sent_at in conn.execute(
             select(ob.c.invoice_number, ob.c.customer_id, ob.c.channel, ob.c.updated_at).where(
@@ -178,14 +143,20 @@ def load_operational_facts(engine: Engine, as_of_time: datetime) -> dict[str, An
             sent_at = aware(sent_at)
             if sent_at <= as_of_time:
                 delivered.append(Delivered(number, customer_id, channel, sent_at))
-    return {"disputed": disputed, "promises": promises, "retrieved": retrieved, "holds": holds, "delivered": delivered}
+    return {
+        "disputed": suppressions.disputed,
+        "promises": suppressions.promises,
+        "retrieved": retrieved,
+        "holds": suppressions.holds,
+        "delivered": delivered,
+    }
 
 
 def load_history(engine: Engine, replacing: date | None = None) -> History:
     """Earlier lines that matter for planning: what was done, and once-only suppressions.
 
-    `replacing`: the run date being (re)planned; its batch drafts and suppressions are about to be
-    replaced, so they must not count as history (a rerun would otherwise drop its own "paid" lines)."""
+    `replacing`: the run date being (re)planned; its batch drafts are about to be replaced, so they must
+    not count as history."""
     dl = ops.dunning_lines
     with engine.connect() as conn:
         rows = conn.execute(
@@ -215,7 +186,7 @@ def load_history(engine: Engine, replacing: date | None = None) -> History:
                 ).where(
                     and_(
                         dl.c.state == "ignored",
-                        dl.c.reason.in_(("paid", "credited", "due_date_passed", "no_fallback_channel")),
+                        dl.c.reason.in_(ONCE_REASONS),
                     )
                 )
             )
@@ -228,7 +199,7 @@ def load_history(engine: Engine, replacing: date | None = None) -> History:
             if not (
                 r["run_date"] == replacing
                 and r["request_id"] is None
-                and r["state"] in ("draft", "ignored")
+                and r["state"] == "draft"
                 and r["channel"] != "manual"
             )
         ]

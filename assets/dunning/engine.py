@@ -3,13 +3,18 @@
 Shaped after OCA credit-control: a run on a date produces lines, each with a step, a channel and a state
 (draft -> queued -> sent | error, or ignored with a reason). This module is pure: it takes the facts known
 on the run date (`DayFacts`) and what was done before (`History`) and returns lines. The batch module
-persists and enqueues them; the simulator feeds its own lines back into an in-memory History.
+persists and enqueues them; the simulator feeds its own lines back into an in-memory History. Who is left
+alone and when a customer may be contacted are decided by assets/dunning/eligibility.py.
 
-Catch-up without skipping or repeating: an invoice's next step is the first step after the last one done
-whose date (due date + offset) has been reached. A step due on a day without a run (missed schedule,
-weekend, holiday, suppression) is therefore taken by the next run that may send, once; the step after it
-waits for its own date and for the next run. Steps before the due date ("your invoice is available") are
-dropped once the due date has passed, since their message would be false.
+Dunning is a ledger of contacts (`History`): every step done for an invoice, every business day a customer
+was reminded. From it two rules follow, whatever the number of runs, run hours or reruns of a day:
+- a step is sent at most once, and a caught-up invoice gets one step, the furthest one due: the steps it
+  passes over are recorded as `superseded_by_later_step` and never sent (a customer is not sent D+1, D+10
+  and D+30 on the same morning because the schedule was down or the invoice was disputed for a month);
+- a customer reminded on a day is not reminded again, by any run, for `min_days_between_contacts` days
+  counted from that day (the same day included: a second run of the day contacts nobody the first one did).
+Steps before the due date ("your invoice is available") are dropped once the due date has passed, since
+their message would be false.
 """
 
 from __future__ import annotations
@@ -22,26 +27,35 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
-
+from assets.dunning.eligibility import (
+    CREDITED,
+    DISPUTED,
+    HOLIDAY,
+    ON_HOLD,
+    OUTSIDE_HOURS,
+    PAID,
+    PROMISED,
+    WEEKEND,
+    blocking_reason,
+    calendar_reason,
+    customer_on_hold,
+    next_sending_time,
+    within_sending_hours,
+)
 from assets.dunning.policy import CUSTOMER_CHANNEL, MANUAL_CHANNEL, Policy, ResolvedStep, policy_for
 
-# Suppression reasons recorded on ignored lines (and counted on requests).
-PAID = "paid"
-CREDITED = "credited"
-DISPUTED = "disputed"
-PROMISED = "promise_not_due"
-ON_HOLD = "customer_on_hold"
+# Why a line is ignored, beyond eligibility's own reasons (recorded on lines, counted on requests).
 ALREADY_SENT = "step_already_sent"
+ALREADY_PLANNED = "step_already_planned"  # another run of the day holds a draft of the same step
 CONTACTED_RECENTLY = "contacted_recently"
-WEEKEND = "weekend"
-HOLIDAY = "public_holiday"
-OUTSIDE_HOURS = "outside_sending_hours"
 WINDOW_PASSED = "due_date_passed"  # a pre-due step (D-7) whose date went by while it could not be sent
+SUPERSEDED = "superseded_by_later_step"  # caught up: a later step was due too, and only the furthest is sent
+RETRIEVED = "already_retrieved"
 NO_FALLBACK = "no_fallback_channel"
 UNKNOWN_CUSTOMER = "unknown_customer"
+NO_POLICY = "no_policy"  # no policy selects the customer (e.g. tag no-dunning)
+STEP_NOT_IN_POLICY = "step_not_in_policy"  # a request names a step the customer's policy does not have
 SUPPRESSION_REASONS = (
     PAID,
     CREDITED,
@@ -49,22 +63,41 @@ SUPPRESSION_REASONS = (
     PROMISED,
     ON_HOLD,
     ALREADY_SENT,
+    ALREADY_PLANNED,
     CONTACTED_RECENTLY,
     WEEKEND,
     HOLIDAY,
     OUTSIDE_HOURS,
     WINDOW_PASSED,
+    SUPERSEDED,
     NO_FALLBACK,
     UNKNOWN_CUSTOMER,
+    NO_POLICY,
+    STEP_NOT_IN_POLICY,
 )
 # Reasons that will not change for this (invoice, step): recorded once, not on every run.
-ONCE_REASONS = (PAID, CREDITED, WINDOW_PASSED, NO_FALLBACK)
+ONCE_REASONS = (PAID, CREDITED, WINDOW_PASSED, SUPERSEDED, NO_FALLBACK)
 
 DONE_STATES = ("queued", "sent")
 STATEMENT_STEP = "statement"
 RESEND_STEP = "resend"
 HANDOVER = "handover_to_person"
+# A request's line that may not leave now waits in state draft with this reason and the moment it may leave.
+SCHEDULED = "scheduled"
 STATEMENT_EPOCH = date(2000, 1, 3)  # a Monday: every-N-days statement periods count from it
+# Channels that carry a letter (a reminder, a statement): platforms, EDI and AP portals carry invoices only.
+MESSAGE_CHANNELS = ("email", "paper")
+
+
+def scheduled_reason(when: datetime) -> str:
+    return f"{SCHEDULED}:{when.isoformat()}"
+
+
+def scheduled_for(reason: str | None) -> datetime | None:
+    """When a scheduled line may leave, from its reason; None for any other line."""
+    if not reason or not reason.startswith(SCHEDULED + ":"):
+        return None
+    return datetime.fromisoformat(reason.split(":", 1)[1])
 
 
 @dataclass(frozen=True)
@@ -128,11 +161,12 @@ class Line:
 
 @dataclass
 class History:
-    """What earlier runs did, as far as planning needs it (built from dunning_lines or by the simulator)."""
+    """The ledger of what earlier runs did (built from dunning_lines, or by the simulator as it goes)."""
 
     done_steps: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     once_reasons: set[tuple[str, str, str]] = field(default_factory=set)  # (invoice or customer, step, reason)
-    contacts: dict[str, date] = field(default_factory=dict)  # customer -> last reminder date
+    contacts: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))  # customer -> days reminded
+    reminded: dict[str, list[tuple[date, str]]] = field(default_factory=lambda: defaultdict(list))
     done_keys: set[str] = field(default_factory=set)
 
     @classmethod
@@ -157,51 +191,19 @@ class History:
             if invoice and step not in (STATEMENT_STEP, RESEND_STEP):
                 self.done_steps[invoice].add(step)
                 if state in DONE_STATES:
-                    run_date = get("run_date")
-                    if customer not in self.contacts or self.contacts[customer] < run_date:
-                        self.contacts[customer] = run_date
+                    self.contacts[customer].add(get("run_date"))
+                    self.reminded[invoice].append((get("run_date"), step))
         elif state == "ignored" and reason in ONCE_REASONS:
             self.once_reasons.add((invoice or customer, step, reason))
 
+    def contact_near(self, customer_id: str, day: date, gap_days: int) -> date | None:
+        """A day this customer was reminded fewer than `gap_days` days from `day` (either side), or None.
 
-def holiday_name(day: date, country: str | None) -> str | None:
-    """The public holiday on `day` in `country` (python-holidays code), or None."""
-    if not country:
-        return None
-    calendar = _holiday_calendar(country, day.year)
-    return calendar.get(day)
-
-
-_CALENDARS: dict[tuple[str, int], Any] = {}
-
-
-def _holiday_calendar(country: str, year: int):
-    key = (country, year)
-    if key not in _CALENDARS:
-        _CALENDARS[key] = holidays_lib.country_holidays(country, years=year)
-    return _CALENDARS[key]
-
-
-def calendar_reason(policy: Policy, day: date) -> str | None:
-    """Why no reminder leaves on this day at all (weekend or public holiday), else None."""
-    if policy.rules.skip_weekends and day.weekday() >= 5:
-        return WEEKEND
-    name = holiday_name(day, policy.rules.holidays_country)
-    if name:
-        return HOLIDAY
-    return None
-
-
-def customer_zone(customer: Mapping[str, Any]) -> ZoneInfo:
-    try:
-        return ZoneInfo(customer.get("timezone") or "Europe/Paris")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Europe/Paris")
-
-
-def within_sending_hours(policy: Policy, customer: Mapping[str, Any], now: datetime) -> bool:
-    local = now.astimezone(customer_zone(customer)).time()
-    return policy.rules.sending_start <= local < policy.rules.sending_end
+        Either side: a backfilled older day may not squeeze a contact in before one already made. A gap
+        below one day is one day: a later run of the same day never reminds a customer again."""
+        gap = max(1, gap_days)
+        near = [d for d in self.contacts.get(customer_id, ()) if abs((day - d).days) < gap]
+        return max(near) if near else None
 
 
 def customer_language(customer: Mapping[str, Any], wanted: str) -> str:
@@ -212,9 +214,16 @@ def customer_language(customer: Mapping[str, Any], wanted: str) -> str:
 
 
 def resolve_channel(channel: str, customer: Mapping[str, Any]) -> str:
-    if channel == CUSTOMER_CHANNEL:
-        return customer.get("preferred_channel") or "email"
-    return channel
+    """The channel a reminder or statement goes on. `customer` is the customer's preferred channel when it
+    carries a letter (e-mail or paper), else the first of its fallback channels that does, else e-mail (or
+    paper without an address): an e-invoicing platform, EDI or AP portal takes invoices, not reminders."""
+    if channel != CUSTOMER_CHANNEL:
+        return channel
+    chain = [customer.get("preferred_channel") or "email", *(customer.get("fallback_channels") or [])]
+    for candidate in chain:
+        if candidate in MESSAGE_CHANNELS:
+            return candidate
+    return "email" if customer.get("email") or not customer.get("address_line1") else "paper"
 
 
 def _resend_line(
@@ -282,21 +291,6 @@ class Planner:
             return None
         return policy
 
-    def _blocking_reason(self, facts: DayFacts, invoice: InvoiceFacts, customer: Mapping[str, Any]) -> str | None:
-        """Reasons tied to the invoice or the customer, checked before anything about the calendar."""
-        if invoice.status == "credited":
-            return CREDITED
-        if invoice.status == "paid" or invoice.open_amount <= 0:
-            return PAID
-        if invoice.invoice_number in facts.disputed:
-            return DISPUTED
-        promised = facts.promises.get(invoice.invoice_number)
-        if promised is not None and promised >= facts.run_date:
-            return PROMISED
-        if customer.get("on_hold") or invoice.customer_id in facts.holds:
-            return ON_HOLD
-        return None
-
     def _timing_reason(
         self,
         facts: DayFacts,
@@ -305,36 +299,36 @@ class Planner:
         history: History,
         counts_as_contact: bool = True,
     ) -> str | None:
+        """Why the batch may not contact this customer in this run: the day (weekend, holiday), the contact
+        ledger (reminded fewer than min_days_between_contacts days from today, by any earlier run), the hour."""
         reason = calendar_reason(policy, facts.run_date)
         if reason:
             return reason
-        if counts_as_contact and policy.rules.min_days_between_contacts:
-            last = history.contacts.get(customer["customer_id"])
-            if (
-                last is not None
-                and last < facts.run_date
-                and (facts.run_date - last).days < policy.rules.min_days_between_contacts
-            ):
-                return CONTACTED_RECENTLY
+        if counts_as_contact and history.contact_near(
+            customer["customer_id"], facts.run_date, policy.rules.min_days_between_contacts
+        ):
+            return CONTACTED_RECENTLY
         if not within_sending_hours(policy, customer, facts.now):
             return OUTSIDE_HOURS
         return None
 
-    def _next_step(
+    def _due_steps(
         self, steps: list[ResolvedStep], invoice: InvoiceFacts, history: History, run_date: date
-    ) -> tuple[ResolvedStep | None, list[ResolvedStep]]:
-        """(the step to take now or None, pre-due steps whose window passed unsent)."""
+    ) -> tuple[list[ResolvedStep], list[ResolvedStep]]:
+        """(the steps after the last one done whose date has come, in order; pre-due steps whose window passed
+        unsent). The last of the first list is the one to send; the others are passed over."""
         done = history.done_steps.get(invoice.invoice_number, set())
         last_done = max((i for i, s in enumerate(steps) if s.name in done), default=-1)
+        due: list[ResolvedStep] = []
         passed: list[ResolvedStep] = []
         for step in steps[last_done + 1 :]:
             if invoice.due_date + timedelta(days=step.offset) > run_date:
-                return None, passed
+                break
             if step.offset < 0 and run_date > invoice.due_date:
                 passed.append(step)
-                continue
-            return step, passed
-        return None, passed
+            else:
+                due.append(step)
+        return due, passed
 
     def _line(
         self,
@@ -379,13 +373,14 @@ class Planner:
             if policy is None:
                 continue
             steps = policy.resolved_steps(invoice.customer_id)
-            step, passed = self._next_step(steps, invoice, history, facts.run_date)
+            due, passed = self._due_steps(steps, invoice, history, facts.run_date)
             for gone in passed:
                 if (invoice.invoice_number, gone.name, WINDOW_PASSED) not in history.once_reasons:
                     lines.append(self._line(facts, policy, gone, invoice, customer, "ignored", WINDOW_PASSED))
-            if step is None:
+            if not due:
                 continue
-            reason = self._blocking_reason(facts, invoice, customer)
+            step = due[-1]
+            reason = blocking_reason(facts, invoice, customer)
             if reason in ONCE_REASONS and (invoice.invoice_number, step.name, reason) in history.once_reasons:
                 continue
             if reason is None:
@@ -393,6 +388,9 @@ class Planner:
             if reason is not None:
                 lines.append(self._line(facts, policy, step, invoice, customer, "ignored", reason))
                 continue
+            for skipped in due[:-1]:
+                if (invoice.invoice_number, skipped.name, SUPERSEDED) not in history.once_reasons:
+                    lines.append(self._line(facts, policy, skipped, invoice, customer, "ignored", SUPERSEDED))
             line = self._line(
                 facts,
                 policy,
@@ -448,7 +446,7 @@ class Planner:
             key = f"statement:{customer_id}:{period}:{channel}"
             if key in history.done_keys:
                 continue
-            reason = ON_HOLD if (customer.get("on_hold") or customer_id in facts.holds) else None
+            reason = ON_HOLD if customer_on_hold(facts, customer, customer_id) else None
             reason = reason or self._timing_reason(facts, policy, customer, history, counts_as_contact=False)
             total = sum((i.open_amount for i in invoices), Decimal("0"))
             lines.append(
@@ -504,7 +502,7 @@ class Planner:
                 continue
             if f"resend:{number}:{next_channel}" in history.done_keys:
                 continue
-            reason = self._blocking_reason(facts, invoice, customer)
+            reason = blocking_reason(facts, invoice, customer)
             if reason in ONCE_REASONS and (number, RESEND_STEP, reason) in history.once_reasons:
                 continue
             reason = reason or self._timing_reason(facts, policy, customer, history, counts_as_contact=False)
@@ -522,12 +520,15 @@ class Planner:
         template: str | None,
         request_id: str,
     ) -> list[Line]:
-        """An on-demand reminder: the chosen step (or template) now, for a list or a filtered target.
+        """An on-demand reminder: the chosen step (or template) for a list or a filtered target, one line per
+        targeted invoice, each sendable now, scheduled, handed over or ignored with its reason.
 
-        The schedule does not apply (a person asked for it), but nothing is sent for a paid, credited,
-        disputed or promised invoice, a customer on hold, a step already sent, or outside sending hours.
-        A step request uses the step's own outbox key, so it never repeats a step the schedule already sent.
-        A template-only request is a new message: its key carries the request id, so it goes once per request.
+        The schedule and the contact gap do not apply (a person asked for it), but nothing is sent for an
+        invoice eligibility leaves alone (paid, credited, disputed, promised, customer on hold) or for a
+        step already sent. A customer outside its sending time (hours, weekend, holiday of its policy) is
+        scheduled for its next sending window: a draft whose reason names the moment (`scheduled:<UTC>`).
+        A step request uses the step's own outbox key, so it never repeats a step the schedule already sent;
+        a template-only request is a new message: its key carries the request id, so it goes once per request.
         """
         lines: list[Line] = []
         eligible: list[tuple[Policy, Line]] = []
@@ -539,46 +540,46 @@ class Planner:
                 continue
             policy = policy_for(self.policies, customer, invoice.amount)
             if policy is None:
+                lines.append(_bare_line(facts, invoice, step or "-", NO_POLICY, request_id))
                 continue
             steps = policy.resolved_steps(invoice.customer_id)
             if step is not None:
                 chosen = next((s for s in steps if s.name == step), None)
                 if chosen is None:
+                    lines.append(_bare_line(facts, invoice, step, STEP_NOT_IN_POLICY, request_id, policy.name))
                     continue
             else:
                 reached = [s for s in steps if invoice.due_date + timedelta(days=s.offset) <= facts.run_date]
                 chosen = reached[-1] if reached else steps[0]
             if template is not None:
                 chosen = replace(chosen, template=template)
-            reason = self._blocking_reason(facts, invoice, customer)
+            reason = blocking_reason(facts, invoice, customer)
             if (
                 reason is None
                 and step is not None
                 and chosen.name in history.done_steps.get(invoice.invoice_number, set())
             ):
                 reason = ALREADY_SENT
-            if reason is None and not within_sending_hours(policy, customer, facts.now):
-                reason = OUTSIDE_HOURS
-            line = self._line(
-                facts,
-                policy,
-                chosen,
-                invoice,
-                customer,
-                "ignored" if reason else "draft",
-                reason,
-                request_id=request_id,
-            )
-            if step is None:
+            channel = resolve_channel(chosen.channel, customer)
+            if reason is None and channel == MANUAL_CHANNEL:
+                reason = HANDOVER
+            elif reason is None:
+                when = next_sending_time(policy, customer, facts.now)
+                reason = scheduled_reason(when) if when > facts.now else None
+            state = "draft" if reason is None or reason == HANDOVER or reason.startswith(SCHEDULED) else "ignored"
+            line = self._line(facts, policy, chosen, invoice, customer, state, reason, request_id=request_id)
+            if step is None and template:
                 line = replace(line, step=f"{chosen.name}~{template}"[:64])
-            if reason is not None:
+            if state == "ignored":
                 lines.append(line)
             else:
                 eligible.append((policy, line))
         keyed = self._keyed(eligible)
-        if step is None:
+        if step is None and template:
             keyed = [
                 replace(line, idempotency_key=f"request:{request_id}:{line.invoice_number}:{line.channel}")
+                if line.kind != "manual"
+                else line
                 for line in keyed
             ]
         return lines + keyed
@@ -592,9 +593,10 @@ class Planner:
         filters: Mapping[str, Any] | None,
         request_id: str,
     ) -> list[Line]:
-        """Resend on demand: each targeted invoice goes again now, on the channel after the one it last went
-        on (or the customer's preferred channel if it never went out). Paid, credited, disputed and held
-        invoices are skipped with their reason; a channel already used for a resend is not used twice."""
+        """Resend on demand: each targeted invoice goes again, on the channel after the one it last went on (or
+        the customer's preferred channel if it never went out), now or in the customer's next sending window.
+        Invoices eligibility leaves alone are skipped with their reason; a channel already used for a resend
+        is not used twice."""
         latest: dict[str, Delivered] = {}
         for d in facts.delivered:
             if d.invoice_number not in latest or latest[d.invoice_number].sent_at < d.sent_at:
@@ -615,11 +617,12 @@ class Planner:
             else:
                 position = chain.index(delivered.channel) if delivered.channel in chain else -1
                 channel = chain[position + 1] if position + 1 < len(chain) else None
-            reason = self._blocking_reason(facts, invoice, customer)
+            reason = blocking_reason(facts, invoice, customer)
             if reason is None and channel is None:
                 reason = NO_FALLBACK
-            if reason is None and policy is not None and not within_sending_hours(policy, customer, facts.now):
-                reason = OUTSIDE_HOURS
+            if reason is None and policy is not None:
+                when = next_sending_time(policy, customer, facts.now)
+                reason = scheduled_reason(when) if when > facts.now else None
             lines.append(
                 Line(
                     run_date=facts.run_date,
@@ -628,7 +631,7 @@ class Planner:
                     customer_id=invoice.customer_id,
                     invoice_number=invoice.invoice_number,
                     channel=channel,
-                    state="ignored" if reason else "draft",
+                    state="draft" if reason is None or reason.startswith(SCHEDULED) else "ignored",
                     reason=reason,
                     amount=invoice.open_amount,
                     kind="resend",
@@ -638,6 +641,24 @@ class Planner:
                 )
             )
         return lines
+
+
+def _bare_line(
+    facts: DayFacts, invoice: InvoiceFacts, step: str, reason: str, request_id: str, policy: str = "none"
+) -> Line:
+    """A request's line for an invoice no policy step applies to: ignored, with why."""
+    return Line(
+        run_date=facts.run_date,
+        policy=policy,
+        step=step[:64],
+        customer_id=invoice.customer_id,
+        invoice_number=invoice.invoice_number,
+        channel=None,
+        state="ignored",
+        reason=reason,
+        amount=invoice.open_amount,
+        request_id=request_id,
+    )
 
 
 def _matches_filters(

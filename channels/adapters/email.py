@@ -2,10 +2,10 @@
 
 Configuration comes from the environment (secrets never live in files):
 RELANCE_SMTP_HOST (default 127.0.0.1), RELANCE_SMTP_PORT (8025), RELANCE_SMTP_USER / RELANCE_SMTP_PASSWORD
-(AUTH when a user is set), RELANCE_SMTP_SECURITY = starttls | tls | none (none), RELANCE_SMTP_FROM
-("Relance <factures@relance.localhost>"), RELANCE_SMTP_TIMEOUT (seconds, 30), RELANCE_SMTP_CAFILE (a CA
-bundle to trust, e.g. the demo's self-signed certificate), RELANCE_SMTP_ARCHIVE (a folder receiving
-every sent message: the demo server's mail folder, a Maildir or a folder of .eml files; used to settle
+(AUTH when a user is set), RELANCE_SMTP_SECURITY = starttls | tls | none (none), RELANCE_SMTP_FROM (default:
+the company's name and e-mail address in config/company.toml), RELANCE_SMTP_TIMEOUT (seconds, 30),
+RELANCE_SMTP_CAFILE (a CA bundle to trust, e.g. the demo's self-signed certificate), RELANCE_SMTP_ARCHIVE (a
+folder receiving every sent message: the demo server's mail folder, a Maildir or a folder of .eml files; used to settle
 sends interrupted by a crash), RELANCE_SMTP_ARCHIVE_BCC (an address added as a BCC envelope recipient so
 that archive gets a copy), RELANCE_EMAIL_MAX_ATTACHMENT_BYTES (10 MiB).
 
@@ -127,13 +127,26 @@ class SmtpConfig:
             user=env.get("RELANCE_SMTP_USER") or None,
             password=env.get("RELANCE_SMTP_PASSWORD") or None,
             security=(env.get("RELANCE_SMTP_SECURITY") or "none").lower(),
-            sender=env.get("RELANCE_SMTP_FROM") or cls.sender,
+            sender=env.get("RELANCE_SMTP_FROM") or company_sender() or cls.sender,
             timeout=float(env.get("RELANCE_SMTP_TIMEOUT") or 30),
             cafile=env.get("RELANCE_SMTP_CAFILE") or None,
             archive=archive or None,
             archive_bcc=env.get("RELANCE_SMTP_ARCHIVE_BCC") or None,
             max_attachment_bytes=int(env.get("RELANCE_EMAIL_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_ATTACHMENT_BYTES),
         )
+
+
+def company_sender() -> str | None:
+    """`"Name" <address>` of the issuing company (config/company.toml, RELANCE_COMPANY_CONFIG): the From of
+    every message unless RELANCE_SMTP_FROM says otherwise. None when the file has no e-mail address."""
+    from channels.documents.company import CompanyConfigError, load_company
+
+    try:
+        seller = load_company().seller
+    except (CompanyConfigError, OSError):
+        return None
+    name = " ".join(seller.name.replace('"', "'").split())
+    return f'"{name}" <{seller.contact_email}>' if seller.contact_email else None
 
 
 def message_id_for(delivery: Delivery, domain: str) -> str:

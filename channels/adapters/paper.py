@@ -136,15 +136,14 @@ body { font-family: sans-serif; font-size: 10.5pt; margin: 0 }
 _jinja = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any):
-    # letter HTML comes from templates rendered in a sandbox: it may not pull files or URLs into the PDF
-    raise ValueError(f"external resource refused in letter: {url}")
-
-
-def _render_html(html: str) -> bytes:
+def render_letter_pdf(html: str) -> bytes:
+    """A letter's HTML as a PDF. The HTML comes from templates a finance lead edits (rendered in a sandbox):
+    it may not pull a file or a URL into the PDF; the one kind of resource it may carry is one embedded in the
+    letter itself, a data: URL (the company logo). Anything else is left out."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
 
 
 def _sender_lines() -> list[str]:
@@ -189,14 +188,16 @@ class PaperAdapter:
                 code="no_address",
             )
         item = delivery.first
-        reference = " / ".join(x for x in (item.invoice_number, item.payload.get("step")) if x)
+        # what the customer reads under the window: the payload's reference (a reminder's invoice numbers),
+        # else the invoice number; never internal codes such as the dunning step
+        reference = str(item.payload.get("reference") or item.invoice_number or "")
         parts = [
-            _render_html(
+            render_letter_pdf(
                 _jinja.from_string(ADDRESS_SHEET).render(sender=self._sender, address=address, reference=reference)
             )
         ]
         if item.payload.get("letter_html"):
-            parts.append(_render_html(str(item.payload["letter_html"])))
+            parts.append(render_letter_pdf(str(item.payload["letter_html"])))
         pdf = item.documents.get("pdf")
         if pdf is not None:
             data = pdf.read_bytes()

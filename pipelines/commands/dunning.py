@@ -179,7 +179,7 @@ def _simulate(args) -> int:
 
 
 def _request(args) -> int:
-    from assets.dunning.batch import RequestError, create_request
+    from assets.dunning.requests import RequestError, create_request
     from stores import operational
     from stores.home import relance_home
 

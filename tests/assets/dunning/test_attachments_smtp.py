@@ -70,10 +70,35 @@ def test_invoice_pdf_and_statement_attached(relance_home, tmp_path, monkeypatch)
     store = MailStore(relance_home.mail)
     (record,) = store.list()
     message = email.message_from_bytes(store.get(record.id)[1], policy=email.policy.default)
-    assert message["Subject"] == "Second reminder: €480.00 overdue"  # the step forces English
+    # the step forces English; and A-1 had no reminder before: the firm step does not claim there was one
+    assert message["Subject"] == "Payment reminder: €480.00 overdue"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Despite our reminder" not in body and "According to our records" in body
+    # who writes, how to pay, where to see it all: from config/company.toml and a signed portal link
+    assert message["From"] == "Relance Démo SAS <facturation@relance-demo.example>"
+    assert "IBAN FR76 3000 6000 0112 3456 7890 189, BIC AGRIFRPPXXX, quoting A-1" in body
+    assert "SIREN 732829320" in body and "1 rue de la Paix, 75001 Paris" in body
+    link = next(line for line in body.splitlines() if "/p/" in line).strip()
+    from channels.portal.links import verify_token
+
+    token = link.split("/p/", 1)[1].split("?", 1)[0]
+    from channels.portal.config import PortalSettings
+
+    settings = PortalSettings.from_env()
+    assert verify_token(engine, settings.secret, token).customer_id == "A"
     attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     assert attachments["A-1.pdf"] == invoice_pdf
     statement = attachments["statement-A-2026-10-26.pdf"]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(statement)).pages)
     # the statement lists every open invoice, the one not yet due included
     assert "A-1" in text and "A-2" in text and "600.00" in text
+    # the statement says who it is from and how to pay
+    flat = " ".join(text.split())
+    for expected in (
+        "Relance Démo SAS",
+        "1 rue de la Paix",
+        "75001 Paris",
+        "SIREN 732829320",
+        "IBAN FR76 3000 6000 0112 3456 7890 189",
+    ):
+        assert expected in flat, expected

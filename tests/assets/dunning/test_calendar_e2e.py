@@ -1,9 +1,12 @@
 """Sixty simulated days of dunning against a real SMTP server (aiosmtpd on loopback).
 
 Each day: the data that arrived is loaded (payments, credit notes, disputes, portal events), payments are
-re-extracted, then the batch is planned, checked, enqueued in the real outbox and drained by the
-channels' dispatcher over SMTP. Assertions read what the SMTP server received (X-Relance-* headers).
-One day is missed (the schedule did not run) and one is blocked by stale payments data.
+re-extracted, then the batch runs twice, at 09:00 and 16:00 UTC (RELANCE_DUNNING_HOURS=9,16 would do this):
+planned, checked, enqueued in the real outbox and drained by the channels' dispatcher over SMTP.
+Assertions read what the SMTP server received (X-Relance-* headers). One day is missed (the schedule did
+not run) and one is blocked by stale payments data. The second run of a day reaches the New York customer,
+whose sending hours open at 13:00 UTC, and nobody else: it never repeats a step or contacts a customer the
+morning run reached.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from tests.conftest import free_port
 POLICIES = Path(__file__).parent / "policies"
 START, END = date(2026, 10, 1), date(2026, 11, 29)
 MISSED_RUN = date(2026, 10, 27)  # the schedule did not run that day
+RUN_HOURS = (9, 16)  # UTC
 NO_EXTRACTION = (date(2026, 11, 4), date(2026, 11, 5))  # payments not re-extracted: stale on 11-05
 D = date.fromisoformat
 
@@ -49,14 +53,20 @@ EXPECTED = {
     "B-1": [("available", "2026-10-08"), ("d1", "2026-10-16")],  # paid in full 10-20
     "C-1": [("available", "2026-10-08"), ("d1", "2026-10-16"), ("d10", "2026-10-26")],  # half 10-20, rest 11-05
     "D-1": [("available", "2026-10-08"), ("d1", "2026-10-16")],  # credit note 10-18
-    # ERP dispute 10-14..11-02: d1 caught up on 11-02, d10 waits for the 3-day gap and the stale 11-05
-    "E-1": [("available", "2026-10-08"), ("d1", "2026-11-02"), ("d10", "2026-11-06"), ("d30", "2026-11-16")],
+    # ERP dispute 10-14..11-02: d1 and d10 are both due when it ends; the caught-up invoice gets only the
+    # furthest, d10 (d1 is recorded as superseded, never sent), then d30 on its date
+    "E-1": [("available", "2026-10-08"), ("d10", "2026-11-02"), ("d30", "2026-11-16")],
     "F-1": [("available", "2026-10-08"), ("d1", "2026-10-16")],  # disputed on the portal 10-17, never resolved
     "G-1": [("available", "2026-10-08"), ("d1", "2026-10-16")],  # promised 10-30, kept (paid 10-29)
     "H-1": [("available", "2026-10-08"), ("d1", "2026-10-16"), ("d10", "2026-10-29"), ("d30", "2026-11-16")],
     "I-1": [("available", "2026-10-26"), ("d1", "2026-11-02"), ("d10", "2026-11-10")],  # due Sat 10-31
     "N-1": [("available", "2026-10-19"), ("d1", "2026-10-28"), ("d10", "2026-11-06"), ("d30", "2026-11-25")],
     "O-1": [("available", "2026-11-03"), ("d1", "2026-11-12"), ("d10", "2026-11-20")],  # d1 on 11-11 holiday
+    # two invoices of one customer: each step waits for the 3-day gap after the other's
+    "R-1": [("available", "2026-10-09"), ("d1", "2026-10-19"), ("d10", "2026-10-26"), ("d30", "2026-11-16")],
+    "R-2": [("available", "2026-10-06"), ("d1", "2026-10-14"), ("d10", "2026-10-23"), ("d30", "2026-11-12")],
+    # New York: reached by the 16:00 UTC run only (11:00 there), on the same days as A-1
+    "U-1": [("available", "2026-10-08"), ("d1", "2026-10-16"), ("d10", "2026-10-26"), ("d30", "2026-11-16")],
     "Q-1": [],  # paid before its first step
     "K-1": [],  # customer on hold (operational hold)
     "L-1": [],  # customer on hold (ERP flag)
@@ -90,8 +100,9 @@ def _utc(day: date, hour: int) -> datetime:
 
 def build_world(world: World, engine) -> dict[date, list]:
     """Customers and invoices known from the start; returns what arrives on which day."""
-    for cid in "ABCDEFGHINOQKJ":
+    for cid in "ABCDEFGHINOQKJR":
         world.add_customer(cid, segment="group" if cid == "J" else "sme")
+    world.add_customer("U", language="en", timezone_name="America/New_York")
     world.add_customer("L", on_hold=True)
     world.add_customer("P", language="en", timezone_name="Europe/London")
     for cid in "ABCDEFGHPKL":
@@ -100,6 +111,9 @@ def build_world(world: World, engine) -> dict[date, list]:
     world.add_invoice("N-1", "N", D("2026-09-26"), D("2026-10-26"), "450.00")
     world.add_invoice("O-1", "O", D("2026-10-10"), D("2026-11-10"), "99.90")
     world.add_invoice("Q-1", "Q", D("2026-09-20"), D("2026-10-20"), "500.00")
+    world.add_invoice("R-1", "R", D("2026-09-15"), D("2026-10-15"), "210.00")
+    world.add_invoice("R-2", "R", D("2026-09-13"), D("2026-10-13"), "120.00")
+    world.add_invoice("U-1", "U", D("2026-09-15"), D("2026-10-15"), "640.00")
     world.add_invoice("J-1", "J", D("2026-09-15"), D("2026-10-15"), "800.00")
     world.add_invoice("J-2", "J", D("2026-09-15"), D("2026-10-15"), "400.00")
     world.add_invoice("J-3", "J", D("2026-09-24"), D("2026-10-24"), "300.00")
@@ -173,6 +187,7 @@ def received(mail_root: Path) -> list[dict]:
                 "subject": str(message["Subject"]),
                 "body": body.get_content() if body is not None else "",
                 "attachments": [part.get_filename() for part in message.iter_attachments()],
+                "outbox": [int(i) for i in str(message["X-Relance-Outbox"]).split(",")],
             }
         )
     return out
@@ -194,6 +209,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     world = World(home.warehouse)
     policies = load_policies(POLICIES)
     blocked: dict[date, str] = {}
+    run_of_row: dict[int, int] = {}  # outbox id -> the hour of the run that enqueued it
     try:
         arrivals = build_world(world, engine)
         day = START
@@ -202,8 +218,8 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
                 arrive()
             if day not in NO_EXTRACTION:
                 world.extract_payments(_utc(day, 6))
-            if day != MISSED_RUN:
-                now = _utc(day, 9)
+            for hour in RUN_HOURS if day != MISSED_RUN else ():
+                now = _utc(day, hour)
                 build_reminder_batch(world.con, engine, policies, day, now, as_of=day, as_of_time=now)
                 fresh, freshness = payments_check(world.con, policies, now)
                 clean, settled = settled_check(world.con, engine, day, now, kinds=REMINDER_KINDS)
@@ -214,6 +230,9 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
                     assert not result["errors"], result
                     stats = Dispatcher(engine, home, load_from_duckdb(world.con)).drain()
                     assert stats.failed == 0 and stats.dead == 0, stats.as_dict()
+                    with engine.connect() as conn:
+                        for (outbox_id,) in conn.execute(select(ops.outbox.c.id)):
+                            run_of_row.setdefault(outbox_id, hour)
                 else:
                     blocked[day] = freshness["problem"]
             day += timedelta(days=1)
@@ -265,6 +284,12 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     assert statements == EXPECTED_STATEMENTS
     assert all(m["to"] == "Client J <j@example.com>" for m in mails if m["step"] == "statement")
 
+    # the firm step's words fit what was sent before: A-1 had its d1 on 16 October, E-1 (caught up after
+    # its dispute) had no reminder before its d10
+    a_d10 = next(m for m in mails if m["invoices"] == "A-1" and m["step"] == "d10")
+    assert "Malgré notre rappel du 16 octobre 2026" in a_d10["body"] and a_d10["subject"].startswith("Nouvelle")
+    e_d10 = next(m for m in mails if m["invoices"] == "E-1" and m["step"] == "d10")
+    assert "Malgré" not in e_d10["body"] and e_d10["subject"].startswith("Relance :")
     # what the customer reads: the open amount after a partial payment, the language, the statement PDF
     c_d10 = next(m for m in mails if m["invoices"] == "C-1" and m["step"] == "d10")
     assert "600,00" in c_d10["body"] and "1\u202f200,00" not in c_d10["body"]
@@ -280,6 +305,16 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
     # each statement is confirmed when the next run reads the outbox back
     assert [r.customer_id for r in statement_events] == ["J"] * len(EXPECTED_STATEMENTS)
 
+    # the afternoon run reached New York, and only New York: nobody else heard twice in a day
+    afternoon = {m["invoices"] or m["steps"] for m in mails if {run_of_row[i] for i in m["outbox"]} == {16}}
+    assert afternoon == {"U-1"}, afternoon
+    assert all(run_of_row[i] == 16 for m in mails if m["invoices"] == "U-1" for i in m["outbox"])
+    per_customer_day = defaultdict(set)
+    for m in mails:
+        if m["step"] != "statement":
+            per_customer_day[(m["to"], m["day"])].update(run_of_row[i] for i in m["outbox"])
+    assert all(len(hours) == 1 for hours in per_customer_day.values()), per_customer_day
+
     # the lines tell the same story, with reasons for what was held back
     lines = lines_for(engine)
     reasons = {(line["invoice_number"], line["reason"]) for line in lines if line["state"] == "ignored"}
@@ -293,7 +328,8 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
         ("L-1", "customer_on_hold"),
         ("A-1", "weekend"),
         ("O-1", "public_holiday"),
-        ("E-1", "contacted_recently"),
+        ("R-1", "contacted_recently"),
+        ("E-1", "superseded_by_later_step"),
         ("Q-1", "paid"),
     ]:
         assert expected in reasons, expected
@@ -302,7 +338,7 @@ def test_sixty_days_of_dunning_over_real_smtp(tmp_path, monkeypatch):
         (line["invoice_number"], line["step"], line["run_date"])
         for line in lines
         if line["reason"] == "batch_not_enqueued"
-    } == {("E-1", "d10", D("2026-11-05")), ("N-1", "d10", D("2026-11-05"))}
+    } == {("N-1", "d10", D("2026-11-05"))}
     assert all(line["state"] in ("sent", "ignored") for line in lines if line["channel"] != "manual"), [
         line for line in lines if line["state"] not in ("sent", "ignored")
     ]

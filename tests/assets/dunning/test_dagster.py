@@ -88,4 +88,44 @@ def test_daily_schedule_and_request_sensor_are_defined():
         dg.build_schedule_context(scheduled_execution_time=when, repository_def=all_defs.get_repository_def())
     ).run_requests
     assert request.partition_key == "2026-10-16" and request.run_key == "dunning-2026-10-16T0900"
-    assert all_defs.get_sensor_def("dunning_request_sensor").job_name == "dunning_request_job"
+    sensor = all_defs.get_sensor_def("dunning_request_sensor")
+    assert sensor.job_name == "dunning_request_job"
+    # on by default: a campaign confirmed in the dashboard must not wait for someone to switch it on
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_three_runs_of_a_partition_with_sends_in_between_send_a_caught_up_invoice_one_step(relance_home, monkeypatch):
+    """The reported case at the asset level: the partition materialized, the outbox drained to a real SMTP
+    server, three times in a row. A-1 (d1 and d10 both due) gets d10 once; nothing else leaves."""
+    from channels.dispatch import Dispatcher
+    from channels.mailstore import MailStore
+    from channels.recipients import load_from_duckdb
+    from demo.mailserver import start_mail_server
+    from tests.conftest import free_port
+
+    world = World(relance_home.warehouse)
+    world.add_customer("A")
+    world.add_invoice("A-1", "A", RUN_DATE - timedelta(days=45), RUN_DATE - timedelta(days=15), "100.00")
+    world.add_payment("P0", "A", None, RUN_DATE - timedelta(days=90), "1.00", datetime.now(timezone.utc))
+    world.close()
+    port = free_port()
+    server = start_mail_server(relance_home.mail, host="127.0.0.1", port=port)
+    monkeypatch.setenv("RELANCE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("RELANCE_SMTP_PORT", str(port))
+    monkeypatch.setenv("RELANCE_SMTP_ARCHIVE", str(relance_home.mail))
+    engine = ops.open_store(relance_home.operational_url)
+    try:
+        for _ in range(3):
+            assert _materialize(relance_home).success
+            with RelanceResource(home=str(relance_home.root)).warehouse(read_only=True) as con:
+                directory = load_from_duckdb(con)
+            Dispatcher(engine, relance_home, directory).drain()
+    finally:
+        server.stop()
+    import email
+
+    store = MailStore(relance_home.mail)
+    steps = [str(email.message_from_bytes(store.get(r.id)[1])["X-Relance-Step"]) for r in store.list()]
+    assert steps == ["d10"]
+    reasons = {(line["step"], line["state"], line["reason"]) for line in lines_for(engine, RUN_DATE)}
+    assert reasons == {("d10", "sent", None), ("d1", "ignored", "superseded_by_later_step")}

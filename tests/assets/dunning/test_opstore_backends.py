@@ -10,14 +10,13 @@ from sqlalchemy import update
 from assets.dunning.batch import (
     REMINDER_KINDS,
     build_reminder_batch,
-    create_request,
     enqueue_batch,
-    execute_request,
     lines_for,
     sync_line_states,
 )
 from assets.dunning.data import load_day_facts
 from assets.dunning.policy import load_policies
+from assets.dunning.requests import create_request, execute_request
 from stores import operational as ops
 from stores.operational import outbox, select
 from tests.assets.dunning.world import World
@@ -65,7 +64,7 @@ def test_batch_enqueue_rerun_and_request(opstore_url, relance_home):
             engine, kind="reminder", requested_by="alice", reason="check", invoices=["A-1", "B-1"], step="d1"
         )
         counts = execute_request(world.con, engine, relance_home, POLICIES, request_id, NOW)
-        assert counts["sent"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
+        assert counts["queued"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
         with engine.connect() as conn:
             state = conn.execute(select(ops.requests.c.state).where(ops.requests.c.request_id == request_id)).scalar()
         assert state == "done"

@@ -85,7 +85,7 @@ def test_request_from_the_cli_runs_through_the_sensor_and_records_counts(relance
     engine = ops.open_store(relance_home.operational_url)
     row = _request_row(engine, request_id)
     assert row["state"] == "done" and row["run_id"]
-    assert row["counts"]["sent"] == 1
+    assert row["counts"]["queued"] == 1
     assert row["counts"]["skipped"] == {"paid": 1, "disputed": 1}
     assert row["counts"]["not_found_or_not_open"] == ["X-404"]
     with engine.connect() as conn:
@@ -126,7 +126,7 @@ def test_request_with_a_filter_and_refusals(relance_home, capsys):
     assert _run_request(relance_home, request_id).success
     engine = ops.open_store(relance_home.operational_url)
     counts = _request_row(engine, request_id)["counts"]
-    assert counts["sent"] == 1 and counts["skipped"] == {"paid": 1, "disputed": 1}
+    assert counts["queued"] == 1 and counts["skipped"] == {"paid": 1, "disputed": 1}
     with engine.connect() as conn:
         (payload,) = [r.payload for r in conn.execute(select(outbox.c.payload))]
     assert payload["template"] == "reminder_short" and payload["invoices"] == ["A-1"]
@@ -213,9 +213,9 @@ def test_resend_request_goes_on_the_next_channel_once(relance_home, capsys):
         assert _run_request(relance_home, request_id).success
         counts = _request_row(engine, request_id)["counts"]
         if attempt == 0:
-            assert counts["sent"] == 1 and counts["skipped"] == {"paid": 1}
+            assert counts["queued"] == 1 and counts["skipped"] == {"paid": 1}
         else:  # the same resend asked twice: the outbox key resend:A-1:paper already exists
-            assert counts["sent"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
+            assert counts["queued"] == 0 and counts["skipped"] == {"paid": 1, "step_already_sent": 1}
     with engine.connect() as conn:
         resends = conn.execute(select(outbox.c.idempotency_key).where(outbox.c.kind == "resend")).all()
     assert [r.idempotency_key for r in resends] == ["resend:A-1:paper"]
