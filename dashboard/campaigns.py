@@ -1,35 +1,78 @@
 """Mass reminders and resends requested from the dashboard. Plain Python: no Streamlit.
 
 A finance lead builds a target (filters or a list of invoices), previews it, then confirms: the dashboard
-writes one row in the operational `requests` table and nothing else. The dunning sensor turns the row into
-a run (run_key = request id), which enqueues through the outbox and writes counts back on the row; the page
-polls the row and the outbox for progress. The dashboard never sends anything itself.
+writes one row in the operational `requests` table (through the dunning domain's one request writer) and
+nothing else. The dunning sensor turns the row into a run, which enqueues through the outbox; the page
+follows every line of the request to its outcome. The dashboard never sends anything itself.
+
+The preview is the run, dry: the dunning engine plans the request on the serving snapshot (the same staging
+tables and SQL the run reads in the warehouse) and the live operational store, as of the same moment, with
+the same eligibility module, sending hours, manual steps, channels and documents, and shows per invoice what
+will happen and when. It issues no portal link and writes nothing.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, select
 
-from dashboard import data
-from dashboard.data import DASHBOARD_INVOICES, InvoiceFilters, Snapshot
+from assets.dunning.eligibility import REASON_TEXT, customer_zone
+from assets.dunning.engine import (
+    ALREADY_PLANNED,
+    ALREADY_SENT,
+    HANDOVER,
+    MANUAL_CHANNEL,
+    NO_FALLBACK,
+    NO_POLICY,
+    STEP_NOT_IN_POLICY,
+    SUPERSEDED,
+    scheduled_for,
+)
+from assets.dunning.requests import (
+    FINAL_OUTCOMES,
+    RequestError,
+    create_request,
+    mark_handover_done,
+    open_handovers,
+    request_result,
+)
+from dashboard.data import InvoiceFilters, Snapshot
 from stores import operational as ops
 
 KINDS = ("reminder", "resend")
-MAX_REASON_LENGTH = 2000
-# The dunning engine's own reason names (assets/dunning/engine.py), so the preview and the result agree.
-CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD = ("credited", "paid", "disputed", "promise_not_due", "customer_on_hold")
-SUPPRESSION_REASONS = (CREDITED, PAID, DISPUTED, PROMISED, ON_HOLD)
+PREVIEW_REQUEST = "preview"
+
+# What a finance lead reads for each outcome and reason (the engine's own names, in words).
+OUTCOME_TEXT = {
+    "send": "sent now",
+    "scheduled": "scheduled for the customer's next sending window",
+    "handed_over": "handed over to a person (manual step)",
+    "skipped": "skipped",
+    "sent": "sent",
+    "sent_after_fallback": "failed, then sent on the next channel",
+    "sending": "being sent",
+    "failed": "failed",
+}
+REASONS = {
+    **REASON_TEXT,
+    ALREADY_SENT: "this step was already sent",
+    ALREADY_PLANNED: "this step is already planned today",
+    SUPERSEDED: "a later step is due",
+    NO_FALLBACK: "no further channel to resend on",
+    NO_POLICY: "no dunning policy applies to the customer",
+    STEP_NOT_IN_POLICY: "the customer's policy has no such step",
+    HANDOVER: "manual step: a person takes over",
+}
 
 
 class CampaignError(ValueError):
@@ -79,134 +122,226 @@ class Target:
 
 @dataclass
 class Preview:
-    """What a confirmed campaign would do, computed from the snapshot and the operational store."""
+    """What a confirmed campaign will do, line by line, as the dunning run will plan it."""
 
-    invoice_count: int
+    lines: pd.DataFrame  # one row per targeted invoice: what will happen and when
+    counts: dict[str, int]  # outcome (send, scheduled, handed_over, skipped) -> invoices
+    skipped: dict[str, int]  # reason -> invoices
     customer_count: int
     amount: Decimal
     currency_amounts: dict[str, Decimal]
-    by_language: pd.DataFrame  # language, invoices, customers, amount
-    skipped: dict[str, int]  # suppression reason -> invoices
-    samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # language -> one sendable invoice
+    by_language: pd.DataFrame  # language, invoices, customers, amount (of what will be sent or scheduled)
+    samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # language -> one line to render
+    blocked: str | None = None  # the run will be refused: payments data too old
+    not_found: list[str] = field(default_factory=list)  # targeted numbers that are not open invoices
+
+    @property
+    def invoice_count(self) -> int:
+        """Invoices that will be sent, now or at their scheduled time."""
+        return self.counts.get("send", 0) + self.counts.get("scheduled", 0)
 
     @property
     def skipped_count(self) -> int:
-        return sum(self.skipped.values())
+        return self.counts.get("skipped", 0)
+
+    @property
+    def planned(self) -> int:
+        return sum(self.counts.values())
+
+    def as_counts(self) -> dict[str, Any]:
+        """What the request row and its audit keep of the preview, to compare the result with."""
+        return {
+            "planned": self.planned,
+            **{k: int(v) for k, v in self.counts.items()},
+            "invoices": self.invoice_count,
+            "customers": self.customer_count,
+            "amount": str(self.amount),
+            "skipped_reasons": dict(self.skipped),
+        }
 
 
-@dataclass(frozen=True)
-class OperationalSuppressions:
-    """What the operational store says beyond the snapshot: disputes filed on the portal and not resolved,
-    promises to pay not yet due, customers put on hold. Same reading as the dunning engine
-    (assets/dunning/data.py load_operational_facts): events in time order, the latest promise wins."""
+def load_policies():
+    from assets.dunning.policy import load_policies as load
 
-    disputed: frozenset[str]
-    promised: frozenset[str]
-    held_customers: frozenset[str]
+    return load(policy_dir())
 
 
-def operational_suppressions(engine: Engine, as_of: date) -> OperationalSuppressions:
-    ev = ops.events
-    disputed: set[str] = set()
-    promises: dict[str, date] = {}
+def when_text(moment: datetime | None, customer: Mapping[str, Any] | None) -> str:
+    """ "now", or the scheduled moment in the customer's own time: "Thu 19 Nov 08:00 (America/New_York)"."""
+    if moment is None:
+        return "now"
+    zone = customer_zone(customer or {})
+    return f"{moment.astimezone(zone):%a %d %b %H:%M} ({zone.key})"
+
+
+def preview(
+    snap: Snapshot,
+    engine: Engine,
+    target: Target,
+    *,
+    kind: str = "reminder",
+    step: str | None = None,
+    template: str | None = None,
+    now: datetime | None = None,
+    policies=None,
+) -> Preview:
+    """Plan the request the campaign would write, without writing it, as of `now` (default: this moment)."""
+    from assets.business_date import business_date
+    from assets.dunning.batch import payments_check
+    from assets.dunning.data import load_day_facts, load_history
+    from assets.dunning.engine import Planner
+    from stores.snapshot import open_snapshot
+
+    now = now or ops.utcnow()
+    run_date = business_date(now=now)
+    policies = policies if policies is not None else load_policies()
+    con = open_snapshot(snap.path)
+    try:
+        facts = load_day_facts(con, engine, run_date, now)
+        fresh, freshness = payments_check(con, policies, now)
+    finally:
+        con.close()
+    history = load_history(engine)
+    wanted = target.to_json()
+    invoices = set(wanted["invoices"]) if "invoices" in wanted else None
+    planner = Planner(policies)
+    if kind == "resend":
+        lines = planner.plan_resend_request(
+            facts, history, invoices=invoices, filters=wanted.get("filters"), request_id=PREVIEW_REQUEST
+        )
+    else:
+        lines = planner.plan_request(
+            facts,
+            history,
+            invoices=invoices,
+            filters=wanted.get("filters"),
+            step=step,
+            template=template,
+            request_id=PREVIEW_REQUEST,
+        )
+    holders = _slot_holders(engine, run_date, lines)
+    documents = _invoice_pdfs(engine, [line.invoice_number for line in lines if line.attach_invoice])
+    rows = []
+    for line in lines:
+        customer = facts.customers.get(line.customer_id) or {}
+        invoice = next((i for i in facts.invoices if i.invoice_number == line.invoice_number), None)
+        outcome, reason, moment = _predict(line, holders)
+        rows.append(
+            {
+                "invoice_number": line.invoice_number,
+                "customer_id": line.customer_id,
+                "customer": customer.get("name"),
+                "language": line.language or (customer.get("language") or "fr")[:2],
+                "outcome": outcome,
+                "when": when_text(moment, customer) if outcome in ("send", "scheduled") else "",
+                "channel": line.channel or "",
+                "step": line.step,
+                "reason": REASONS.get(reason, reason) if reason else "",
+                "reason_code": reason or "",
+                "documents": _documents_text(line, documents),
+                "open_amount": line.amount if line.amount is not None else Decimal("0"),
+                "currency": invoice.currency if invoice else "EUR",
+                "scheduled_at": moment,
+                "_line": line,
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "invoice_number",
+            "customer_id",
+            "customer",
+            "language",
+            "outcome",
+            "when",
+            "channel",
+            "step",
+            "reason",
+            "reason_code",
+            "documents",
+            "open_amount",
+            "currency",
+            "scheduled_at",
+            "_line",
+        ],
+    )
+    going = table[table["outcome"].isin(["send", "scheduled"])]
+    by_language = (
+        going.groupby("language")
+        .agg(invoices=("invoice_number", "count"), customers=("customer_id", "nunique"), amount=("open_amount", "sum"))
+        .reset_index()
+        if len(going)
+        else pd.DataFrame(columns=["language", "invoices", "customers", "amount"])
+    )
+    samples = {}
+    for language, group in going.groupby("language"):
+        best = group.sort_values("open_amount", ascending=False).iloc[0]
+        samples[language] = {"invoice_number": best["invoice_number"], "customer_id": best["customer_id"]}
+    not_found = sorted(invoices - {line.invoice_number for line in lines}) if invoices is not None else []
+    return Preview(
+        lines=table.drop(columns=["_line"]),
+        counts=dict(Counter(table["outcome"])),
+        skipped=dict(Counter(table.loc[table["outcome"] == "skipped", "reason_code"])),
+        customer_count=int(going["customer_id"].nunique()),
+        amount=sum(going["open_amount"], Decimal("0.00")),
+        currency_amounts={c: sum(g["open_amount"], Decimal("0.00")) for c, g in going.groupby("currency")},
+        by_language=by_language,
+        samples=samples,
+        blocked=None if fresh else freshness["problem"],
+        not_found=not_found,
+    )
+
+
+def _predict(line, holders: Mapping[tuple, str]) -> tuple[str, str | None, datetime | None]:
+    """(outcome, reason, moment) the run will give this line."""
+    if line.state == "ignored":
+        return "skipped", line.reason, None
+    if line.channel == MANUAL_CHANNEL:
+        return "handed_over", HANDOVER, None
+    holder = holders.get((line.policy, line.step, line.invoice_number, line.customer_id))
+    if holder is not None:
+        return "skipped", ALREADY_PLANNED if holder == "draft" else ALREADY_SENT, None
+    moment = scheduled_for(line.reason)
+    return ("scheduled", None, moment) if moment else ("send", None, None)
+
+
+def _slot_holders(engine: Engine, run_date, lines) -> dict[tuple, str]:
+    """Lines of today that already hold a step the request would take (the run keeps them, not its own)."""
+    dl = ops.dunning_lines
+    numbers = sorted({line.invoice_number for line in lines if line.state != "ignored" and line.invoice_number})
+    if not numbers:
+        return {}
     with engine.connect() as conn:
         rows = conn.execute(
-            select(ev.c.event_type, ev.c.invoice_number, ev.c.evidence)
-            .where(ev.c.event_type.in_(("disputed", "dispute_resolved", "promised")), ev.c.invoice_number.is_not(None))
-            .order_by(ev.c.occurred_at, ev.c.id)
+            select(dl.c.policy, dl.c.step, dl.c.invoice_number, dl.c.customer_id, dl.c.state).where(
+                dl.c.run_date == run_date, dl.c.state != "ignored", dl.c.invoice_number.in_(numbers)
+            )
         ).all()
-        held = (
-            conn.execute(select(ops.customer_holds.c.customer_id).where(ops.customer_holds.c.active.is_(True)))
-            .scalars()
-            .all()
+    return {(r.policy, r.step, r.invoice_number, r.customer_id): r.state for r in rows}
+
+
+def _invoice_pdfs(engine: Engine, numbers: list) -> set[str]:
+    numbers = sorted({n for n in numbers if n})
+    if not numbers:
+        return set()
+    di = ops.document_index
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(di.c.invoice_number).where(di.c.invoice_number.in_(numbers), di.c.format == "pdf")
+            ).scalars()
         )
-    for event_type, invoice, evidence in rows:
-        if event_type == "disputed":
-            disputed.add(invoice)
-        elif event_type == "dispute_resolved":
-            disputed.discard(invoice)
-        else:
-            try:
-                promises[invoice] = date.fromisoformat(str((evidence or {}).get("promised_date"))[:10])
-            except ValueError:
-                continue
-    return OperationalSuppressions(
-        disputed=frozenset(disputed),
-        promised=frozenset(n for n, day in promises.items() if day >= as_of),
-        held_customers=frozenset(held),
-    )
 
 
-def preview(snap: Snapshot, engine: Engine, target: Target) -> Preview:
-    """Count, amounts, customers and languages of what would be sent, and what suppression would skip.
-
-    The precedence and names of skip reasons are the dunning engine's (Planner._blocking_reason): credited,
-    paid, disputed, promise not yet due, customer on hold. Timing reasons (sending hours, weekends, a step
-    already sent) depend on the moment the run happens and are reported in its result."""
-    snap.require(DASHBOARD_INVOICES)
-    day = data.as_of(snap)
-    filters = target.as_filters()
-    where, params = filters.where(day)
-    operational = operational_suppressions(engine, day)
-    params |= {
-        "portal_disputed": sorted(operational.disputed) or [""],
-        "promised": sorted(operational.promised) or [""],
-        "held": sorted(operational.held_customers) or [""],
-        "credited": CREDITED,
-        "paid": PAID,
-        "disputed": DISPUTED,
-        "promised_reason": PROMISED,
-        "on_hold": ON_HOLD,
-    }
-    classified = f"""
-        select d.invoice_number, d.customer_id, d.open_amount, d.currency, d.language, d.customer_name,
-            case when d.status = 'credited' then $credited
-                 when d.status = 'paid' or d.open_amount <= 0 then $paid
-                 when d.disputed_on is not null or list_contains($portal_disputed, d.invoice_number)
-                     then $disputed
-                 when list_contains($promised, d.invoice_number) then $promised_reason
-                 when d.on_hold or list_contains($held, d.customer_id) then $on_hold
-            end as skip_reason
-        from {DASHBOARD_INVOICES} d
-        where {where}
-    """
-    # One pass: totals per outcome (with distinct customers), per language and per currency, and for each
-    # language the sendable invoice with the largest open amount as the sample message.
-    groups = snap.frame(
-        f"""
-        with classified as (
-            select coalesce(skip_reason, 'send') as outcome, coalesce(language, '?') as language, currency,
-                   customer_id, invoice_number, open_amount
-            from ({classified})
-        )
-        select outcome, language, currency,
-               grouping(language) = 0 as per_language, grouping(currency) = 0 as per_currency,
-               count(*) as invoices, count(distinct customer_id) as customers, sum(open_amount) as amount,
-               max({{'amount': open_amount, 'invoice_number': invoice_number, 'customer_id': customer_id}})
-                   as sample
-        from classified
-        group by grouping sets ((outcome), (outcome, language), (outcome, currency))
-    """,
-        params,
-    )
-    totals = groups[~groups["per_language"] & ~groups["per_currency"]].set_index("outcome")
-    languages = groups[groups["per_language"] & (groups["outcome"] == "send")].sort_values("language")
-    currencies = groups[groups["per_currency"] & (groups["outcome"] == "send")]
-    send = totals.loc["send"] if "send" in totals.index else None
-    return Preview(
-        invoice_count=int(send["invoices"]) if send is not None else 0,
-        customer_count=int(send["customers"]) if send is not None else 0,
-        amount=send["amount"] if send is not None else Decimal("0.00"),
-        currency_amounts={row.currency: row.amount for row in currencies.itertuples()},
-        by_language=languages[["language", "invoices", "customers", "amount"]].reset_index(drop=True),
-        skipped={
-            reason: int(totals.loc[reason, "invoices"]) for reason in SUPPRESSION_REASONS if reason in totals.index
-        },
-        samples={
-            row.language: {"invoice_number": row.sample["invoice_number"], "customer_id": row.sample["customer_id"]}
-            for row in languages.itertuples()
-        },
-    )
+def _documents_text(line, pdfs: set[str]) -> str:
+    parts = []
+    if line.attach_invoice:
+        parts.append("invoice PDF" if line.invoice_number in pdfs else "no invoice PDF yet: sent without it")
+    if line.attach_statement:
+        parts.append("statement PDF")
+    if line.channel == "paper":
+        parts.append("printed letter")
+    return ", ".join(parts)
 
 
 def template_names() -> list[str]:
@@ -247,41 +382,56 @@ def _step_templates(folder: str, files: tuple) -> tuple[tuple[str, str], ...]:
     return tuple(steps.items())
 
 
-def render_sample(template: str, language: str, sample: Mapping[str, Any], snap: Snapshot) -> dict[str, str]:
-    """Render one sendable invoice's message with the dunning templates, as the customer would read it.
+def render_sample(
+    preview_: Preview, language: str, snap: Snapshot, engine: Engine, *, now: datetime | None = None, policies=None
+) -> dict[str, str]:
+    """The sample line of a language rendered exactly as the run will render it (same templates, context,
+    company identity and wording after earlier reminders), with a placeholder for the portal link.
 
     Raises CampaignError when the template cannot be rendered (missing part, sandbox refusal)."""
-    from assets.dunning.templates import DunningTemplates, TemplateRenderError
+    from assets.business_date import business_date
+    from assets.dunning.batch import BatchEnqueuer, line_specs
+    from assets.dunning.data import load_day_facts, load_history
+    from assets.dunning.messages import PREVIEW_LINK
+    from assets.dunning.templates import TemplateRenderError
+    from stores.home import relance_home
+    from stores.snapshot import open_snapshot
 
-    customer = data.customer(snap, sample["customer_id"])
-    invoice = data.invoice(snap, sample["invoice_number"])
-    context = {
-        "customer": customer,
-        "invoice": invoice,
-        "invoices": [invoice],
-        "total_open": invoice["open_amount"],
-        "currency": invoice["currency"],
-        "sender": {"name": _company_name()},
-        "today": data.as_of(snap),
-    }
-    language = language if language in ("fr", "en") else "fr"
+    sample = preview_.samples.get(language)
+    if sample is None:
+        raise CampaignError(f"nothing to send in {language}")
+    row = preview_.lines[preview_.lines["invoice_number"] == sample["invoice_number"]].iloc[0]
+    now = now or ops.utcnow()
+    policies = policies if policies is not None else load_policies()
+    con = open_snapshot(snap.path)
     try:
-        message = DunningTemplates().render(template, language, "email", context)
+        facts = load_day_facts(con, engine, business_date(now=now), now)
+    finally:
+        con.close()
+    member = {
+        "id": 0,
+        "policy": next((p.name for p in policies if _policy_has(p, row["step"])), ""),
+        "step": row["step"],
+        "customer_id": row["customer_id"],
+        "invoice_number": row["invoice_number"],
+        "channel": row["channel"] or "email",
+        "variant": None,
+    }
+    enqueuer = BatchEnqueuer(engine, relance_home(), policies=policies, link_for=lambda _customer: PREVIEW_LINK)
+    enqueuer.history = load_history(engine)
+    enqueuer.line_specs = line_specs(policies, [member], facts.customers)
+    customer = facts.customers.get(row["customer_id"])
+    by_number = {i.invoice_number: i for i in facts.invoices}
+    try:
+        _, _, _, message = enqueuer.render(facts, customer, [member], "reminder", by_number)
     except TemplateRenderError as exc:
         raise CampaignError(str(exc)) from None
-    return {"subject": message.subject or "", "body": message.text or "", "html": message.html or ""}
+    text = message.text or ""
+    return {"subject": message.subject or "", "body": text, "html": message.html or message.letter_html or ""}
 
 
-def _company_name() -> str:
-    import tomllib
-
-    from stores.home import CONFIG_ROOT
-
-    path = Path(os.environ.get("RELANCE_COMPANY_CONFIG") or CONFIG_ROOT / "company.toml")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))["company"]["name"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "Relance"
+def _policy_has(policy, step: str) -> bool:
+    return any(s.name == step.split("~")[0] for s in policy.steps)
 
 
 def submit(
@@ -295,93 +445,153 @@ def submit(
     template: str | None = None,
     preview_counts: Mapping[str, Any] | None = None,
 ) -> str:
-    """Write the request row (pending) and its audit row in one transaction; returns the request id."""
+    """Write the request row (pending) and its audit row, through the dunning domain's request writer."""
     if kind not in KINDS:
         raise CampaignError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise CampaignError("say why this campaign is sent: the reason is kept with the request and the audit log")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise CampaignError(f"the reason is limited to {MAX_REASON_LENGTH} characters")
-    if kind == "reminder" and not (step or template):
-        raise CampaignError("a reminder names the dunning step or the template to send")
-    request_id = str(uuid.uuid4())
-    now = ops.utcnow()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(ops.requests).values(
-                request_id=request_id,
-                kind=kind,
-                target=target.to_json(),
-                step=step,
-                template=template,
-                requested_by=requested_by,
-                reason=reason,
-                state="pending",
-                created_at=now,
-                updated_at=now,
-            )
+    wanted = target.to_json()
+    try:
+        return create_request(
+            engine,
+            kind=kind,
+            requested_by=requested_by,
+            reason=reason,
+            invoices=wanted.get("invoices"),
+            filters=wanted.get("filters"),
+            step=step,
+            template=template,
+            preview=preview_counts,
+            source="dashboard",
         )
-        ops.audit(
-            conn,
-            requested_by,
-            f"campaign.{kind}.requested",
-            target=target.to_json(),
-            item_count=(preview_counts or {}).get("invoice_count"),
-            detail={
-                "request_id": request_id,
-                "step": step,
-                "template": template,
-                "reason": reason,
-                "preview": dict(preview_counts or {}),
-            },
-        )
-    return request_id
+    except RequestError as exc:
+        raise CampaignError(str(exc)) from None
 
 
 @dataclass(frozen=True)
 class Progress:
+    """Where a request stands, for the page: its state, what it waits for, and the live result."""
+
     request_id: str
-    state: str  # pending, running, done, failed
+    state: str  # pending, running, scheduled, done, failed
     run_id: str | None
-    counts: dict[str, Any]
-    outbox: dict[str, int]  # outbox state -> rows enqueued for this request
+    counts: dict[str, Any]  # the run's counts (and the preview's, under "preview")
+    outcomes: dict[str, int]  # sent, sent_after_fallback, sending, scheduled, handed_over, failed, skipped
+    skipped: dict[str, int]
+    lines: pd.DataFrame
+    scheduled_for: list[datetime]
+    created_at: Any
     updated_at: Any
 
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "failed")
+        return self.state in ("done", "failed") and not self.outcomes.get("sending")
+
+    @property
+    def total(self) -> int:
+        """The progress bar's denominator, fixed at the start: the lines the run planned, or until it has
+        run, what the preview announced."""
+        planned = self.counts.get("planned")
+        if planned is None:
+            planned = (self.counts.get("preview") or {}).get("planned", 0)
+        return int(planned or 0)
+
+    @property
+    def done(self) -> int:
+        return sum(self.outcomes.get(o, 0) for o in FINAL_OUTCOMES)
 
     @property
     def sent(self) -> int:
-        return int(self.counts.get("sent", 0) or 0)
+        return self.outcomes.get("sent", 0) + self.outcomes.get("sent_after_fallback", 0)
 
-    @property
-    def skipped(self) -> dict[str, int]:
-        skipped = self.counts.get("skipped") or {}
-        return {str(k): int(v) for k, v in skipped.items()} if isinstance(skipped, Mapping) else {}
+    def waiting_for(self, now: datetime | None = None) -> str:
+        """What the request waits for, in words."""
+        if self.state == "pending":
+            age = ((now or ops.utcnow()) - _aware(self.created_at)).total_seconds()
+            text = (
+                "Waiting for the dunning run: the Dagster sensor dunning_request_sensor starts it within about "
+                "15 seconds (it runs by default; the Dagster daemon must be running, as `relance demo` and "
+                "`dagster dev` do)."
+            )
+            if age > 120:
+                text += (
+                    f" Nothing has picked this request up for {int(age // 60)} minutes: check that the Dagster "
+                    "daemon runs and the sensor is on (Dagster UI → Automation)."
+                )
+            return text
+        if self.state == "running":
+            return "The dunning run is planning and enqueueing the messages."
+        if self.outcomes.get("sending"):
+            return "Messages are in the outbox; the dispatch job sends them (outbox_due_sensor, every 30 s)."
+        if self.scheduled_for:
+            first = self.scheduled_for[0]
+            count = len(self.scheduled_for)
+            return f"{count} messages wait for their customers' sending hours (first: {first:%a %d %b %H:%M} UTC)."
+        if self.state == "failed":
+            return "The run was refused: " + str(self.counts.get("blocked") or self.counts.get("error") or "")
+        return "Done."
+
+
+def _aware(value: Any) -> datetime:
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def progress(engine: Engine, request_id: str) -> Progress:
     with engine.connect() as conn:
         row = conn.execute(select(ops.requests).where(ops.requests.c.request_id == request_id)).mappings().first()
-        if row is None:
-            raise LookupError(f"no request {request_id!r} in the operational store")
-        outbox = dict(
-            conn.execute(
-                select(ops.outbox.c.state, func.count())
-                .where(ops.outbox.c.request_id == request_id)
-                .group_by(ops.outbox.c.state)
-            ).all()
-        )
+    if row is None:
+        raise LookupError(f"no request {request_id!r} in the operational store")
+    result = request_result(engine, request_id)
+    lines = pd.DataFrame(
+        result.lines, columns=["invoice_number", "customer_id", "step", "channel", "outcome", "detail"]
+    )
+    if len(lines):
+        lines["reason"] = [
+            REASONS.get(d, d) if o in ("skipped", "handed_over", "failed") else ""
+            for o, d in zip(lines["outcome"], lines["detail"])
+        ]
     return Progress(
         request_id=request_id,
         state=row["state"],
         run_id=row["run_id"],
         counts=dict(row["counts"] or {}),
-        outbox={k: int(v) for k, v in outbox.items()},
+        outcomes=result.counts,
+        skipped=result.skipped,
+        lines=lines,
+        scheduled_for=result.scheduled_for,
+        created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def handovers(engine: Engine) -> pd.DataFrame:
+    """Steps handed over to a person and not yet marked done: what a credit team acts on."""
+    rows = open_handovers(engine)
+    return pd.DataFrame(
+        [
+            {
+                "line_id": r["id"],
+                "since": r["run_date"],
+                "invoice_number": r["invoice_number"],
+                "customer_id": r["customer_id"],
+                "step": r["step"],
+                "policy": r["policy"],
+                "open_amount": r["amount"],
+                "request_id": r["request_id"] or "",
+            }
+            for r in rows
+        ],
+        columns=["line_id", "since", "invoice_number", "customer_id", "step", "policy", "open_amount", "request_id"],
+    )
+
+
+def handovers_done(engine: Engine, line_ids: list[int], *, by: str, note: str) -> int:
+    try:
+        return mark_handover_done(engine, line_ids, by=by, note=note)
+    except RequestError as exc:
+        raise CampaignError(str(exc)) from None
 
 
 def recent_requests(engine: Engine, limit: int = 20) -> pd.DataFrame:

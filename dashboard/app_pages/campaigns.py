@@ -12,7 +12,8 @@ user = ui.page(
     caption="Mass reminders and resends: target → preview → confirm → progress and result.",
 )
 snap, engine = ui.snapshot(), ui.engine()
-ui.require_tables(snap, data.DASHBOARD_INVOICES)
+# the preview plans on the staging tables the dunning run reads
+ui.require_tables(snap, data.DASHBOARD_INVOICES, "staging.customers", "staging.invoices", "staging.payments")
 options = data.filter_options(snap)
 
 st.subheader("1. Target")
@@ -96,31 +97,66 @@ st.subheader("3. Preview")
 if target is None:
     st.info("Select at least one invoice.")
     st.stop()
-preview = campaigns.preview(snap, engine, target)
-count_col, amount_col, customers_col, skipped_col = st.columns(4)
-count_col.metric("Invoices to send", preview.invoice_count)
+preview = campaigns.preview(snap, engine, target, kind=kind, step=step, template=template)
+if preview.blocked:
+    st.warning(f"The run will be refused: {preview.blocked}. Refresh the payments export first.")
+send_col, scheduled_col, handover_col, skipped_col = st.columns(4)
+send_col.metric("Sent now", preview.counts.get("send", 0))
+scheduled_col.metric("Scheduled", preview.counts.get("scheduled", 0))
+handover_col.metric("Handed over", preview.counts.get("handed_over", 0))
+skipped_col.metric("Skipped", preview.skipped_count)
+amount_col, customers_col, invoices_col = st.columns(3)
 amount_col.metric("Open amount", ui.money(preview.amount))
 customers_col.metric("Customers", preview.customer_count)
-skipped_col.metric("Skipped by suppression", preview.skipped_count)
+invoices_col.metric("Invoices to send", preview.invoice_count)
+st.caption(
+    "Planned by the dunning engine itself, as the run will plan it: who is left alone (paid, credited, disputed, "
+    "promised, on hold), each customer's sending hours in its own time zone (outside them a message is scheduled "
+    "for the next window), manual steps, channels and documents."
+)
+st.dataframe(
+    preview.lines[
+        [
+            "invoice_number",
+            "customer",
+            "outcome",
+            "when",
+            "channel",
+            "step",
+            "reason",
+            "documents",
+            "open_amount",
+            "currency",
+        ]
+    ],
+    hide_index=True,
+    key="preview_lines",
+)
 lang_col, skip_col = st.columns(2)
 lang_col.dataframe(preview.by_language, hide_index=True, key="preview_languages")
 skip_col.dataframe(
-    pd.DataFrame({"reason": list(preview.skipped), "invoices": list(preview.skipped.values())}),
+    pd.DataFrame(
+        {
+            "reason": list(preview.skipped),
+            "invoices": list(preview.skipped.values()),
+            "why": [campaigns.REASONS.get(r, r) for r in preview.skipped],
+        }
+    ),
     hide_index=True,
     key="preview_skipped",
 )
-sample_template = steps.get(step) if step else template
-for language, sample in preview.samples.items():
+if preview.not_found:
+    st.warning(f"Not open, or not found: {', '.join(preview.not_found[:20])}")
+for language in preview.samples:
     with st.expander(f"Sample message — {language}", expanded=True):
         if kind == "resend":
             st.caption(
-                f"Invoice {sample['invoice_number']} is sent again with its documents on the customer's next channel."
+                f"Invoice {preview.samples[language]['invoice_number']} is sent again with its documents on the "
+                "customer's next channel."
             )
-        elif not sample_template:
-            st.caption("Choose a step or a template to see the message.")
         else:
             try:
-                rendered = campaigns.render_sample(sample_template, language, sample, snap)
+                rendered = campaigns.render_sample(preview, language, snap, engine)
                 st.markdown(f"**{rendered['subject']}**")
                 st.text(rendered["body"])
             except campaigns.CampaignError as broken:
@@ -130,7 +166,9 @@ if st.button(
     "Confirm and queue",
     type="primary",
     key="campaign_confirm",
-    disabled=preview.invoice_count == 0 or not reason.strip(),
+    disabled=preview.invoice_count + preview.counts.get("handed_over", 0) == 0
+    or not reason.strip()
+    or bool(preview.blocked),
 ):
     try:
         st.session_state["campaign_request"] = campaigns.submit(
@@ -141,12 +179,7 @@ if st.button(
             reason=reason,
             step=step,
             template=template,
-            preview_counts={
-                "invoice_count": preview.invoice_count,
-                "customers": preview.customer_count,
-                "amount": str(preview.amount),
-                "skipped": preview.skipped,
-            },
+            preview_counts=preview.as_counts(),
         )
         st.session_state.pop("campaign_target", None)
     except campaigns.CampaignError as refused:
@@ -163,24 +196,64 @@ def show_progress():
         return
     state = campaigns.progress(engine, request_id)
     st.write(f"Request `{request_id}` — **{state.state}**" + (f" (run {state.run_id})" if state.run_id else ""))
-    total = sum(state.outbox.values())
-    done = sum(n for s, n in state.outbox.items() if s in ("sent", "failed", "dead"))
-    st.progress(
-        done / total if total else (1.0 if state.finished else 0.0),
-        text=f"{done} of {total} messages dispatched" if total else "waiting for the dunning run",
-    )
-    if state.finished:
-        sent_col, skipped_col = st.columns(2)
-        sent_col.metric("Sent", state.sent)
-        skipped_col.metric("Skipped", sum(state.skipped.values()))
-        st.dataframe(
-            pd.DataFrame({"reason": list(state.skipped), "invoices": list(state.skipped.values())}),
-            hide_index=True,
-            key="result_skipped_table",
+    st.caption(state.waiting_for())
+    total = state.total
+    st.progress(min(1.0, state.done / total) if total else 0.0, text=f"{state.done} of {total} invoices done")
+    outcomes = state.outcomes
+    sent_col, fallback_col, scheduled_col, handover_col, failed_col, skipped_col = st.columns(6)
+    sent_col.metric("Sent", outcomes.get("sent", 0))
+    fallback_col.metric("Sent after fallback", outcomes.get("sent_after_fallback", 0))
+    scheduled_col.metric("Scheduled", outcomes.get("scheduled", 0))
+    handover_col.metric("Handed over", outcomes.get("handed_over", 0))
+    failed_col.metric("Failed", outcomes.get("failed", 0))
+    skipped_col.metric("Skipped", outcomes.get("skipped", 0))
+    if outcomes.get("sending"):
+        st.caption(f"{outcomes['sending']} being sent.")
+    preview_counts = state.counts.get("preview") or {}
+    if preview_counts:
+        st.caption(
+            f"The preview announced {preview_counts.get('send', 0)} sent now, {preview_counts.get('scheduled', 0)} "
+            f"scheduled, {preview_counts.get('handed_over', 0)} handed over and {preview_counts.get('skipped', 0)} "
+            f"skipped, {preview_counts.get('planned', 0)} in all."
         )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "reason": list(state.skipped),
+                "invoices": list(state.skipped.values()),
+                "why": [campaigns.REASONS.get(r, r) for r in state.skipped],
+            }
+        ),
+        hide_index=True,
+        key="result_skipped_table",
+    )
+    with st.expander("Every invoice of the request"):
+        st.dataframe(state.lines, hide_index=True, key="result_lines")
 
 
 show_progress()
+
+st.subheader("5. Handed over to a person")
+open_handovers = campaigns.handovers(engine)
+if open_handovers.empty:
+    st.caption("No manual step is waiting.")
+else:
+    st.caption(
+        "Invoices whose policy hands the next step to a person (a call, collections): mark them done once dealt "
+        "with; the note is kept on the dunning line and in the audit log."
+    )
+    picked_handovers = st.dataframe(
+        open_handovers, hide_index=True, key="handover_table", on_select="rerun", selection_mode="multi-row"
+    )
+    note = st.text_input("What was done", key="handover_note")
+    chosen_rows = picked_handovers.selection.rows
+    if st.button("Mark done", key="handover_done", disabled=not chosen_rows or not note.strip()):
+        try:
+            ids = [int(i) for i in open_handovers.iloc[chosen_rows]["line_id"]]
+            done = campaigns.handovers_done(engine, ids, by=user.username, note=note)
+            st.success(f"{done} hand-overs marked done.")
+        except campaigns.CampaignError as refused:
+            st.error(str(refused))
 
 with st.expander("Recent requests"):
     st.dataframe(campaigns.recent_requests(engine), hide_index=True, key="recent_requests")

@@ -30,6 +30,8 @@ TABLES = (
     "marts.customers",
     "staging.payments",
     "staging.disputes",
+    "staging.customers",
+    "staging.invoices",
     "marts.access_invoice_retrieval",
     "marts.delivery_channel_performance",
     "marts.late_invoice_causes",
@@ -83,6 +85,7 @@ def fill_warehouse(con: duckdb.DuckDBPyConnection, *, invoices: int = 400, custo
     _customers(con, params)
     _invoices(con, params)
     _evidence_customer(con)
+    _staging_copies(con)
     _payments_and_disputes(con)
     _events(con)
     _analytics(con)
@@ -187,6 +190,25 @@ def _evidence_customer(con) -> None:
                timestamptz '2026-06-30 00:00:00+00' as extracted_at, 500.00::decimal(18, 2) as paid_amount,
                0.00::decimal(18, 2) as credited_amount, 700.00::decimal(18, 2) as open_amount,
                null::date as settled_date, 'partially_paid' as status, 27 as days_late, true as is_late
+    """)
+
+
+def _staging_copies(con) -> None:
+    """staging.customers and staging.invoices, as the serving snapshot publishes them (the campaign preview
+    plans on them, as the dunning run does in the warehouse)."""
+    con.execute("""
+        create table staging.customers as
+        select customer_id, name, email, phone, siren, vat_number, country, language, timezone, segment, tags,
+               preferred_channel, fallback_channels, address_line1, address_line2, postcode, city, edi_gln,
+               platform_id, ap_portal_id, payment_terms_days, on_hold, source_file, extracted_at
+        from marts.customers
+    """)
+    con.execute("""
+        create table staging.invoices as
+        select issuer_id, invoice_number, document_type, customer_id, issue_date, delivery_date, due_date,
+               amount_excl_tax, tax_amount, amount_incl_tax, currency, purchase_order, original_invoice_number,
+               description, attachments, source_file, source_line, extracted_at, billing_channel
+        from marts.invoices
     """)
 
 

@@ -67,7 +67,16 @@ def campaign_world(relance_home, users_file, monkeypatch):
             warehouse.build_model(world.con, layer, name)
         snapshot_store.publish(
             world.con,
-            ["marts.invoices", "marts.customers", "staging.payments", "staging.disputes", "marts.dashboard_invoices"],
+            # as the serving asset publishes them: the preview plans on the staging tables, like the run
+            [
+                "marts.invoices",
+                "marts.customers",
+                "staging.payments",
+                "staging.disputes",
+                "staging.customers",
+                "staging.invoices",
+                "marts.dashboard_invoices",
+            ],
             relance_home.snapshot,
         )
     finally:
@@ -118,7 +127,7 @@ def test_campaign_from_page_to_smtp_and_back(campaign_world, smtp_server):
     preview = _metrics(at)
     assert preview["Invoices to send"] == "3"  # B-1
     assert preview["Customers"] == "2"
-    assert preview["Skipped by suppression"] == "3"  # C-1 (customer on hold), D-1 (disputed), E-1 (paid)
+    assert preview["Skipped"] == "3"  # C-1 (customer on hold), D-1 (disputed), E-1 (paid)
     assert preview["Open amount"] == "1\u202f980.00 EUR"
     skipped = _reasons(at)[0]
     assert skipped == {"disputed": 1, "customer_on_hold": 1, "paid": 1}
@@ -171,6 +180,13 @@ def test_campaign_from_page_to_smtp_and_back(campaign_world, smtp_server):
     assert result["Sent"] == "3"
     assert result["Skipped"] == "3"
     assert any("done" in m.value for m in at.markdown)
-    preview_reasons, result_reasons = _reasons(at)
-    assert result_reasons == preview_reasons == {"customer_on_hold": 1, "disputed": 1, "paid": 1}
+    preview_again, result_reasons = _reasons(at)
+    # the result adds up to what the preview announced before confirming: 3 sent, the same 3 skipped
+    assert result_reasons == skipped == {"customer_on_hold": 1, "disputed": 1, "paid": 1}
+    # and previewing the same campaign again now shows it would send nothing new
+    assert preview_again == {"customer_on_hold": 1, "disputed": 1, "paid": 1, "step_already_sent": 3}
     assert at.get("progress")[0].proto.value == 100
+    assert any(
+        "The preview announced 3 sent now, 0 scheduled, 0 handed over and 3 skipped, 6 in all." in c.value
+        for c in at.caption
+    )
